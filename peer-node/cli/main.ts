@@ -1,0 +1,57 @@
+import { ProtocolError } from '../../shared/errors.js';
+import { UsageError } from './args.js';
+import { CREATE_HELP, createCommand } from './create.js';
+import { INFO_HELP, infoCommand } from './info.js';
+
+const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
+  create: { summary: 'make a .torrent for a file or folder', help: CREATE_HELP, run: createCommand },
+  info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
+};
+
+const HELP = `peer-node: the Node peer of the edge-assisted P2P delivery service
+
+Usage: peer-node COMMAND [options]      peer-node COMMAND --help
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Examples:
+  peer-node create ./video.mp4 --announce http://127.0.0.1:8787/announce
+  peer-node info video.mp4.torrent`;
+
+/** Runs one CLI invocation and returns the exit code; errors become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`peer-node: unknown command ${JSON.stringify(name)}; run peer-node --help for the list`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`peer-node ${name}: ${err.message} (see peer-node ${name} --help)`);
+      return 2;
+    }
+    if (err instanceof ProtocolError || isFileError(err)) {
+      console.error(`peer-node ${name}: ${(err as Error).message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function isFileError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
+}

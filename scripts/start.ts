@@ -1,0 +1,27 @@
+/**
+ * `npm start`: the edge on Miniflare at http://127.0.0.1:8787 (PORT overrides), with all
+ * Durable Object and R2 state in ./.edge-state (EDGE_STATE_DIR overrides), reused by the next start.
+ */
+import { startLocalEdge } from './local-edge.js';
+
+const port = Number(process.env.PORT ?? 8787);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+  process.exit(2);
+}
+const persistDir = process.env.EDGE_STATE_DIR ?? '.edge-state';
+
+const edge = await startLocalEdge({ port, persistDir });
+console.log(`edge listening on ${edge.url.origin}  (state in ${persistDir})`);
+console.log(`  health:  ${new URL('/health', edge.url)}`);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the edge`);
+  await edge.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,2 @@
+export * from './compact-peers.js';
+export * from './compact-nodes.js';

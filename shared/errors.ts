@@ -1,0 +1,59 @@
+/**
+ * Every decoder in shared/ throws a subclass of ProtocolError and nothing else for bad input, so
+ * that servers can map it to a 4xx / `failure reason` / closed connection in one place.
+ */
+export class ProtocolError extends Error {
+  /** A stable machine-readable reason, e.g. `bencode.leading-zero`. */
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Malformed bencode; `offset` is the byte where decoding stopped. */
+export class BencodeError extends ProtocolError {
+  readonly offset: number;
+
+  constructor(code: string, message: string, offset: number) {
+    super(`bencode.${code}`, `${message} at byte ${offset}`);
+    this.offset = offset;
+  }
+}
+
+/** A .torrent / info dictionary that breaks BEP 3 (or BEP 12, 19, 17, 27, 30) rules. */
+export class MetainfoError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`metainfo.${code}`, message);
+  }
+}
+
+/** A magnet URI that breaks BEP 9. */
+export class MagnetError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`magnet.${code}`, message);
+  }
+}
+
+/** Compact peer / node strings whose length or content is wrong (BEP 23, 7, 5). */
+export class CompactError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`compact.${code}`, message);
+  }
+}
+
+/** A piece / block / byte range outside a torrent's geometry. */
+export class GeometryError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`geometry.${code}`, message);
+  }
+}
+
+/** A BEP 30 Merkle tree or proof that does not fit. */
+export class MerkleError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`merkle.${code}`, message);
+  }
+}

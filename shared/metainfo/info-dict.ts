@@ -1,0 +1,143 @@
+import { MetainfoError } from '../errors.js';
+import { type BDict, DictReader, isBytes } from '../bencode/index.js';
+import { fromUtf8 } from '../bytes.js';
+import { checkPathComponent } from './path-safety.js';
+
+/** SHA-1 digests are 20 bytes (BEP 3 `pieces`, BEP 30 `root hash`). */
+export const HASH_LENGTH = 20;
+/** Upper bound on `piece length` we accept (libtorrent caps lower; 512 MiB is generous). */
+export const MAX_PIECE_LENGTH = 512 * 1024 * 1024;
+/** Upper bound on the number of files in one torrent. */
+export const MAX_FILES = 1_000_000;
+
+/** One file of a torrent, laid end to end with the others in piece space. */
+export interface TorrentFile {
+  /** Path below the torrent's name; for a single-file torrent, `[name]`. */
+  path: string[];
+  length: number;
+  /** Offset of the file's first byte in the torrent's concatenated byte space. */
+  offset: number;
+  /** BEP 47 padding file (attr contains `p`): never written to disk, all zeros. */
+  padding: boolean;
+}
+
+/** The validated info dictionary. */
+export interface InfoDict {
+  name: string;
+  pieceLength: number;
+  /** SHA-1 per piece (BEP 3); empty for a BEP 30 Merkle torrent. */
+  pieces: Uint8Array[];
+  /** BEP 30 Merkle torrents carry one root hash instead of `pieces`. */
+  rootHash?: Uint8Array;
+  /** Total bytes over all files. */
+  length: number;
+  files: TorrentFile[];
+  /** True when the info dict has `files` (the name is a directory). */
+  multiFile: boolean;
+  /** BEP 27: peers only from the torrent's trackers; no DHT, PEX or LSD. */
+  private: boolean;
+  pieceCount: number;
+}
+
+const fail = (code: string, message: string) => new MetainfoError(code, message);
+
+/** Validates an info dictionary (BEP 3, with BEP 27 `private`, BEP 30 `root hash`, BEP 47 padding). */
+export function readInfoDict(dict: BDict): InfoDict {
+  const info = new DictReader(dict, fail, 'info');
+  const name = utf8Preferred(info, 'name');
+  checkPathComponent(name, 'info.name');
+
+  const pieceLength = info.int('piece length', 1, MAX_PIECE_LENGTH);
+
+  const single = info.has('length');
+  const multi = info.has('files');
+  if (single === multi) {
+    throw new MetainfoError('bad-layout', 'info must have exactly one of length (single file) or files (multi-file)');
+  }
+
+  const files: TorrentFile[] = [];
+  let total = 0;
+  if (single) {
+    total = info.int('length', 0);
+    files.push({ path: [name], length: total, offset: 0, padding: false });
+  } else {
+    const list = info.list('files');
+    if (list.length === 0) throw new MetainfoError('bad-layout', 'info.files is empty');
+    if (list.length > MAX_FILES) throw new MetainfoError('too-many-files', `more than ${MAX_FILES} files`);
+    const seen = new Set<string>();
+    list.forEach((entry, i) => {
+      const where = `info.files[${i}]`;
+      if (typeof entry !== 'object' || entry === null || isBytes(entry) || Array.isArray(entry)) {
+        throw new MetainfoError('bad-field', `${where}: expected a dictionary`);
+      }
+      const file = new DictReader(entry, fail, where);
+      const length = file.int('length', 0);
+      const path = readPath(file, where);
+      const attr = file.optBytes('attr');
+      const padding = attr !== undefined && attr.includes(0x70); // BEP 47: 'p'
+      const key = path.join('/');
+      if (seen.has(key)) throw new MetainfoError('duplicate-path', `${where}: duplicate path ${JSON.stringify(key)}`);
+      seen.add(key);
+      files.push({ path, length, offset: total, padding });
+      total += length;
+      if (!Number.isSafeInteger(total)) throw new MetainfoError('too-large', 'total length is not a safe integer');
+    });
+  }
+
+  const pieceCount = Math.ceil(total / pieceLength);
+  const rootHash = info.optBytes('root hash');
+  let pieces: Uint8Array[] = [];
+  if (rootHash !== undefined) {
+    if (rootHash.length !== HASH_LENGTH) throw new MetainfoError('bad-root-hash', `info.root hash must be ${HASH_LENGTH} bytes`);
+    if (info.has('pieces')) throw new MetainfoError('bad-layout', 'info has both pieces and root hash');
+  } else {
+    const raw = info.bytes('pieces');
+    if (raw.length % HASH_LENGTH !== 0) {
+      throw new MetainfoError('bad-pieces', `info.pieces length ${raw.length} is not a multiple of ${HASH_LENGTH}`);
+    }
+    if (raw.length / HASH_LENGTH !== pieceCount) {
+      throw new MetainfoError(
+        'bad-pieces',
+        `info.pieces holds ${raw.length / HASH_LENGTH} hashes but ${total} bytes in ${pieceLength}-byte pieces need ${pieceCount}`,
+      );
+    }
+    pieces = Array.from({ length: pieceCount }, (_, i) => raw.slice(i * HASH_LENGTH, (i + 1) * HASH_LENGTH));
+  }
+
+  const privateFlag = info.get('private');
+  return {
+    name,
+    pieceLength,
+    pieces,
+    ...(rootHash !== undefined ? { rootHash } : {}),
+    length: total,
+    files,
+    multiFile: multi,
+    // BEP 27: private=1 means private; any other value (or none) means public.
+    private: privateFlag === 1,
+    pieceCount,
+  };
+}
+
+/** Prefers the `KEY.utf-8` variant that some old clients wrote, when it is valid UTF-8. */
+function utf8Preferred(reader: DictReader, key: string): string {
+  const alt = reader.optBytes(`${key}.utf-8`);
+  if (alt !== undefined) {
+    const text = fromUtf8(alt);
+    if (text !== undefined) return text;
+  }
+  return reader.text(key);
+}
+
+function readPath(file: DictReader, where: string): string[] {
+  const key = file.has('path.utf-8') ? 'path.utf-8' : 'path';
+  const list = file.list(key);
+  // BEP 3: "a zero length list is an error case".
+  if (list.length === 0) throw new MetainfoError('unsafe-path', `${where}.${key} is an empty list`);
+  return list.map((component, j) => {
+    const text = isBytes(component) ? fromUtf8(component) : undefined;
+    if (text === undefined) throw new MetainfoError('bad-field', `${where}.${key}[${j}]: expected a UTF-8 string`);
+    checkPathComponent(text, `${where}.${key}[${j}]`);
+    return text;
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * Feeds random and mutated bytes to every decoder that takes network or file input and checks
+ * that each one returns a value or throws its typed ProtocolError, never anything else, and
+ * finishes. Seeds are valid inputs; mutations flip, insert, delete and splice bytes.
+ * Inputs that once broke a decoder go to test/fixtures/fuzz-regressions/ and run first.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { decode, decodePrefix, encode } from '../../shared/bencode/index.js';
+import { readTorrent, parseMagnet } from '../../shared/metainfo/index.js';
+import { decodeCompactNodes, decodeCompactPeer, decodeCompactPeers } from '../../shared/compact/index.js';
+import { ProtocolError } from '../../shared/errors.js';
+import { b } from '../helpers/bytes.js';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+
+function mustBeTyped(fn: () => unknown, errorClass: typeof ProtocolError = ProtocolError): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof errorClass)) throw err;
+    assert.ok(err.message.length > 0 && err.code.includes('.'), 'a typed error carries a code and a reason');
+  }
+}
+
+const torrentSeed = encode({
+  announce: 'http://127.0.0.1:8787/announce',
+  'announce-list': [['http://127.0.0.1:8787/announce']],
+  info: { name: 'set', 'piece length': 16, pieces: new Uint8Array(40), files: [{ length: 20, path: ['a', 'b'] }, { length: 5, path: ['c'] }] },
+  'url-list': ['http://127.0.0.1:8787/seed/'],
+});
+const seeds = [torrentSeed, b('d3:cow3:moo4:spaml1:a1:bee'), b('li-42ei0e0:4:spamd1:xleee'), b('i123456789012345678901234567890e')];
+
+/** Random edits of a valid input: the inputs most likely to reach deep code paths. */
+const mutated = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.nat(3)), { minLength: 1, maxLength: 8 })).map(
+  ([seed, edits]) => {
+    const bytes = Array.from(seed);
+    for (const [at, byte, kind] of edits) {
+      const i = at % (bytes.length + 1);
+      if (kind === 0) bytes[i] = byte;
+      else if (kind === 1) bytes.splice(i, 0, byte);
+      else if (kind === 2) bytes.splice(i, 1);
+      else bytes.splice(i, 0, ...bytes.slice(0, at % 16)); // duplicate a run
+    }
+    return Uint8Array.from(bytes);
+  },
+);
+/** Random bytes biased to bencode's alphabet. */
+const alphabet = fc.array(fc.constantFrom(...b('ilde0123456789:-x')), { maxLength: 64 }).map((a) => Uint8Array.from(a));
+const anyBytes = fc.oneof(fc.uint8Array({ maxLength: 128 }), alphabet, mutated);
+
+test('regression fixtures still decode to a value or a typed error', () => {
+  const dir = path.join(import.meta.dirname, '..', 'fixtures', 'fuzz-regressions');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.bin'));
+  assert.ok(files.length > 0, 'the regression corpus is committed');
+  for (const file of files) {
+    const bytes = new Uint8Array(readFileSync(path.join(dir, file)));
+    mustBeTyped(() => decode(bytes));
+    mustBeTyped(() => readTorrent(bytes));
+  }
+});
+
+test('fuzz: bencode decode and decodePrefix', () => {
+  fc.assert(
+    fc.property(anyBytes, fc.boolean(), (bytes, strictKeys) => {
+      mustBeTyped(() => decode(bytes, { strictKeys }));
+      mustBeTyped(() => {
+        const { value, end } = decodePrefix(bytes, { strictKeys });
+        assert.ok(end <= bytes.length);
+        // Whatever decodes must encode again, and a strict decode is canonical.
+        if (strictKeys && end === bytes.length) assert.deepEqual(encode(value), bytes.subarray(0, end));
+      });
+    }),
+    { numRuns: RUNS },
+  );
+});
+
+test('fuzz: metainfo (readTorrent)', () => {
+  fc.assert(fc.property(anyBytes, (bytes) => mustBeTyped(() => readTorrent(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: magnet URIs', () => {
+  const magnetish = fc
+    .array(fc.constantFrom('xt=urn:btih:', 'c12fe1c06bba254a9dc9f519b335aa7c1367a88a', 'YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK', '&', '=', 'tr=', 'x.pe=', '[::1]:', '127.0.0.1:', '%', '%E0', 'dn=', 'xl=', '9', 'ws='), {
+      maxLength: 20,
+    })
+    .map((parts) => `magnet:?${parts.join('')}`);
+  fc.assert(fc.property(fc.oneof(magnetish, fc.string(), fc.string().map((s) => `magnet:?${s}`)), (uri) => mustBeTyped(() => parseMagnet(uri))), {
+    numRuns: RUNS,
+  });
+});
+
+test('fuzz: compact peers and nodes', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => {
+      mustBeTyped(() => decodeCompactPeers(bytes, 4));
+      mustBeTyped(() => decodeCompactPeers(bytes, 6));
+      mustBeTyped(() => decodeCompactPeer(bytes));
+      mustBeTyped(() => decodeCompactNodes(bytes, 4));
+      mustBeTyped(() => decodeCompactNodes(bytes, 6));
+    }),
+    { numRuns: RUNS },
+  );
+});

@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Env } from './env.js';
+import { health } from './routes/health.js';
+
+export { Swarm } from './swarm/swarm-do.js';
+export { ConnectionIds } from './connection-ids/connection-ids-do.js';
+
+/** The edge: tracker, HTTP seed and publisher API, one Hono app. */
+const app = new Hono<{ Bindings: Env }>();
+
+app.route('/health', health);
+
+app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));
+
+// One place maps errors to responses: a client's mistake is an HTTPException with a 4xx;
+// anything else is ours and becomes a 500 without internals.
+app.onError((err, c) => {
+  if (err instanceof HTTPException) return err.getResponse();
+  console.error('unhandled', err);
+  return c.json({ error: 'internal error' }, 500);
+});
+
+export default app;
