@@ -56,7 +56,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     ...workerOptions,
     name: 'edge-swarm',
     modules: [{ type: 'ESModule', path: path.join(ROOT, 'worker.js'), contents: script }],
-    bindings: { ...options.bindings },
+    bindings: { ...(workerOptions.bindings as Record<string, unknown>), ...options.bindings },
     host: options.host ?? '127.0.0.1',
     port: options.port,
     defaultPersistRoot: path.resolve(options.persistDir),

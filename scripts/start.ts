@@ -3,6 +3,7 @@
  * Durable Object and R2 state in ./.edge-state (EDGE_STATE_DIR overrides), reused by the next start.
  */
 import { startLocalEdge } from './local-edge.js';
+import { loadLocalSecrets } from './local-secrets.js';
 
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -11,9 +12,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const persistDir = process.env.EDGE_STATE_DIR ?? '.edge-state';
 
-const edge = await startLocalEdge({ port, persistDir });
+const secrets = await loadLocalSecrets(persistDir);
+const edge = await startLocalEdge({ port, persistDir, bindings: { ...secrets } });
 console.log(`edge listening on ${edge.url.origin}  (state in ${persistDir})`);
-console.log(`  health:  ${new URL('/health', edge.url)}`);
+console.log(`  tracker:  ${new URL('/announce', edge.url)}  (UDP: npx peer-node udp-gateway --listen 127.0.0.1:6969 --edge ${edge.url.origin})`);
+console.log(`  health:   ${new URL('/health', edge.url)}`);
+console.log(`  publish token: ${secrets.PUBLISH_TOKEN}  (from ${persistDir}/secrets.json or PUBLISH_TOKEN)`);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

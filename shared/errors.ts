@@ -57,3 +57,16 @@ export class MerkleError extends ProtocolError {
     super(`merkle.${code}`, message);
   }
 }
+
+/**
+ * A tracker request that cannot be served. `retryIn` (BEP 31) is minutes, or 'never' for a
+ * permanent refusal; absent for a malformed request the client should simply fix.
+ */
+export class TrackerError extends ProtocolError {
+  readonly retryIn: number | 'never' | undefined;
+
+  constructor(code: string, message: string, retryIn?: number | 'never') {
+    super(`tracker.${code}`, message);
+    this.retryIn = retryIn;
+  }
+}

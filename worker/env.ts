@@ -9,4 +9,20 @@ export interface Env {
   CONNECTION_IDS: DurableObjectNamespace<ConnectionIds>;
   /** Published content, read by the HTTP seed with ranged gets. */
   CONTENT: R2Bucket;
+  /** Seconds between announces asked of clients (default 900). */
+  ANNOUNCE_INTERVAL?: string;
+  /** BEP 3 `min interval` in seconds (default 60). */
+  MIN_ANNOUNCE_INTERVAL?: string;
+  /** Seconds of silence after which a peer leaves its swarm (default 2 x interval + 60). */
+  PEER_TTL?: string;
+  /** Most peers kept per swarm (default 50,000). */
+  MAX_PEERS_PER_SWARM?: string;
+  /** `open` (any info-hash) or `registered` (only torrents registered through the API). */
+  TRACKER_MODE?: string;
+  /** Bearer token of the publisher API (a Worker secret). */
+  PUBLISH_TOKEN?: string;
+  /** Shared secret that lets the UDP gateway vouch for a datagram's source address. */
+  GATEWAY_SECRET?: string;
+  /** Secret from which per-user passkeys for private torrents are derived. */
+  PASSKEY_SECRET?: string;
 }

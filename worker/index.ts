@@ -2,6 +2,9 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Env } from './env.js';
 import { health } from './routes/health.js';
+import { trackerHttp } from './routes/tracker-http.js';
+import { udp } from './routes/udp.js';
+import { api } from './routes/api.js';
 
 export { Swarm } from './swarm/swarm-do.js';
 export { ConnectionIds } from './connection-ids/connection-ids-do.js';
@@ -10,6 +13,9 @@ export { ConnectionIds } from './connection-ids/connection-ids-do.js';
 const app = new Hono<{ Bindings: Env }>();
 
 app.route('/health', health);
+app.route('/', trackerHttp);
+app.route('/udp', udp);
+app.route('/api', api);
 
 app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));
 

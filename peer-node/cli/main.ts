@@ -2,10 +2,12 @@ import { ProtocolError } from '../../shared/errors.js';
 import { UsageError } from './args.js';
 import { CREATE_HELP, createCommand } from './create.js';
 import { INFO_HELP, infoCommand } from './info.js';
+import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
   create: { summary: 'make a .torrent for a file or folder', help: CREATE_HELP, run: createCommand },
   info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
+  'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
 };
 
 const HELP = `peer-node: the Node peer of the edge-assisted P2P delivery service
@@ -14,7 +16,7 @@ Usage: peer-node COMMAND [options]      peer-node COMMAND --help
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
   .join('\n')}
 
 Examples:

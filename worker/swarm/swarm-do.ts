@@ -1,19 +1,193 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.js';
+import { swarmConfig } from '../config.js';
 import { bumpProbe, ensureProbeTable } from '../storage-probe.js';
+import { TrackerError } from '../../shared/errors.js';
+import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import type { ScrapeCounts, TrackerPeer } from '../../shared/tracker/http-response.js';
+import { type PeerRecord, SwarmRules } from './swarm-rules.js';
+
+/** How long a plain re-announce may wait in memory before it is written (ms). */
+const FLUSH_DELAY_MS = 2_000;
+/** How often silent peers are looked for at most (ms). */
+const SWEEP_EVERY_MS = 30_000;
+
+/** What the Worker tells the swarm about who is asking. */
+export interface AnnounceAccess {
+  /** `registered`: only torrents registered through the API are tracked. */
+  mode: 'open' | 'registered';
+  /** The passkey's user, when the announce came through a valid passkey URL. */
+  user?: string;
+}
+
+export type SwarmAnswer =
+  | { ok: true; counts: ScrapeCounts; peers: TrackerPeer[]; interval: number; minInterval: number; warning?: string }
+  | { ok: false; failure: string; retryIn?: number | 'never' };
 
 /**
- * One swarm: one object per info-hash (`idFromName(hex)`), SQLite-backed.
- * The tracker issue adds the swarm rules; today it answers the storage probe of `/health/storage`.
+ * One swarm: one object per info-hash (`idFromName(hex)`), SQLite-backed. The rules live in
+ * SwarmRules (memory); this adapter loads them once, writes membership changes at once and
+ * plain re-announces in batches, and expires silent peers from its alarm.
  */
 export class Swarm extends DurableObject<Env> {
+  private readonly rules: SwarmRules;
+  private registered = false;
+  private isPrivate = false;
+  /** Peers whose latest announce is not yet written. */
+  private readonly dirty = new Map<string, PeerRecord>();
+  /** The alarm time we last set (mirrors storage, so announces need no getAlarm round trip). */
+  private alarmAt: number | null | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ensureProbeTable(ctx.storage.sql);
+    this.rules = new SwarmRules(swarmConfig(env));
+    const sql = ctx.storage.sql;
+    ensureProbeTable(sql);
+    sql.exec(`CREATE TABLE IF NOT EXISTS peers (
+      peer_id TEXT PRIMARY KEY, addresses TEXT NOT NULL, left_bytes INTEGER NOT NULL,
+      uploaded INTEGER NOT NULL, downloaded INTEGER NOT NULL, paused INTEGER NOT NULL,
+      completed INTEGER NOT NULL, last_seen INTEGER NOT NULL, peer_key TEXT, user TEXT)`);
+    sql.exec('CREATE TABLE IF NOT EXISTS swarm (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const meta = new Map(sql.exec<{ key: string; value: string }>('SELECT key, value FROM swarm').toArray().map((r) => [r.key, r.value]));
+    this.registered = meta.get('registered') === '1';
+    this.isPrivate = meta.get('private') === '1';
+    const records = sql
+      .exec<Record<string, string | number | null>>('SELECT * FROM peers')
+      .toArray()
+      .map(
+        (r): PeerRecord => ({
+          peerId: String(r.peer_id),
+          addresses: JSON.parse(String(r.addresses)) as PeerRecord['addresses'],
+          left: Number(r.left_bytes),
+          uploaded: Number(r.uploaded),
+          downloaded: Number(r.downloaded),
+          paused: r.paused === 1,
+          completed: r.completed === 1,
+          lastSeen: Number(r.last_seen),
+          ...(r.peer_key !== null ? { key: String(r.peer_key) } : {}),
+          ...(r.user !== null ? { user: String(r.user) } : {}),
+        }),
+      );
+    this.rules.load(records, Number(meta.get('downloaded') ?? 0));
   }
 
-  /** Bumps and returns this object's stored probe count. */
+  /** Registers the torrent with this tracker (registered-only mode, BEP 27 private flag). */
+  async register(options: { private: boolean }): Promise<void> {
+    this.registered = true;
+    this.isPrivate = options.private;
+    this.setMeta('registered', '1');
+    this.setMeta('private', options.private ? '1' : '0');
+  }
+
+  async registration(): Promise<{ registered: boolean; private: boolean }> {
+    return { registered: this.registered, private: this.isPrivate };
+  }
+
+  async announce(params: AnnounceParams, client: { host: string }, access: AnnounceAccess): Promise<SwarmAnswer> {
+    const refusal = this.refuse(access);
+    if (refusal) return refusal;
+    const { interval, minInterval } = this.rules.config;
+    try {
+      const result = this.rules.announce({ params, client, now: Date.now(), ...(access.user !== undefined ? { user: access.user } : {}) });
+      this.persist(result.change);
+      const answer: SwarmAnswer = { ok: true, counts: result.counts, peers: result.peers, interval, minInterval };
+      if (result.warning !== undefined) answer.warning = result.warning;
+      return answer;
+    } catch (err) {
+      if (err instanceof TrackerError) return { ok: false, failure: err.message, ...(err.retryIn !== undefined ? { retryIn: err.retryIn } : {}) };
+      throw err;
+    }
+  }
+
+  /** BEP 48 counts; undefined in registered-only mode for a torrent that is not registered. */
+  async scrape(mode: 'open' | 'registered'): Promise<ScrapeCounts | undefined> {
+    if (mode === 'registered' && !this.registered) return undefined;
+    return this.rules.counts();
+  }
+
+  /** Stored probe count for `/health/storage`. */
   async probe(): Promise<number> {
     return bumpProbe(this.ctx.storage.sql);
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    this.flush();
+    const gone = this.rules.expire(Date.now());
+    for (const id of gone) {
+      this.dirty.delete(id);
+      this.ctx.storage.sql.exec('DELETE FROM peers WHERE peer_id = ?', id);
+    }
+    await this.scheduleSweep();
+  }
+
+  private refuse(access: AnnounceAccess): SwarmAnswer | undefined {
+    if (access.mode === 'registered' && !this.registered) {
+      return { ok: false, failure: 'unregistered torrent: this tracker only tracks torrents published to it', retryIn: 'never' };
+    }
+    if (this.isPrivate && access.user === undefined) {
+      return { ok: false, failure: 'private torrent: announce with your personal passkey URL (/p/PASSKEY/announce)', retryIn: 'never' };
+    }
+    return undefined;
+  }
+
+  private persist(change: { upsert?: PeerRecord; remove?: string; durable: boolean }): void {
+    const sql = this.ctx.storage.sql;
+    if (change.remove !== undefined) {
+      this.dirty.delete(change.remove);
+      sql.exec('DELETE FROM peers WHERE peer_id = ?', change.remove);
+    }
+    if (change.upsert) {
+      if (change.durable) {
+        this.dirty.delete(change.upsert.peerId);
+        this.write(change.upsert);
+        this.setMeta('downloaded', String(this.rules.downloaded));
+      } else {
+        this.dirty.set(change.upsert.peerId, change.upsert);
+      }
+    }
+    void this.scheduleSweep(this.dirty.size > 0 ? Date.now() + FLUSH_DELAY_MS : undefined);
+  }
+
+  private flush(): void {
+    for (const record of this.dirty.values()) this.write(record);
+    this.dirty.clear();
+  }
+
+  private write(r: PeerRecord): void {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO peers (peer_id, addresses, left_bytes, uploaded, downloaded, paused, completed, last_seen, peer_key, user)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(peer_id) DO UPDATE SET addresses = excluded.addresses, left_bytes = excluded.left_bytes,
+         uploaded = excluded.uploaded, downloaded = excluded.downloaded, paused = excluded.paused,
+         completed = excluded.completed, last_seen = excluded.last_seen, peer_key = excluded.peer_key, user = excluded.user`,
+      r.peerId,
+      JSON.stringify(r.addresses),
+      r.left,
+      r.uploaded,
+      r.downloaded,
+      r.paused ? 1 : 0,
+      r.completed ? 1 : 0,
+      r.lastSeen,
+      r.key ?? null,
+      r.user ?? null,
+    );
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec('INSERT INTO swarm (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  /** One alarm serves both jobs: flushing batched writes soon, and sweeping silent peers. */
+  private async scheduleSweep(soon?: number): Promise<void> {
+    const expiry = this.rules.nextExpiry();
+    const candidates = [soon, expiry === undefined ? undefined : Math.max(expiry, Date.now() + 1000)].filter((t): t is number => t !== undefined);
+    if (candidates.length === 0) return;
+    const at = Math.min(...candidates, Date.now() + SWEEP_EVERY_MS);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > at) {
+      this.alarmAt = at;
+      await this.ctx.storage.setAlarm(at);
+    }
   }
 }

@@ -1,0 +1,178 @@
+import { TrackerError } from '../errors.js';
+import { parseIPv4, parseIPv6 } from '../ip.js';
+import { type AnnounceEvent, type AnnounceParams, type ScrapeParams, TRACKER_LIMITS } from './announce-params.js';
+
+/** Longest query string accepted (a scrape of 100 hashes escaped is about 6 KB). */
+export const MAX_QUERY_LENGTH = 8192;
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Splits a raw query string into byte values. `info_hash` and `peer_id` are 20 raw bytes
+ * percent-encoded, so the query must not go through a UTF-8 URL decoder, which would replace
+ * invalid sequences and change the bytes.
+ */
+export function parseRawQuery(query: string): Map<string, Uint8Array[]> {
+  if (query.length > MAX_QUERY_LENGTH) throw new TrackerError('too-long', `query string longer than ${MAX_QUERY_LENGTH} bytes`);
+  const out = new Map<string, Uint8Array[]>();
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = latin1(percentDecode(eq < 0 ? pair : pair.slice(0, eq), 'parameter name'));
+    const value = percentDecode(eq < 0 ? '' : pair.slice(eq + 1), name);
+    const list = out.get(name);
+    if (list) list.push(value);
+    else out.set(name, [value]);
+  }
+  return out;
+}
+
+/** Percent-decoding to bytes; '+' is a space, as in form encoding. */
+function percentDecode(text: string, name: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new TrackerError('bad-escape', `${name}: malformed percent-escape`);
+      out[n++] = parseInt(hex, 16);
+      i += 2;
+    } else if (c === 0x2b) {
+      out[n++] = 0x20;
+    } else if (c > 0x7e || c < 0x21) {
+      throw new TrackerError('bad-escape', `${name}: unescaped byte 0x${c.toString(16)}`);
+    } else {
+      out[n++] = c;
+    }
+  }
+  return out.slice(0, n);
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+/** Reads announce parameters (BEP 3, 7, 21, 23) from a raw query string. */
+export function parseAnnounceQuery(query: string): AnnounceParams {
+  const q = parseRawQuery(query);
+  const one = (name: string): Uint8Array | undefined => {
+    const values = q.get(name);
+    if (values && values.length > 1) throw new TrackerError('duplicate-parameter', `${name} given more than once`);
+    return values?.[0];
+  };
+  const text = (name: string) => {
+    const v = one(name);
+    return v === undefined ? undefined : latin1(v);
+  };
+  const hash20 = (name: string): Uint8Array => {
+    const v = one(name);
+    if (v === undefined) throw new TrackerError('missing-parameter', `${name} is missing`);
+    if (v.length !== 20) throw new TrackerError('bad-parameter', `${name} must be 20 bytes, got ${v.length}`);
+    return v;
+  };
+  const counter = (name: string, required: boolean): number => {
+    const v = text(name);
+    if (v === undefined || v === '') {
+      if (required) throw new TrackerError('missing-parameter', `${name} is missing`);
+      return 0;
+    }
+    if (!/^\d{1,16}$/.test(v) || Number(v) > MAX_COUNTER) throw new TrackerError('bad-parameter', `${name} must be a non-negative integer`);
+    return Number(v);
+  };
+
+  const infoHash = hash20('info_hash');
+  const peerId = hash20('peer_id');
+  const portText = text('port');
+  if (portText === undefined) throw new TrackerError('missing-parameter', 'port is missing');
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    throw new TrackerError('bad-parameter', 'port must be 1-65535');
+  }
+  const port = Number(portText);
+
+  const event = parseEvent(text('event'));
+  let numwant: number = TRACKER_LIMITS.defaultNumwant;
+  const numwantText = text('numwant');
+  if (numwantText !== undefined && numwantText !== '') {
+    if (!/^-?\d{1,10}$/.test(numwantText)) throw new TrackerError('bad-parameter', 'numwant must be an integer');
+    // Negative means "default" in several clients; huge values are clamped, not refused.
+    const asked = Number(numwantText);
+    numwant = asked < 0 ? TRACKER_LIMITS.defaultNumwant : Math.min(asked, TRACKER_LIMITS.maxNumwant);
+  }
+  const flag = (name: string) => {
+    const v = text(name);
+    return v === undefined ? undefined : v === '1';
+  };
+  const params: AnnounceParams = {
+    infoHash,
+    peerId,
+    port,
+    uploaded: counter('uploaded', false),
+    downloaded: counter('downloaded', false),
+    left: counter('left', false),
+    event,
+    numwant,
+    compact: flag('compact') ?? true,
+    noPeerId: flag('no_peer_id') ?? false,
+    otherAddresses: [],
+  };
+  const key = text('key');
+  if (key !== undefined) params.key = bounded(key, 'key');
+  const trackerId = text('trackerid');
+  if (trackerId !== undefined) params.trackerId = bounded(trackerId, 'trackerid');
+  for (const name of ['ip', 'ipv4', 'ipv6']) {
+    const v = text(name);
+    if (v !== undefined && v !== '') params.otherAddresses.push(parseEndpoint(v, port, name));
+  }
+  return params;
+}
+
+/** Reads the info-hashes of a scrape (BEP 48); at least one, at most the cap. */
+export function parseScrapeQuery(query: string): ScrapeParams {
+  const q = parseRawQuery(query);
+  const hashes = q.get('info_hash') ?? [];
+  if (hashes.length === 0) throw new TrackerError('missing-parameter', 'info_hash is missing (full scrapes are not offered)');
+  if (hashes.length > TRACKER_LIMITS.maxScrapeHashes) {
+    throw new TrackerError('too-many-hashes', `at most ${TRACKER_LIMITS.maxScrapeHashes} info_hash values per scrape`);
+  }
+  for (const h of hashes) {
+    if (h.length !== 20) throw new TrackerError('bad-parameter', `info_hash must be 20 bytes, got ${h.length}`);
+  }
+  return { infoHashes: hashes };
+}
+
+function parseEvent(v: string | undefined): AnnounceEvent {
+  switch (v) {
+    case undefined:
+    case '':
+    case 'empty': // some clients spell "no event" this way
+      return 'none';
+    case 'started':
+    case 'completed':
+    case 'stopped':
+    case 'paused':
+      return v;
+    default:
+      throw new TrackerError('bad-parameter', `unknown event ${JSON.stringify(v.slice(0, 32))}`);
+  }
+}
+
+function bounded(value: string, name: string): string {
+  if (value.length > TRACKER_LIMITS.maxTokenLength) throw new TrackerError('bad-parameter', `${name} longer than ${TRACKER_LIMITS.maxTokenLength}`);
+  return value;
+}
+
+/** BEP 7: an address, or an endpoint (`1.2.3.4:6881`, `[::1]:6881`); the port defaults to `port`. */
+function parseEndpoint(value: string, port: number, name: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  const v4 = /^([\d.]+)(?::(\d{1,5}))?$/.exec(value);
+  let host: string | undefined;
+  let portText: string | undefined;
+  if (bracketed && parseIPv6(bracketed[1]!)) [host, portText] = [bracketed[1], bracketed[2]];
+  else if (v4 && parseIPv4(v4[1]!)) [host, portText] = [v4[1], v4[2]];
+  else if (parseIPv6(value)) host = value;
+  const endpointPort = portText === undefined ? port : Number(portText);
+  if (host === undefined || endpointPort < 1 || endpointPort > 65535) {
+    throw new TrackerError('bad-parameter', `${name} is not an IP address or endpoint`);
+  }
+  return { host, port: endpointPort };
+}

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SwarmRules, type SwarmConfig } from '../../worker/swarm/swarm-rules.js';
+import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import { TrackerError } from '../../shared/errors.js';
+
+const config: SwarmConfig = { interval: 900, minInterval: 60, peerTtlMs: 1_860_000, maxPeers: 1000 };
+const id = (n: number) => new TextEncoder().encode(`-ES0100-${String(n).padStart(12, '0')}`);
+const params = (n: number, over: Partial<AnnounceParams> = {}): AnnounceParams => ({
+  infoHash: new Uint8Array(20),
+  peerId: id(n),
+  port: 6000 + n,
+  uploaded: 0,
+  downloaded: 0,
+  left: 100,
+  event: 'started',
+  numwant: 50,
+  compact: true,
+  noPeerId: false,
+  otherAddresses: [],
+  ...over,
+});
+const at = (rules: SwarmRules, n: number, over: Partial<AnnounceParams> = {}, now = 0, host = `10.0.0.${n}`) =>
+  rules.announce({ params: params(n, over), client: { host }, now });
+
+test('the asker never gets itself; leechers see everyone', () => {
+  const rules = new SwarmRules(config);
+  assert.equal(at(rules, 1).peers.length, 0);
+  at(rules, 2, { left: 0 });
+  const r = at(rules, 3);
+  assert.deepEqual(r.peers.map((p) => p.port).sort(), [6001, 6002]);
+  assert.deepEqual(r.counts, { complete: 1, incomplete: 2, downloaded: 0, downloaders: 2 });
+});
+
+test('seeds are not sent to seeds, and partial seeds (BEP 21 paused) get only downloaders', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1, { left: 0 });
+  at(rules, 2, { left: 0 });
+  at(rules, 3, { left: 50, event: 'paused' });
+  at(rules, 4, { left: 50 });
+  const seed = at(rules, 5, { left: 0 });
+  assert.deepEqual(seed.peers.map((p) => p.port), [6004]);
+  const partial = at(rules, 3, { left: 50, event: 'paused' });
+  assert.deepEqual(partial.peers.map((p) => p.port), [6004]);
+  assert.deepEqual(partial.counts, { complete: 3, incomplete: 2, downloaded: 0, downloaders: 1 });
+});
+
+test('a completion counts once per peer, however often completed is sent', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1);
+  at(rules, 1, { left: 0, event: 'completed' });
+  at(rules, 1, { left: 0, event: 'completed' });
+  at(rules, 1, { left: 0, event: 'none' });
+  assert.equal(rules.counts().downloaded, 1);
+  // A peer that starts as a seed did not complete here.
+  at(rules, 2, { left: 0, event: 'started' });
+  assert.equal(rules.counts().downloaded, 1);
+  // A client that skips the completed event still counts when left drops to 0.
+  at(rules, 3);
+  at(rules, 3, { left: 0, event: 'none' });
+  assert.equal(rules.counts().downloaded, 2);
+});
+
+test('stopped leaves the swarm; the change is reported for persistence', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1);
+  at(rules, 2);
+  const r = at(rules, 1, { event: 'stopped' });
+  assert.deepEqual(r.change, { remove: toHexId(1), durable: true });
+  assert.equal(rules.size, 1);
+  assert.equal(at(rules, 3).peers.length, 1);
+});
+
+function toHexId(n: number): string {
+  return Buffer.from(id(n)).toString('hex');
+}
+
+test('plain re-announces are batched; joins and state changes are durable', () => {
+  const rules = new SwarmRules(config);
+  assert.equal(at(rules, 1).change.durable, true);
+  assert.equal(at(rules, 1, { event: 'none', uploaded: 5 }).change.durable, false);
+  assert.equal(at(rules, 1, { event: 'none', left: 0 }).change.durable, true);
+});
+
+test('silent peers expire after the TTL (fake clock: the test sets now)', () => {
+  const rules = new SwarmRules({ ...config, peerTtlMs: 1000 });
+  at(rules, 1, {}, 0);
+  at(rules, 2, {}, 900);
+  assert.equal(rules.nextExpiry(), 1000);
+  assert.deepEqual(rules.expire(1001), [toHexId(1)]);
+  assert.equal(rules.size, 1);
+  assert.deepEqual(rules.expire(1900), []);
+  assert.deepEqual(rules.expire(1901), [toHexId(2)]);
+  assert.equal(rules.nextExpiry(), undefined);
+});
+
+test('numwant bounds the sample, and samples are spread over the swarm', () => {
+  const rules = new SwarmRules(config);
+  for (let n = 1; n <= 100; n++) at(rules, n);
+  const seen = new Map<number, number>();
+  for (let i = 0; i < 400; i++) {
+    const r = at(rules, 101, { numwant: 10, event: 'none' });
+    assert.equal(r.peers.length, 10);
+    assert.equal(new Set(r.peers.map((p) => p.port)).size, 10);
+    for (const p of r.peers) seen.set(p.port, (seen.get(p.port) ?? 0) + 1);
+  }
+  assert.equal(seen.size, 100, 'every peer was handed out at some point');
+  assert.ok(Math.max(...seen.values()) < 80, 'no peer dominates (expected ~40 each)');
+});
+
+test('the swarm is capped: newcomers beyond it get peers and a warning but are not stored', () => {
+  const rules = new SwarmRules({ ...config, maxPeers: 3 });
+  for (let n = 1; n <= 3; n++) at(rules, n);
+  const r = at(rules, 4);
+  assert.equal(rules.size, 3);
+  assert.equal(r.peers.length, 3);
+  assert.match(r.warning ?? '', /full/);
+  assert.equal(r.change.upsert, undefined);
+});
+
+test('a peer id keyed from one address cannot be taken over from another without the key', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1, { key: 'k1' }, 0, '10.0.0.1');
+  assert.throws(() => at(rules, 1, { key: 'other' }, 1, '10.9.9.9'), TrackerError);
+  assert.throws(() => at(rules, 1, { event: 'stopped' }, 1, '10.9.9.9'), TrackerError);
+  assert.equal(at(rules, 1, { key: 'k1' }, 2, '10.0.0.77').change.upsert?.addresses[0]?.host, '10.0.0.77');
+});
+
+test('BEP 7: an address of the other family is kept; one of the same family is ignored', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1, { otherAddresses: [{ host: '2001:db8::1', port: 7000 }, { host: '6.6.6.6', port: 80 }] });
+  const r = at(rules, 2);
+  assert.deepEqual(r.peers.map((p) => [p.host, p.port]), [['10.0.0.1', 6001], ['2001:db8::1', 7000]]);
+});

@@ -1,0 +1,97 @@
+import { Hono, type Context } from 'hono';
+import type { Env } from '../env.js';
+import { TrackerError } from '../../shared/errors.js';
+import { encodeAnnounceResponse, encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
+import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
+import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { userOfPasskey } from '../access/passkeys.js';
+import { announceToSwarm, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
+
+/**
+ * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, and the same
+ * under `/p/:passkey/` for private torrents. Every answer is bencoded with status 200, failures
+ * included, as clients expect; nothing a client sends can produce a 500.
+ */
+export const trackerHttp = new Hono<{ Bindings: Env }>();
+
+const BENCODE_TYPE = { 'content-type': 'text/plain; charset=binary', 'cache-control': 'no-store' };
+
+function bencoded(c: Context, body: Uint8Array): Response {
+  return c.body(body as Uint8Array<ArrayBuffer>, 200, BENCODE_TYPE);
+}
+
+function failure(c: Context, reason: string, retryIn?: number | 'never'): Response {
+  return bencoded(c, encodeFailure({ failure: reason, ...(retryIn !== undefined ? { retryIn } : {}) }));
+}
+
+function rawQuery(c: Context): string {
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+/** The client address: Cloudflare's CF-Connecting-IP (Miniflare sets it locally too). */
+function clientHost(c: Context): string | undefined {
+  const ip = c.req.header('cf-connecting-ip') ?? '';
+  if (parseIPv4(ip)) return ip;
+  const v6 = parseIPv6(ip);
+  return v6 ? formatIPv6(v6) : undefined;
+}
+
+async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {
+  const passkey = c.req.param('passkey');
+  if (passkey === undefined) return undefined;
+  const secret = c.env.PASSKEY_SECRET;
+  if (!secret) return false;
+  return (await userOfPasskey(secret, passkey)) ?? false;
+}
+
+async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
+  try {
+    const user = await passkeyUser(c);
+    // A bad passkey is refused here, before any swarm is touched.
+    if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
+    const params = parseAnnounceQuery(rawQuery(c));
+    const host = clientHost(c);
+    if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
+    const answer = await announceToSwarm(c.env, params, { host }, user);
+    if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
+    return bencoded(
+      c,
+      encodeAnnounceResponse(
+        {
+          interval: answer.interval,
+          minInterval: answer.minInterval,
+          complete: answer.counts.complete,
+          incomplete: answer.counts.incomplete,
+          peers: answer.peers,
+          externalIp: host,
+          ...(answer.warning !== undefined ? { warning: answer.warning } : {}),
+        },
+        { compact: params.compact, noPeerId: params.noPeerId },
+      ),
+    );
+  } catch (err) {
+    if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);
+    throw err;
+  }
+}
+
+async function scrape(c: Context<{ Bindings: Env }>): Promise<Response> {
+  try {
+    const user = await passkeyUser(c);
+    if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
+    const { infoHashes } = parseScrapeQuery(rawQuery(c));
+    const files = await scrapeSwarms(c.env, infoHashes);
+    return bencoded(c, encodeScrapeResponse(files));
+  } catch (err) {
+    if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);
+    console.error('scrape failed', err);
+    return failure(c, 'tracker busy, try again shortly', OVERLOAD_RETRY_MINUTES);
+  }
+}
+
+trackerHttp.get('/announce', announce);
+trackerHttp.get('/scrape', scrape);
+trackerHttp.get('/p/:passkey/announce', announce);
+trackerHttp.get('/p/:passkey/scrape', scrape);

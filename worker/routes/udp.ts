@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import type { Env } from '../env.js';
+import { UDP_MAX_PACKET } from '../../shared/tracker/udp-packets.js';
+import { GATEWAY_CLIENT_HEADER, GATEWAY_SECRET_HEADER } from '../../shared/tracker/gateway.js';
+import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { secretsEqual } from '../access/secrets.js';
+import { handleUdpPacket } from '../tracker/udp-tracker.js';
+
+
+/**
+ * `POST /udp`: one BEP 15 datagram in the body, relayed by `peer-node udp-gateway` (Workers
+ * cannot receive UDP). The source address header is believed only with the gateway's secret.
+ * 200 with the reply datagram, or 204 where the tracker stays silent.
+ */
+export const udp = new Hono<{ Bindings: Env }>();
+
+udp.post('/', async (c) => {
+  const secret = c.env.GATEWAY_SECRET;
+  if (!secret) return c.json({ error: 'the UDP gateway is not configured on this edge (GATEWAY_SECRET)' }, 503);
+  const given = c.req.header(GATEWAY_SECRET_HEADER);
+  if (given === undefined || !secretsEqual(given, secret)) return c.json({ error: 'bad or missing gateway secret' }, 403);
+  const client = parseEndpoint(c.req.header(GATEWAY_CLIENT_HEADER) ?? '');
+  if (!client) return c.json({ error: `${GATEWAY_CLIENT_HEADER} must be IP:port or [IPv6]:port` }, 400);
+  const length = Number(c.req.header('content-length') ?? 'NaN');
+  if (length > UDP_MAX_PACKET) return c.body(null, 204);
+  const packet = new Uint8Array(await c.req.arrayBuffer());
+  if (packet.length > UDP_MAX_PACKET) return c.body(null, 204);
+  const reply = await handleUdpPacket(c.env, packet, client);
+  if (!reply) return c.body(null, 204);
+  return c.body(reply as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
+});
+
+function parseEndpoint(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  const v6 = m[1] !== undefined ? parseIPv6(m[1]) : undefined;
+  if ((m[1] !== undefined ? !v6 : !parseIPv4(m[2]!)) || port < 1 || port > 65535) return undefined;
+  // One canonical text per address, so the connection-id MAC does not depend on spelling.
+  return { host: v6 ? formatIPv6(v6) : m[2]!, port };
+}

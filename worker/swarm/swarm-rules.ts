@@ -1,0 +1,225 @@
+import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import type { ScrapeCounts, TrackerPeer } from '../../shared/tracker/http-response.js';
+import { TrackerError } from '../../shared/errors.js';
+import { fromHex, toHex } from '../../shared/bytes.js';
+import { IndexedSet, sampleGroups } from './indexed-set.js';
+
+/** One peer of a swarm as the tracker keeps it. */
+export interface PeerRecord {
+  /** Hex of the 20-byte peer id: the peer's identity in this swarm. */
+  peerId: string;
+  /** Where others can reach it: the address it announced from, plus BEP 7 addresses of the other family. */
+  addresses: { host: string; port: number }[];
+  left: number;
+  uploaded: number;
+  downloaded: number;
+  /** BEP 21: a partial seed (event=paused), needing nothing more. */
+  paused: boolean;
+  /** Its completion was already counted in `downloaded`: a completion counts once per peer. */
+  completed: boolean;
+  lastSeen: number;
+  key?: string;
+  /** The passkey's user, on private torrents. */
+  user?: string;
+}
+
+export interface SwarmConfig {
+  /** Seconds between regular announces that the tracker asks for. */
+  interval: number;
+  /** BEP 3 `min interval`: clients must not re-announce sooner. */
+  minInterval: number;
+  /** A peer silent for this long (ms) leaves the swarm. */
+  peerTtlMs: number;
+  /** Most peers one swarm holds; later newcomers get peers but are not stored. */
+  maxPeers: number;
+}
+
+/** One announce as the swarm sees it: the parsed parameters plus where the request came from. */
+export interface SwarmAnnounce {
+  params: AnnounceParams;
+  /** The address the request came from (the only address of its family that we trust). */
+  client: { host: string };
+  now: number;
+  user?: string;
+}
+
+export interface SwarmAnnounceResult {
+  counts: ScrapeCounts;
+  peers: TrackerPeer[];
+  warning?: string;
+  /** What changed, for the persistence layer. */
+  change: { upsert?: PeerRecord; remove?: string; durable: boolean };
+}
+
+/**
+ * The rules of one swarm, free of any platform: who is in it, the BEP 48 / BEP 21 counts, peer
+ * selection and expiry. The Durable Object persists what `announce` reports as changed.
+ */
+export class SwarmRules {
+  private readonly peers = new Map<string, PeerRecord>();
+  /** Peers that still download: leechers not paused. */
+  private readonly downloaders = new IndexedSet<string>();
+  /** Seeds and partial seeds: they only upload. */
+  private readonly uploadOnly = new IndexedSet<string>();
+  private seeds = 0;
+  /** BEP 48 `downloaded`: completions seen, each peer counted once. */
+  downloaded = 0;
+
+  constructor(
+    readonly config: SwarmConfig,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  /** Restores persisted state (after an object restart). */
+  load(records: Iterable<PeerRecord>, downloaded: number): void {
+    this.downloaded = downloaded;
+    for (const record of records) this.insert(record);
+  }
+
+  counts(): ScrapeCounts {
+    const incomplete = this.peers.size - this.seeds;
+    return { complete: this.seeds, incomplete, downloaded: this.downloaded, downloaders: this.downloaders.size };
+  }
+
+  announce(request: SwarmAnnounce): SwarmAnnounceResult {
+    const { params, now } = request;
+    const id = toHex(params.peerId);
+    const existing = this.peers.get(id);
+
+    if (params.event === 'stopped') {
+      if (existing) this.checkIdentity(existing, request);
+      if (existing) this.remove(id);
+      return { counts: this.counts(), peers: [], change: existing ? { remove: id, durable: true } : { durable: false } };
+    }
+    if (existing) this.checkIdentity(existing, request);
+
+    const addresses = [{ host: request.client.host, port: params.port }];
+    const family = familyOf(request.client.host);
+    // BEP 7: extra addresses count only for the other family; the same family must be the
+    // address we saw, or anyone could register a third party's address (a reflection attack).
+    for (const other of params.otherAddresses) {
+      if (familyOf(other.host) !== family && !addresses.some((a) => familyOf(a.host) === familyOf(other.host))) {
+        addresses.push(other);
+      }
+    }
+    const paused = params.event === 'paused' && params.left > 0;
+    const finishing = params.left === 0 && ((existing !== undefined && existing.left > 0) || params.event === 'completed');
+    const countCompletion = finishing && !(existing?.completed ?? false);
+    const record: PeerRecord = {
+      peerId: id,
+      addresses,
+      left: params.left,
+      uploaded: params.uploaded,
+      downloaded: params.downloaded,
+      paused,
+      completed: (existing?.completed ?? false) || countCompletion,
+      lastSeen: now,
+    };
+    if (params.key !== undefined) record.key = params.key;
+    else if (existing?.key !== undefined) record.key = existing.key;
+    if (request.user !== undefined) record.user = request.user;
+
+    let warning: string | undefined;
+    let stored = true;
+    if (!existing && this.peers.size >= this.config.maxPeers) {
+      stored = false;
+      warning = 'swarm is full: you get peers but are not listed yet';
+    }
+    if (countCompletion && stored) this.downloaded++;
+    // Membership, seed state and address changes are written at once; a plain re-announce
+    // only refreshes counters and last-seen, which may be written in a batch.
+    const durable =
+      !existing ||
+      existing.left === 0 !== (record.left === 0) ||
+      existing.paused !== record.paused ||
+      countCompletion ||
+      JSON.stringify(existing.addresses) !== JSON.stringify(record.addresses);
+    if (stored) {
+      if (existing) this.remove(id);
+      this.insert(record);
+    }
+
+    const peers = this.select(record, params.numwant, family);
+    const result: SwarmAnnounceResult = {
+      counts: this.counts(),
+      peers,
+      change: stored ? { upsert: record, durable } : { durable: false },
+    };
+    if (warning !== undefined) result.warning = warning;
+    return result;
+  }
+
+  /** Removes peers silent for longer than the TTL; returns their ids. */
+  expire(now: number): string[] {
+    const gone: string[] = [];
+    for (const [id, record] of this.peers) {
+      if (now - record.lastSeen > this.config.peerTtlMs) gone.push(id);
+    }
+    for (const id of gone) this.remove(id);
+    return gone;
+  }
+
+  /** When the next peer would expire, for scheduling the sweep; undefined when empty. */
+  nextExpiry(): number | undefined {
+    let oldest = Infinity;
+    for (const record of this.peers.values()) oldest = Math.min(oldest, record.lastSeen);
+    return oldest === Infinity ? undefined : oldest + this.config.peerTtlMs;
+  }
+
+  /**
+   * A random sample of other peers. Seeds and partial seeds only get downloaders (they have
+   * nothing to gain from each other); downloaders get anyone. Never the asker itself, by peer
+   * id or by address.
+   */
+  private select(asker: PeerRecord, numwant: number, family: 4 | 6): TrackerPeer[] {
+    const askerOnlyUploads = asker.left === 0 || asker.paused;
+    const groups = askerOnlyUploads ? [this.downloaders] : [this.downloaders, this.uploadOnly];
+    const own = new Set(asker.addresses.map((a) => `${a.host}|${a.port}`));
+    const isSelf = (id: string) => id === asker.peerId || this.peers.get(id)!.addresses.some((a) => own.has(`${a.host}|${a.port}`));
+    const chosen = sampleGroups(groups, numwant, isSelf, this.random);
+    const peers: TrackerPeer[] = [];
+    for (const id of chosen) {
+      const record = this.peers.get(id)!;
+      const peerId = fromHex(id)!;
+      // Same-family address first: that is the one the asker can surely reach.
+      const ordered = [...record.addresses].sort((a, b) => Number(familyOf(b.host) === family) - Number(familyOf(a.host) === family));
+      for (const address of ordered) peers.push({ ...address, peerId });
+    }
+    return peers;
+  }
+
+  /**
+   * A peer id already in the swarm may announce from a new address only if it proves it is the
+   * same client with the same `key` (BEP 7 recommends keys for exactly this).
+   */
+  private checkIdentity(existing: PeerRecord, request: SwarmAnnounce): void {
+    const moved = existing.addresses[0]?.host !== request.client.host;
+    if (moved && existing.key !== undefined && existing.key !== request.params.key) {
+      throw new TrackerError('peer-id-in-use', 'this peer id is in use by another client; restart with a new peer id');
+    }
+  }
+
+  private insert(record: PeerRecord): void {
+    this.peers.set(record.peerId, record);
+    if (record.left === 0) this.seeds++;
+    if (record.left === 0 || record.paused) this.uploadOnly.add(record.peerId);
+    else this.downloaders.add(record.peerId);
+  }
+
+  private remove(id: string): void {
+    const record = this.peers.get(id);
+    if (!record) return;
+    this.peers.delete(id);
+    if (record.left === 0) this.seeds--;
+    this.uploadOnly.delete(id);
+    this.downloaders.delete(id);
+  }
+}
+
+function familyOf(host: string): 4 | 6 {
+  return host.includes(':') ? 6 : 4;
+}
