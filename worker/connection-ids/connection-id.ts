@@ -10,6 +10,9 @@
  */
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
 
+/** An imported HMAC key (spelled this way so both Node's and Workers' typings accept it). */
+export type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 export const TICK_MS = 4_000;
 /** Accept an id for at least 120 s after issue (31 ticks: 120 to 124 s). */
 export const MAX_AGE_TICKS = 30;
@@ -21,11 +24,11 @@ export interface ClientEndpoint {
 }
 
 /** Imports raw key bytes for HMAC-SHA256. */
-export function importKey(raw: Uint8Array): Promise<CryptoKey> {
+export function importKey(raw: Uint8Array): Promise<HmacKey> {
   return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
 }
 
-async function mac(key: CryptoKey, ticks: number, client: ClientEndpoint): Promise<Uint8Array> {
+async function mac(key: HmacKey, ticks: number, client: ClientEndpoint): Promise<Uint8Array> {
   const ip = parseIPv4(client.host) ?? parseIPv6(client.host) ?? new TextEncoder().encode(client.host);
   const message = new Uint8Array(4 + ip.length);
   const view = new DataView(message.buffer);
@@ -36,7 +39,7 @@ async function mac(key: CryptoKey, ticks: number, client: ClientEndpoint): Promi
 }
 
 /** A fresh connection id for `client` at time `now` (ms). */
-export async function issueConnectionId(key: CryptoKey, client: ClientEndpoint, now: number): Promise<Uint8Array> {
+export async function issueConnectionId(key: HmacKey, client: ClientEndpoint, now: number): Promise<Uint8Array> {
   const ticks = Math.floor(now / TICK_MS) & 0xffff;
   const id = new Uint8Array(8);
   new DataView(id.buffer).setUint16(0, ticks);
@@ -48,7 +51,7 @@ export async function issueConnectionId(key: CryptoKey, client: ClientEndpoint, 
  * True when `id` was issued to `client` under one of `keys` (current and previous, across a
  * rotation) no more than about two minutes before `now`.
  */
-export async function checkConnectionId(keys: readonly CryptoKey[], id: Uint8Array, client: ClientEndpoint, now: number): Promise<boolean> {
+export async function checkConnectionId(keys: readonly HmacKey[], id: Uint8Array, client: ClientEndpoint, now: number): Promise<boolean> {
   if (id.length !== 8) return false;
   const ticks = new DataView(id.buffer, id.byteOffset, 8).getUint16(0);
   const age = ((Math.floor(now / TICK_MS) & 0xffff) - ticks + 0x10000) & 0xffff;

@@ -1,14 +1,14 @@
 import type { Env } from '../env.js';
-import { importKey, shardFor } from '../connection-ids/connection-id.js';
+import { type HmacKey, importKey, shardFor } from '../connection-ids/connection-id.js';
 
 /** Connection-id state is spread over this many ConnectionIds objects by client address. */
 export const CONNECTION_ID_SHARDS = 16;
 
 /** Keys fetched from a shard, cached in this isolate until the shard's next rotation. */
-const cache = new Map<number, { keys: CryptoKey[]; validUntil: number }>();
+const cache = new Map<number, { keys: HmacKey[]; validUntil: number }>();
 
 /** The HMAC keys (current first) for the shard that serves `host`. */
-export async function connectionKeys(env: Env, host: string): Promise<CryptoKey[]> {
+export async function connectionKeys(env: Env, host: string): Promise<HmacKey[]> {
   const shard = shardFor(host, CONNECTION_ID_SHARDS);
   const cached = cache.get(shard);
   const now = Date.now();

@@ -1,0 +1,41 @@
+/** A bare HTTP tracker client for tests: builds announce/scrape URLs with raw binary escapes. */
+import { decodeAnnounceResponse, decodeScrapeResponse } from '../../shared/tracker/index.js';
+
+export const escapeBytes = (bytes: Uint8Array) => Array.from(bytes, (b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+
+export function peerId(n: number): Uint8Array {
+  return new TextEncoder().encode(`-ES0100-${String(n).padStart(12, '0')}`);
+}
+
+export function infoHash(n: number): Uint8Array {
+  return Uint8Array.from({ length: 20 }, (_, i) => (n * 31 + i * 7) & 0xff);
+}
+
+export interface AnnounceOptions {
+  hash: Uint8Array;
+  peer: number;
+  port?: number;
+  left?: number;
+  event?: string;
+  extra?: string;
+  path?: string;
+  /** Pretend to come from this address (Miniflare keeps a CF-Connecting-IP we send). */
+  from?: string;
+}
+
+export async function announceRaw(base: URL, o: AnnounceOptions): Promise<Response> {
+  const query = `info_hash=${escapeBytes(o.hash)}&peer_id=${escapeBytes(peerId(o.peer))}&port=${o.port ?? 6000 + o.peer}&left=${o.left ?? 100}` + (o.event ? `&event=${o.event}` : '') + (o.extra ?? '');
+  return fetch(new URL(`${o.path ?? '/announce'}?${query}`, base), { headers: o.from ? { 'cf-connecting-ip': o.from } : {} });
+}
+
+export async function announce(base: URL, o: AnnounceOptions) {
+  const response = await announceRaw(base, o);
+  if (response.status !== 200) throw new Error(`announce answered ${response.status}`);
+  return decodeAnnounceResponse(new Uint8Array(await response.arrayBuffer()));
+}
+
+export async function scrape(base: URL, hashes: Uint8Array[], path = '/scrape') {
+  const response = await fetch(new URL(`${path}?${hashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&')}`, base));
+  if (response.status !== 200) throw new Error(`scrape answered ${response.status}`);
+  return decodeScrapeResponse(new Uint8Array(await response.arrayBuffer()));
+}

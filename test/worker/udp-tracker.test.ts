@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startUdpGateway } from '../../peer-node/gateway/udp-gateway.js';
+import { encodeUdpRequest, type UdpRequest } from '../../shared/tracker/index.js';
+import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
+import { TestUdpClient } from '../helpers/udp-client.js';
+import { infoHash, peerId, scrape } from '../helpers/tracker-client.js';
+import { toHex } from '../../shared/bytes.js';
+
+function announceRequest(connectionId: Uint8Array, peer: number, over: Partial<Extract<UdpRequest, { action: 'announce' }>> = {}): UdpRequest {
+  return {
+    action: 'announce',
+    connectionId,
+    transactionId: 1000 + peer,
+    infoHash: infoHash(1),
+    peerId: peerId(peer),
+    downloaded: 0,
+    left: 100,
+    uploaded: 0,
+    event: 'started',
+    ip: 0,
+    key: peer,
+    numWant: -1,
+    port: 7000 + peer,
+    ...over,
+  };
+}
+
+async function withGateway(body: (edgeUrl: URL, gateway: { host: string; port: number }) => Promise<void>): Promise<void> {
+  await withEdge({}, async (edge) => {
+    const gateway = await startUdpGateway({ host: '127.0.0.1', port: 0, edge: edge.url, secret: TEST_SECRETS.GATEWAY_SECRET });
+    try {
+      await body(edge.url, gateway.address);
+    } finally {
+      await gateway.close();
+    }
+  });
+}
+
+test('BEP 15 over real UDP through the gateway: connect, announce, scrape', async () => {
+  await withGateway(async (edgeUrl, gateway) => {
+    const a = await TestUdpClient.open(gateway);
+    const b = await TestUdpClient.open(gateway);
+    try {
+      const idA = await a.connect();
+      const first = await a.send(announceRequest(idA, 1));
+      assert.deepEqual(first, { action: 'announce', transactionId: 1001, interval: 900, leechers: 1, seeders: 0, peers: [] });
+      const idB = await b.connect();
+      const second = await b.send(announceRequest(idB, 2, { left: 0 }));
+      assert.deepEqual(second, { action: 'announce', transactionId: 1002, interval: 900, leechers: 1, seeders: 1, peers: [{ host: '127.0.0.1', port: 7001 }] });
+      const scraped = await a.send({ action: 'scrape', connectionId: idA, transactionId: 5, infoHashes: [infoHash(1), infoHash(2)] });
+      assert.deepEqual(scraped, { action: 'scrape', transactionId: 5, results: [{ seeders: 1, completed: 0, leechers: 1 }, { seeders: 0, completed: 0, leechers: 0 }] });
+      // The same swarm over HTTP: one tracker, two transports.
+      const counts = await scrape(edgeUrl, [infoHash(1)]);
+      assert.ok(!('failure' in counts));
+      assert.equal(counts.get(toHex(infoHash(1)))?.complete, 1);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+test('unknown, forged or borrowed connection ids get no answer at all', async () => {
+  await withGateway(async (_edgeUrl, gateway) => {
+    const a = await TestUdpClient.open(gateway);
+    const b = await TestUdpClient.open(gateway);
+    try {
+      assert.equal(await a.send(announceRequest(new Uint8Array(8), 1)), undefined);
+      const id = await a.connect();
+      const forged = id.slice();
+      forged[7]! ^= 0xff;
+      assert.equal(await a.send(announceRequest(forged, 1)), undefined);
+      // An id issued to a's address and port is useless from b's port.
+      assert.equal(await b.send(announceRequest(id, 2)), undefined);
+      assert.equal((await a.send(announceRequest(id, 1)))?.action, 'announce');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+test('bad datagrams: error packets where BEP 15 allows one, silence otherwise, and the tracker carries on', async () => {
+  await withGateway(async (_edgeUrl, gateway) => {
+    const c = await TestUdpClient.open(gateway);
+    try {
+      assert.equal(await c.sendRaw(new Uint8Array(10), 800), undefined, 'too short: dropped');
+      assert.equal(await c.sendRaw(new Uint8Array(4000), 800), undefined, 'oversized: dropped');
+      const badMagic = encodeUdpRequest({ action: 'connect', transactionId: 3 });
+      badMagic[2] = 0x99;
+      assert.equal(await c.sendRaw(badMagic, 800), undefined, 'not BEP 15: dropped');
+      const id = await c.connect();
+      const short = encodeUdpRequest(announceRequest(id, 1)).subarray(0, 60);
+      assert.deepEqual(await c.sendBytes(short), { action: 'error', transactionId: 1001, message: 'announce needs 98 bytes, got 60' });
+      const wrongAction = encodeUdpRequest(announceRequest(id, 1));
+      wrongAction[11] = 7;
+      assert.deepEqual(await c.sendBytes(wrongAction), { action: 'error', transactionId: 1001, message: 'unknown action 7' });
+      const tooMany = encodeUdpRequest({ action: 'scrape', connectionId: id, transactionId: 9, infoHashes: Array(80).fill(infoHash(1)) });
+      assert.equal(tooMany.length > 1500, true);
+      assert.deepEqual(await c.sendBytes(tooMany), { action: 'error', transactionId: 9, message: 'at most 74 info-hashes per scrape' });
+      assert.equal((await c.send(announceRequest(id, 1)))?.action, 'announce', 'still serving');
+    } finally {
+      c.close();
+    }
+  });
+});
+
+test('POST /udp refuses a forged source address without the gateway secret', async () => {
+  await withEdge({}, async (edge) => {
+    const body = encodeUdpRequest({ action: 'connect', transactionId: 1 });
+    const noSecret = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': '1.2.3.4:5' }, body });
+    assert.equal(noSecret.status, 403);
+    const wrong = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': '1.2.3.4:5', 'x-gateway-secret': 'guess' }, body });
+    assert.equal(wrong.status, 403);
+    const badClient = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': 'nowhere', 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body });
+    assert.equal(badClient.status, 400);
+    const good = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': '[::1]:5', 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body });
+    assert.equal(good.status, 200);
+    assert.equal((await good.arrayBuffer()).byteLength, 16);
+  });
+});
