@@ -12,20 +12,23 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const persistDir = process.env.EDGE_STATE_DIR ?? '.edge-state';
 
+// Importing wrangler (for its config reader) installs a SIGINT handler that exits at once, and
+// Miniflare disposes workerd on exit; ours goes first so that the stop is said and clean.
+let edge: Awaited<ReturnType<typeof startLocalEdge>> | undefined;
+let stopping = false;
+function stop(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the edge`);
+  void edge?.close().then(() => process.exit(0));
+}
+process.prependListener('SIGINT', () => stop('SIGINT'));
+process.prependListener('SIGTERM', () => stop('SIGTERM'));
+
 const secrets = await loadLocalSecrets(persistDir);
-const edge = await startLocalEdge({ port, persistDir, bindings: { ...secrets } });
+edge = await startLocalEdge({ port, persistDir, bindings: { ...secrets } });
 console.log(`edge listening on ${edge.url.origin}  (state in ${persistDir})`);
 console.log(`  tracker:  ${new URL('/announce', edge.url)}  (UDP: npx peer-node udp-gateway --listen 127.0.0.1:6969 --edge ${edge.url.origin})`);
 console.log(`  health:   ${new URL('/health', edge.url)}`);
 console.log(`  publish token: ${secrets.PUBLISH_TOKEN}  (from ${persistDir}/secrets.json or PUBLISH_TOKEN)`);
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`\n${signal}: stopping the edge`);
-  await edge.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -26,13 +26,14 @@ export function parseIPv6(text: string): Uint8Array | undefined {
   if (text.length > 45 || text.length < 2) return undefined;
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
-  const groupsOf = (s: string): number[] | undefined => {
+  // RFC 4291: a dotted IPv4 may only form the last 32 bits, so only in the final group list.
+  const groupsOf = (s: string, last: boolean): number[] | undefined => {
     if (s === '') return [];
     const words: number[] = [];
     const parts = s.split(':');
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
-      if (i === parts.length - 1 && p.includes('.')) {
+      if (last && i === parts.length - 1 && p.includes('.')) {
         const v4 = parseIPv4(p);
         if (!v4) return undefined;
         words.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
@@ -43,8 +44,8 @@ export function parseIPv6(text: string): Uint8Array | undefined {
     }
     return words;
   };
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  const head = groupsOf(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!, true) : [];
   if (!head || !tail) return undefined;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;

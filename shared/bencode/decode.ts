@@ -10,6 +10,11 @@ export interface DecodeOptions {
   maxDepth?: number;
   /** Largest input accepted, in bytes. */
   maxBytes?: number;
+  /**
+   * Most values (strings, integers, lists, dictionaries) in one input. Bounds memory: a
+   * 2-byte `0:` becomes an object of about a hundred bytes, so bytes alone do not.
+   */
+  maxValues?: number;
 }
 
 /** What a prefix decode returns: the value, where it ended, and the spans of top-level dict values. */
@@ -30,6 +35,8 @@ export const MAX_DEPTH_CEILING = 1000;
 /** Longest integer accepted, in digits (int64 needs 19); bounds BigInt parsing work. */
 export const MAX_INTEGER_DIGITS = 256;
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+/** About 100 MB of decoded values at worst; a torrent of 100,000 files needs about 600,000. */
+export const DEFAULT_MAX_VALUES = 1_000_000;
 
 const I = 0x69; // 'i'
 const L = 0x6c; // 'l'
@@ -57,28 +64,38 @@ export function decode(bytes: Uint8Array, options: DecodeOptions = {}): BValue {
  * caller's (BEP 9 metadata messages carry raw piece bytes after the dictionary).
  */
 export function decodePrefix(bytes: Uint8Array, options: DecodeOptions = {}): DecodeResult {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxBytes = limit(options.maxBytes, DEFAULT_MAX_BYTES);
   if (bytes.length > maxBytes) {
     throw new BencodeError('too-large', `input of ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`, 0);
   }
-  const maxDepth = Math.min(options.maxDepth ?? DEFAULT_MAX_DEPTH, MAX_DEPTH_CEILING);
-  const parser = new Parser(bytes, options.strictKeys ?? false, maxDepth);
+  const maxDepth = Math.min(limit(options.maxDepth, DEFAULT_MAX_DEPTH), MAX_DEPTH_CEILING);
+  const parser = new Parser(bytes, options.strictKeys ?? false, maxDepth, limit(options.maxValues, DEFAULT_MAX_VALUES));
   const value = parser.value(0);
   return { value, end: parser.pos, spans: parser.spans };
 }
 
+/** A caller's limit, or the default when it is missing or not a positive number (NaN included). */
+function limit(value: number | undefined, fallback: number): number {
+  return value !== undefined && value > 0 ? value : fallback;
+}
+
 class Parser {
   pos = 0;
+  private values = 0;
   readonly spans = new Map<string, [number, number]>();
 
   constructor(
     private readonly bytes: Uint8Array,
     private readonly strictKeys: boolean,
     private readonly maxDepth: number,
+    private readonly maxValues: number,
   ) {}
 
   value(depth: number): BValue {
     const c = this.peek('a value');
+    if (++this.values > this.maxValues) {
+      throw new BencodeError('too-many-values', `more than ${this.maxValues} values`, this.pos);
+    }
     if (c === I) return this.integer();
     if (c === L) return this.list(depth + 1);
     if (c === D) return this.dict(depth + 1);

@@ -30,6 +30,7 @@ function write(parts: Uint8Array[], value: BEncodable, depth: number): void {
   } else if (typeof value === 'bigint') {
     parts.push(ascii(`i${value}e`));
   } else if (typeof value === 'string') {
+    if (!value.isWellFormed()) throw new BencodeError('bad-string', 'string holds a lone surrogate; it has no UTF-8 form', 0);
     writeBytes(parts, utf8(value));
   } else if (value instanceof Uint8Array) {
     writeBytes(parts, value);
@@ -37,7 +38,7 @@ function write(parts: Uint8Array[], value: BEncodable, depth: number): void {
     parts.push(L);
     for (const item of value as readonly BEncodable[]) write(parts, item, depth + 1);
     parts.push(E);
-  } else if (typeof value === 'object' && value !== null) {
+  } else if (typeof value === 'object' && value !== null && isPlainObject(value)) {
     const entries: [Uint8Array, BEncodable][] = [];
     for (const [key, member] of Object.entries(value)) {
       if (member === undefined) continue;
@@ -55,8 +56,15 @@ function write(parts: Uint8Array[], value: BEncodable, depth: number): void {
     }
     parts.push(E);
   } else {
-    throw new BencodeError('unencodable', `cannot bencode ${value === null ? 'null' : typeof value}`, 0);
+    const what = value === null ? 'null' : typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value;
+    throw new BencodeError('unencodable', `cannot bencode ${what}`, 0);
   }
+}
+
+/** Only plain objects are dictionaries; a Map, Date, DataView or other typed array is refused. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype;
 }
 
 function writeBytes(parts: Uint8Array[], bytes: Uint8Array): void {

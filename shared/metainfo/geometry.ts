@@ -90,7 +90,7 @@ export class TorrentGeometry {
 
   /** The file spans covered by torrent bytes [offset, offset+length). Empty files are skipped. */
   byteRangeToFiles(offset: number, length: number): FileSpan[] {
-    if (offset < 0 || length < 0 || offset + length > this.totalLength) {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.totalLength) {
       throw new GeometryError('bad-range', `bytes [${offset}, ${offset + length}) lie outside ${this.totalLength}`);
     }
     const spans: FileSpan[] = [];
@@ -109,7 +109,7 @@ export class TorrentGeometry {
   /** Where byte `fileOffset` of file `fileIndex` sits: its piece and offset inside it. */
   fileOffsetToPiece(fileIndex: number, fileOffset: number): { index: number; begin: number } {
     const length = this.lengths[fileIndex];
-    if (length === undefined || fileOffset < 0 || fileOffset >= length) {
+    if (length === undefined || !Number.isSafeInteger(fileOffset) || fileOffset < 0 || fileOffset >= length) {
       throw new GeometryError('bad-range', `file ${fileIndex} has no byte ${fileOffset}`);
     }
     const offset = this.starts[fileIndex]! + fileOffset;

@@ -1,6 +1,7 @@
 import { MetainfoError } from '../errors.js';
-import { type BDict, DictReader, isBytes } from '../bencode/index.js';
+import { type BDict, type BList, DictReader, isBytes, isList } from '../bencode/index.js';
 import { fromUtf8 } from '../bytes.js';
+import { MAX_MERKLE_LEAVES } from './merkle.js';
 import { checkPathComponent } from './path-safety.js';
 
 /** SHA-1 digests are 20 bytes (BEP 3 `pieces`, BEP 30 `root hash`). */
@@ -44,8 +45,7 @@ const fail = (code: string, message: string) => new MetainfoError(code, message)
 /** Validates an info dictionary (BEP 3, with BEP 27 `private`, BEP 30 `root hash`, BEP 47 padding). */
 export function readInfoDict(dict: BDict): InfoDict {
   const info = new DictReader(dict, fail, 'info');
-  const name = utf8Preferred(info, 'name');
-  checkPathComponent(name, 'info.name');
+  const name = preferredText(info.optBytes('name.utf-8'), info.bytes('name'), 'info.name');
 
   const pieceLength = info.int('piece length', 1, MAX_PIECE_LENGTH);
 
@@ -64,7 +64,7 @@ export function readInfoDict(dict: BDict): InfoDict {
     const list = info.list('files');
     if (list.length === 0) throw new MetainfoError('bad-layout', 'info.files is empty');
     if (list.length > MAX_FILES) throw new MetainfoError('too-many-files', `more than ${MAX_FILES} files`);
-    const seen = new Set<string>();
+    const seen = new Map<string, 'file' | 'dir'>();
     list.forEach((entry, i) => {
       const where = `info.files[${i}]`;
       if (typeof entry !== 'object' || entry === null || isBytes(entry) || Array.isArray(entry)) {
@@ -75,21 +75,23 @@ export function readInfoDict(dict: BDict): InfoDict {
       const path = readPath(file, where);
       const attr = file.optBytes('attr');
       const padding = attr !== undefined && attr.includes(0x70); // BEP 47: 'p'
-      const key = path.join('/');
-      if (seen.has(key)) throw new MetainfoError('duplicate-path', `${where}: duplicate path ${JSON.stringify(key)}`);
-      seen.add(key);
+      // Padding files are never written, and libtorrent names equal-sized ones alike
+      // (".pad/16284" twice), so only real files must have distinct, non-overlapping paths.
+      if (!padding) claimPath(path, seen, where);
       files.push({ path, length, offset: total, padding });
       total += length;
       if (!Number.isSafeInteger(total)) throw new MetainfoError('too-large', 'total length is not a safe integer');
     });
   }
 
+  if (total === 0) throw new MetainfoError('empty', 'the torrent holds no bytes');
   const pieceCount = Math.ceil(total / pieceLength);
   const rootHash = info.optBytes('root hash');
   let pieces: Uint8Array[] = [];
   if (rootHash !== undefined) {
     if (rootHash.length !== HASH_LENGTH) throw new MetainfoError('bad-root-hash', `info.root hash must be ${HASH_LENGTH} bytes`);
     if (info.has('pieces')) throw new MetainfoError('bad-layout', 'info has both pieces and root hash');
+    if (pieceCount > MAX_MERKLE_LEAVES) throw new MetainfoError('too-many-pieces', `a Merkle torrent of ${pieceCount} pieces is too large`);
   } else {
     const raw = info.bytes('pieces');
     if (raw.length % HASH_LENGTH !== 0) {
@@ -101,7 +103,8 @@ export function readInfoDict(dict: BDict): InfoDict {
         `info.pieces holds ${raw.length / HASH_LENGTH} hashes but ${total} bytes in ${pieceLength}-byte pieces need ${pieceCount}`,
       );
     }
-    pieces = Array.from({ length: pieceCount }, (_, i) => raw.slice(i * HASH_LENGTH, (i + 1) * HASH_LENGTH));
+    // Views into the one decoded string: no copy per piece.
+    pieces = Array.from({ length: pieceCount }, (_, i) => raw.subarray(i * HASH_LENGTH, (i + 1) * HASH_LENGTH));
   }
 
   const privateFlag = info.get('private');
@@ -113,31 +116,72 @@ export function readInfoDict(dict: BDict): InfoDict {
     length: total,
     files,
     multiFile: multi,
-    // BEP 27: private=1 means private; any other value (or none) means public.
-    private: privateFlag === 1,
+    // BEP 27 says private=1; libtorrent and Transmission treat any non-zero integer as private,
+    // and erring towards private is the safe side (no DHT, PEX or LSD leaks).
+    private: (typeof privateFlag === 'number' || typeof privateFlag === 'bigint') && privateFlag != 0,
     pieceCount,
   };
 }
 
-/** Prefers the `KEY.utf-8` variant that some old clients wrote, when it is valid UTF-8. */
-function utf8Preferred(reader: DictReader, key: string): string {
-  const alt = reader.optBytes(`${key}.utf-8`);
+/**
+ * Text of a name or path component. Prefers the `.utf-8` variant some old clients wrote when it
+ * is valid and safe; otherwise the plain field, where invalid UTF-8 (old Latin-1 or GBK torrents)
+ * becomes `_` per bad sequence, as libtorrent does, rather than failing the torrent.
+ */
+function preferredText(alt: Uint8Array | undefined, plain: Uint8Array, where: string): string {
   if (alt !== undefined) {
     const text = fromUtf8(alt);
-    if (text !== undefined) return text;
+    if (text !== undefined) {
+      try {
+        checkPathComponent(text, where);
+        return text;
+      } catch {
+        // fall back to the plain field
+      }
+    }
   }
-  return reader.text(key);
+  const text = lenientUtf8.decode(plain).replace(/\uFFFD+/g, '_');
+  checkPathComponent(text, where);
+  return text;
 }
 
+const lenientUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
 function readPath(file: DictReader, where: string): string[] {
-  const key = file.has('path.utf-8') ? 'path.utf-8' : 'path';
-  const list = file.list(key);
+  const plain = componentsOf(file.list('path'), `${where}.path`);
+  const altList = file.get('path.utf-8');
+  if (isList(altList)) {
+    try {
+      const alt = componentsOf(altList, `${where}.path.utf-8`);
+      if (alt.length === plain.length) return alt.map((c, j) => preferredText(c, plain[j]!, `${where}.path[${j}]`));
+    } catch {
+      // an unusable path.utf-8 falls back to path
+    }
+  }
+  return plain.map((c, j) => preferredText(undefined, c, `${where}.path[${j}]`));
+}
+
+function componentsOf(list: BList, where: string): Uint8Array[] {
   // BEP 3: "a zero length list is an error case".
-  if (list.length === 0) throw new MetainfoError('unsafe-path', `${where}.${key} is an empty list`);
+  if (list.length === 0) throw new MetainfoError('unsafe-path', `${where} is an empty list`);
   return list.map((component, j) => {
-    const text = isBytes(component) ? fromUtf8(component) : undefined;
-    if (text === undefined) throw new MetainfoError('bad-field', `${where}.${key}[${j}]: expected a UTF-8 string`);
-    checkPathComponent(text, `${where}.${key}[${j}]`);
-    return text;
+    if (!isBytes(component)) throw new MetainfoError('bad-field', `${where}[${j}]: expected a string`);
+    return component;
   });
+}
+
+/**
+ * Records a file path; two files may not share a path, and a path may not be both a file and a
+ * folder (`a` and `a/b`), or one of them could not be written.
+ */
+function claimPath(path: string[], seen: Map<string, 'file' | 'dir'>, where: string): void {
+  for (let depth = 1; depth <= path.length; depth++) {
+    const key = path.slice(0, depth).join('/');
+    const kind = depth === path.length ? 'file' : 'dir';
+    const before = seen.get(key);
+    if (before === 'file' || (before !== undefined && kind === 'file')) {
+      throw new MetainfoError('duplicate-path', `${where}: path ${JSON.stringify(path.join('/'))} collides with another file`);
+    }
+    seen.set(key, kind);
+  }
 }

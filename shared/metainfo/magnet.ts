@@ -1,11 +1,11 @@
 import { MagnetError } from '../errors.js';
 import { fromHex, toHex } from '../bytes.js';
 import { type PeerAddress } from '../compact/compact-peers.js';
-import { parseIPv4, parseIPv6 } from '../ip.js';
+import { formatIPv6, parseIPv4, parseIPv6 } from '../ip.js';
 
 /** Longest magnet URI accepted. */
 export const MAX_MAGNET_LENGTH = 64 * 1024;
-/** Most values kept per repeated parameter (tr, ws, x.pe). */
+/** Most values kept per repeated parameter (tr, ws, x.pe); further ones are ignored. */
 export const MAX_MAGNET_VALUES = 200;
 
 /** A BEP 9 magnet link. */
@@ -54,16 +54,19 @@ export function parseMagnet(uri: string): MagnetLink {
         link.name = value;
         break;
       case 'tr':
-        pushBounded(link.trackers, value, 'tr');
+        pushBounded(link.trackers, value);
         break;
       case 'ws':
-        pushBounded(link.webSeeds, value, 'ws');
+        pushBounded(link.webSeeds, value);
         break;
-      case 'x.pe':
-        pushBounded(link.peers, parsePeerAddress(value), 'x.pe');
+      case 'x.pe': {
+        // A peer hint we cannot use (a scoped address, a typo) is skipped, as libtorrent does.
+        const peer = parsePeerAddress(value);
+        if (peer) pushBounded(link.peers, peer);
         break;
+      }
       case 'xl': {
-        if (!/^\d{1,16}$/.test(value)) throw new MagnetError('bad-length', `xl is not a byte count: ${JSON.stringify(value)}`);
+        if (!/^\d{1,15}$/.test(value)) throw new MagnetError('bad-length', `xl is not a byte count: ${JSON.stringify(value)}`);
         link.length = Number(value);
         break;
       }
@@ -89,9 +92,8 @@ export function formatMagnet(link: MagnetLink): string {
   return `magnet:?${parts.join('&')}`;
 }
 
-function pushBounded<T>(list: T[], value: T, key: string): void {
-  if (list.length >= MAX_MAGNET_VALUES) throw new MagnetError('too-many', `more than ${MAX_MAGNET_VALUES} ${key} values`);
-  list.push(value);
+function pushBounded<T>(list: T[], value: T): void {
+  if (list.length < MAX_MAGNET_VALUES) list.push(value);
 }
 
 function percentDecode(text: string, key: string): string {
@@ -117,6 +119,7 @@ function fromBase32(text: string): Uint8Array | undefined {
   let bits = 0;
   let value = 0;
   let at = 0;
+  if (!/^[A-Za-z2-7]{32}$/.test(text)) return undefined;
   for (const ch of text.toUpperCase()) {
     const v = BASE32.indexOf(ch);
     if (v < 0) return undefined;
@@ -130,15 +133,20 @@ function fromBase32(text: string): Uint8Array | undefined {
   return at === 20 ? out : undefined;
 }
 
-/** BEP 9 x.pe: `hostname:port`, `ipv4:port` or `[ipv6]:port`. */
-function parsePeerAddress(text: string): PeerAddress {
+/** BEP 9 x.pe: `hostname:port`, `ipv4:port` or `[ipv6]:port`; undefined when unusable. */
+function parsePeerAddress(text: string): PeerAddress | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
-  const v6 = match?.[1];
-  const other = match?.[2];
-  const port = Number(match?.[3]);
-  const valid = v6 !== undefined ? parseIPv6(v6) !== undefined : other !== undefined && (parseIPv4(other) !== undefined || HOSTNAME.test(other));
-  if (!valid || port < 1 || port > 65535) throw new MagnetError('bad-peer', `x.pe is not host:port: ${JSON.stringify(text)}`);
-  return { host: (v6 ?? other)!, port };
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  if (match[1] !== undefined) {
+    const v6 = parseIPv6(match[1]);
+    return v6 ? { host: formatIPv6(v6), port } : undefined;
+  }
+  const host = match[2]!;
+  if (parseIPv4(host)) return { host, port };
+  // A name that looks numeric but is no IPv4 (999.1.1.1) is a typo, not a host.
+  return HOSTNAME.test(host) && !/^[\d.]+$/.test(host) ? { host, port } : undefined;
 }
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;

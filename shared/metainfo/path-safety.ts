@@ -12,5 +12,8 @@ export function checkPathComponent(component: string, where: string): void {
   if (/[/\\\0]/.test(component)) {
     throw new MetainfoError('unsafe-path', `${where}: path component ${JSON.stringify(component)} holds a separator or NUL`);
   }
-  if (component.length > 255) throw new MetainfoError('unsafe-path', `${where}: path component longer than 255 characters`);
+  // Filesystems limit a name to 255 bytes (ext4, NTFS in UTF-16 units: bytes is the stricter).
+  if (new TextEncoder().encode(component).length > 255) {
+    throw new MetainfoError('unsafe-path', `${where}: path component longer than 255 bytes`);
+  }
 }

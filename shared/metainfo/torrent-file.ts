@@ -99,8 +99,10 @@ function readAnnounceList(value: BValue | undefined): string[][] {
   if (!isList(value)) throw new MetainfoError('bad-field', 'announce-list: expected a list of tiers');
   const tiers: string[][] = [];
   value.forEach((tier, i) => {
-    if (!isList(tier)) throw new MetainfoError('bad-field', `announce-list[${i}]: expected a list of URLs`);
-    const urls = tier.map((url, j) => textOf(url, `announce-list[${i}][${j}]`)).filter((u) => u.length > 0);
+    // Some creators write a flat list of URLs; each one is then its own tier.
+    const entries = isBytes(tier) ? [tier] : tier;
+    if (!isList(entries)) throw new MetainfoError('bad-field', `announce-list[${i}]: expected a list of URLs`);
+    const urls = entries.map((url, j) => textOf(url, `announce-list[${i}][${j}]`)).filter((u) => u.length > 0);
     if (urls.length > 0) tiers.push(urls);
   });
   return tiers;
@@ -117,19 +119,17 @@ function readUrlList(value: BValue | undefined, key: string): string[] {
   return value.map((url, i) => textOf(url, `${key}[${i}]`)).filter((u) => u.length > 0);
 }
 
-/** BEP 5: `nodes` is a list of [host, port] pairs. */
+/** BEP 5: `nodes` is a list of [host, port] pairs; unusable entries are skipped (they are hints). */
 function readNodes(value: BValue | undefined): { host: string; port: number }[] {
-  if (value === undefined) return [];
-  if (!isList(value)) throw new MetainfoError('bad-field', 'nodes: expected a list of [host, port]');
-  return value.map((pair, i) => {
-    if (!isList(pair) || pair.length !== 2) throw new MetainfoError('bad-field', `nodes[${i}]: expected [host, port]`);
-    const host = textOf(pair[0], `nodes[${i}][0]`);
+  if (!isList(value)) return [];
+  const nodes: { host: string; port: number }[] = [];
+  for (const pair of value) {
+    if (!isList(pair) || pair.length !== 2 || !isBytes(pair[0])) continue;
+    const host = fromUtf8(pair[0]);
     const port = pair[1];
-    if (typeof port !== 'number' || port < 1 || port > 65535) {
-      throw new MetainfoError('bad-field', `nodes[${i}][1]: expected a port number`);
-    }
-    return { host, port };
-  });
+    if (host !== undefined && host.length > 0 && typeof port === 'number' && port >= 1 && port <= 65535) nodes.push({ host, port });
+  }
+  return nodes;
 }
 
 function textOf(value: BValue | undefined, where: string): string {

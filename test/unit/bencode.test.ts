@@ -105,6 +105,15 @@ test('nesting depth and total size are bounded', () => {
   // Even an absurd maxDepth cannot overflow the stack: a hard ceiling applies.
   rejects(deep(200_000), 'too-deep', { maxDepth: 1e9 });
   rejects(b('4:spam'), 'too-large', { maxBytes: 5 });
+  // A NaN option falls back to the default rather than switching the limit off.
+  rejects(deep(200_000), 'too-deep', { maxDepth: NaN });
+});
+
+test('the number of values is bounded: 2-byte empty strings cannot blow up memory', () => {
+  const many = b(`l${'0:'.repeat(1001)}e`);
+  rejects(many, 'too-many-values', { maxValues: 1000 });
+  assert.equal((decode(many, { maxValues: 1002 }) as unknown[]).length, 1001);
+  rejects(b(`l${'0:'.repeat(1_000_001)}e`), 'too-many-values');
 });
 
 test('a __proto__ key is data, not a prototype (the bencode package lets it replace the prototype)', () => {
@@ -145,7 +154,7 @@ test('encode is canonical: keys sorted by raw bytes, undefined members left out'
 });
 
 test('encode rejects what bencode cannot hold', () => {
-  const bad: unknown[] = [1.5, NaN, Infinity, null, true, { 'k\u0100': 1 }];
+  const bad: unknown[] = [1.5, NaN, Infinity, null, true, { 'k\u0100': 1 }, new Map([['a', 1]]), new Date(), new DataView(new ArrayBuffer(2)), new Uint16Array(2), '\ud800'];
   for (const value of bad) {
     assert.throws(() => encode(value as never), BencodeError, String(value));
   }

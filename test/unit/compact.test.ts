@@ -48,6 +48,9 @@ test('IP text: strict IPv4, RFC 5952 IPv6', () => {
   assert.equal(parseIPv6('1:::2'), undefined);
   assert.equal(parseIPv6('1:2:3:4:5:6:7:8:9'), undefined);
   assert.equal(parseIPv6('12345::'), undefined);
+  assert.equal(parseIPv6('1.2.3.4::'), undefined); // dotted IPv4 only in the last 32 bits
+  assert.equal(parseIPv6('1:2.3.4.5::'), undefined);
+  assert.equal(formatIPv6(parseIPv6('::1.2.3.4')!), '::102:304');
   assert.equal(formatIPv6(parseIPv6('2001:0DB8:0:0:1:0:0:1')!), '2001:db8::1:0:0:1');
   assert.equal(formatIPv6(parseIPv6('2001:db8:0:1:1:1:1:1')!), '2001:db8:0:1:1:1:1:1');
   assert.equal(formatIPv6(parseIPv6('::ffff:192.0.2.1')!), '::ffff:192.0.2.1');

@@ -58,11 +58,18 @@ test('bad magnets are rejected with a reason', () => {
   rejects('magnet:?xt=urn:btih:abc', 'bad-info-hash');
   rejects(`magnet:?xt=urn:btih:${'g'.repeat(40)}`, 'bad-info-hash');
   rejects(`magnet:?xt=urn:btih:${HEX}&dn=%E0%A4%A`, 'bad-escape');
-  rejects(`magnet:?xt=urn:btih:${HEX}&x.pe=127.0.0.1`, 'bad-peer');
-  rejects(`magnet:?xt=urn:btih:${HEX}&x.pe=127.0.0.1:70000`, 'bad-peer');
-  rejects(`magnet:?xt=urn:btih:${HEX}&x.pe=[zz]:1`, 'bad-peer');
   rejects(`magnet:?xt=urn:btih:${HEX}&xt=urn:btih:${'0'.repeat(40)}`, 'conflicting-hash');
   rejects(`magnet:?xt=urn:btih:${HEX}&xl=-1`, 'bad-length');
-  rejects(`magnet:?xt=urn:btih:${HEX}${'&tr=x'.repeat(201)}`, 'too-many');
+  rejects(`magnet:?xt=urn:btih:${HEX}&xl=9999999999999999`, 'bad-length');
+  rejects(`magnet:?xt=urn:btih:${BASE32.replace('I', '\u0131')}`, 'bad-info-hash');
   rejects(`magnet:?xt=urn:btih:${HEX}&dn=${'a'.repeat(70_000)}`, 'too-long');
+});
+
+test('unusable x.pe hints are skipped, extra values beyond the cap ignored, IPv6 normalised', () => {
+  const link = parseMagnet(
+    `magnet:?xt=urn:btih:${HEX}&x.pe=127.0.0.1&x.pe=127.0.0.1:70000&x.pe=[zz]:1&x.pe=[fe80::1%25eth0]:6881` +
+      `&x.pe=999.999.999.999:6881&x.pe=[1.2.3.4::]:1&x.pe=[2001:DB8:0::1]:6881${'&tr=http://t/'.repeat(250)}`,
+  );
+  assert.deepEqual(link.peers, [{ host: '2001:db8::1', port: 6881 }]);
+  assert.equal(link.trackers.length, 200);
 });

@@ -121,13 +121,14 @@ test('structural rules of the info dictionary', async () => {
   await rejects(torrentWith(noLength), 'bad-layout');
   await rejects(torrentWith({ ...validInfo, 'piece length': 0 }), 'bad-field');
   await rejects(torrentWith({ ...validInfo, length: -1 }), 'bad-field');
-  await rejects(torrentWith({ ...validInfo, name: new Uint8Array([0xff, 0xfe]) }), 'bad-utf8');
+  await rejects(torrentWith({ ...validInfo, length: 0, pieces: new Uint8Array(0) }), 'empty');
+  await rejects(torrentWith({ name: 'm', 'piece length': 1, length: 2 ** 40, 'root hash': new Uint8Array(20) }), 'too-many-pieces');
   const { name: _n, ...noName } = validInfo;
   await rejects(torrentWith(noName), 'missing-field');
   await rejects(encode({ announce: 'x' }), 'missing-field');
   await rejects(encode([1]), 'not-a-dict');
   await rejects(new Uint8Array([...torrentWith(validInfo), 0x20]), 'trailing-bytes');
-  await rejects(torrentWith(validInfo, { 'announce-list': [['http://a'], 'http://b'] }), 'bad-field');
+  await rejects(torrentWith(validInfo, { 'announce-list': [['http://a'], 7] }), 'bad-field');
   await assert.rejects(parseTorrent(b('d4:infod')), BencodeError);
 });
 
@@ -155,4 +156,54 @@ test('choosePieceLength keeps pieces between 16 KiB and 16 MiB and near 1,500 at
   const gib = choosePieceLength(4 * 1024 ** 3);
   assert.ok(4 * 1024 ** 3 / gib <= 1500 && gib <= 16 * 1024 * 1024);
   assert.equal(choosePieceLength(1e15), 16 * 1024 * 1024);
+});
+
+test('BEP 27: any non-zero private value is private, as libtorrent and Transmission read it', async () => {
+  for (const [value, expected] of [[1, true], [2, true], [-1, true], [0, false]] as const) {
+    const t = await parseTorrent(torrentWith({ ...validInfo, private: value }));
+    assert.equal(t.info.private, expected, `private=${value}`);
+  }
+});
+
+test('old torrents: invalid UTF-8 names become "_", usable .utf-8 variants win, unusable ones are ignored', async () => {
+  const latin1Name = await parseTorrent(torrentWith({ ...validInfo, name: new Uint8Array([0x63, 0x61, 0x66, 0xe9]) }));
+  assert.equal(latin1Name.info.name, 'caf_');
+  const alt = await parseTorrent(torrentWith({ ...validInfo, name: 'plain', 'name.utf-8': 'café' }));
+  assert.equal(alt.info.name, 'café');
+  const unsafeAlt = await parseTorrent(torrentWith({ ...validInfo, name: 'plain', 'name.utf-8': '..' }));
+  assert.equal(unsafeAlt.info.name, 'plain');
+  const files = (entry: Record<string, unknown>) => torrentWith({ name: 'd', 'piece length': 16384, pieces: new Uint8Array(20), files: [{ length: 1, ...entry }] });
+  const badAltPath = await parseTorrent(files({ path: ['ok.txt'], 'path.utf-8': [new Uint8Array([0xff])] }));
+  assert.deepEqual(badAltPath.info.files[0]!.path, ['ok.txt']);
+  const goodAltPath = await parseTorrent(files({ path: [new Uint8Array([0xe9])], 'path.utf-8': ['é'] }));
+  assert.deepEqual(goodAltPath.info.files[0]!.path, ['é']);
+});
+
+test('paths: padding files may share a path, a file may not also be a folder, names fit in 255 bytes', async () => {
+  const multi = (files: unknown[], pieces = 1) => torrentWith({ name: 'd', 'piece length': 16384, pieces: new Uint8Array(20 * pieces), files });
+  const pads = await parseTorrent(
+    multi([
+      { length: 100, path: ['a'] },
+      { length: 16284, path: ['.pad', '16284'], attr: 'p' },
+      { length: 100, path: ['b'] },
+      { length: 16284, path: ['.pad', '16284'], attr: 'p' },
+      { length: 100, path: ['c'] },
+    ], 3),
+  );
+  assert.equal(pads.info.files.filter((f) => f.padding).length, 2);
+  await rejects(multi([{ length: 1, path: ['a'] }, { length: 1, path: ['a', 'b'] }]), 'duplicate-path');
+  await rejects(multi([{ length: 1, path: ['a', 'b'] }, { length: 1, path: ['a'] }]), 'duplicate-path');
+  await rejects(multi([{ length: 1, path: ['é'.repeat(128)] }]), 'unsafe-path');
+  assert.ok(await parseTorrent(multi([{ length: 1, path: ['é'.repeat(127)] }])));
+});
+
+test('lenient where real torrents are sloppy: flat announce-list, bad DHT node hints', async () => {
+  const t = await parseTorrent(torrentWith(validInfo, { 'announce-list': ['http://a/', 'http://b/'], nodes: [['router.example', 0], ['1.2.3.4', 6881], 'junk'] }));
+  assert.deepEqual(t.announceList, [['http://a/'], ['http://b/']]);
+  assert.deepEqual(t.nodes, [{ host: '1.2.3.4', port: 6881 }]);
+});
+
+test('piece hashes are views of one buffer, not a copy each', async () => {
+  const t = await parseTorrent(torrentWith({ name: 'x', 'piece length': 16384, length: 16384 * 3, pieces: new Uint8Array(60).fill(9) }));
+  assert.equal(t.info.pieces[0]!.buffer, t.info.pieces[2]!.buffer);
 });
