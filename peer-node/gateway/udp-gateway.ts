@@ -54,6 +54,7 @@ export async function startUdpGateway(options: UdpGatewayOptions): Promise<UdpGa
       body: datagram,
     });
     const reply = Buffer.from(await response.body.arrayBuffer());
+    if (process.env.GATEWAY_DEBUG) console.error(`gw ${client} ${datagram.length}B action=${datagram.readUInt32BE(8)} -> ${response.statusCode} ${reply.length}B`);
     if (response.statusCode === 200 && reply.length > 0) {
       stats.answered++;
       socket.send(reply, from.port, from.address);

@@ -3,10 +3,12 @@
  * nothing to look up per announce. An id is 8 bytes:
  *
  *   bytes 0-1  issue time in 4-second ticks, modulo 2^16 (wraps every ~73 hours)
- *   bytes 2-7  the first 6 bytes of HMAC-SHA256(key, ticks || client address || client port)
+ *   bytes 2-7  the first 6 bytes of HMAC-SHA256(key, ticks || client IP address)
  *
- * so it is unguessable (48-bit MAC), bound to the client's address and port, and expires:
- * BEP 15 lets a client use an id for one minute and a tracker accept it for two.
+ * so it is unguessable (48-bit MAC), bound to the client's address, and expires: BEP 15 lets a
+ * client use an id for one minute and a tracker accept it for two. The port is left out on
+ * purpose: NATs may move a client to another source port between connect and announce, and
+ * libtorrent shares one connection-id cache between the sessions of a process.
  */
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
 
@@ -30,11 +32,9 @@ export function importKey(raw: Uint8Array): Promise<HmacKey> {
 
 async function mac(key: HmacKey, ticks: number, client: ClientEndpoint): Promise<Uint8Array> {
   const ip = parseIPv4(client.host) ?? parseIPv6(client.host) ?? new TextEncoder().encode(client.host);
-  const message = new Uint8Array(4 + ip.length);
-  const view = new DataView(message.buffer);
-  view.setUint16(0, ticks);
-  view.setUint16(2, client.port);
-  message.set(ip, 4);
+  const message = new Uint8Array(2 + ip.length);
+  new DataView(message.buffer).setUint16(0, ticks);
+  message.set(ip, 2);
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, message)).subarray(0, 6);
 }
 
