@@ -1,0 +1,141 @@
+/**
+ * Announce throughput and latency of the local edge (Worker on Miniflare, state persisted in
+ * SQLite Durable Objects) against the bittorrent-tracker package's server and opentracker, all
+ * on this machine in the same run. HTTP load comes from wrk, UDP load from bench/udp-load.ts;
+ * each runs in its own process.
+ *
+ * usage: node --import tsx bench/tracker-announce.ts [SECONDS=10] [CONNECTIONS=32]
+ * needs: wrk (Debian), test/interop/js-clients installed; opentracker (Debian) if present.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startLocalEdge } from '../scripts/local-edge.js';
+import { startUdpGateway } from '../peer-node/gateway/udp-gateway.js';
+import { decodeAnnounceResponse } from '../shared/tracker/http-response.js';
+import { toHex } from '../shared/bytes.js';
+import { benchInfoHash, benchPeerId } from './bench-swarm.js';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+const CONNECTIONS = Number(process.argv[3] ?? 32);
+const SWARMS = 20;
+const PEERS = 2000;
+const ROOT = path.join(import.meta.dirname, '..');
+const escape = (b: Uint8Array) => Array.from(b, (x) => `%${x.toString(16).padStart(2, '0')}`).join('');
+
+interface Figure {
+  target: string;
+  transport: 'HTTP' | 'UDP';
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  failures: number;
+}
+
+function announcePath(peer: number): string {
+  const left = peer % 3 === 0 ? 0 : 1000;
+  return `/announce?info_hash=${escape(benchInfoHash(peer % SWARMS))}&peer_id=${escape(benchPeerId(peer))}&port=${1024 + peer}&uploaded=0&downloaded=0&left=${left}&numwant=50&compact=1`;
+}
+
+/** One HTTP target under wrk: requests cycle through PEERS announces over SWARMS swarms. */
+async function wrkRun(target: string, base: string, work: string): Promise<Figure> {
+  const probe = decodeAnnounceResponse(new Uint8Array(await (await fetch(base + announcePath(1))).arrayBuffer()));
+  if ('failure' in probe) throw new Error(`${target} refused the probe announce: ${probe.failure}`);
+  const script = path.join(work, 'announce.lua');
+  const paths = Array.from({ length: PEERS }, (_, i) => JSON.stringify(announcePath(i)));
+  await writeFile(
+    script,
+    `local paths = {${paths.join(',')}}\nlocal i = math.random(#paths)\nrequest = function()\n  i = (i % #paths) + 1\n  return wrk.format("GET", paths[i])\nend\n`,
+  );
+  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, base], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const ms = (label: string) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return Math.round((m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v) * 100) / 100;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const failures = non2xx + (socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
+  return { target, transport: 'HTTP', perSecond: Math.round(rps), p50ms: ms('50'), p99ms: ms('99'), failures };
+}
+
+async function udpRun(target: string, port: number): Promise<Figure> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'udp-load.ts'), '127.0.0.1', String(port), String(SECONDS), String(CONNECTIONS), String(SWARMS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  await once(child, 'exit');
+  const r = JSON.parse(out) as { perSecond: number; p50ms: number; p99ms: number; timeouts: number; errors: number };
+  return { target, transport: 'UDP', perSecond: r.perSecond, p50ms: r.p50ms, p99ms: r.p99ms, failures: r.timeouts + r.errors };
+}
+
+async function waitForLine(child: ChildProcess, text: string): Promise<void> {
+  let seen = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d;
+      if (seen.includes(text)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
+  });
+}
+
+const work = await mkdtemp(path.join(tmpdir(), 'bench-tracker-'));
+const figures: Figure[] = [];
+const children: ChildProcess[] = [];
+try {
+  // 1. Our edge, state persisted in SQLite Durable Objects.
+  const edge = await startLocalEdge({ port: 0, persistDir: path.join(work, 'edge'), bindings: { GATEWAY_SECRET: 'bench' } });
+  const gateway = await startUdpGateway({ host: '127.0.0.1', port: 0, edge: edge.url, secret: 'bench' });
+  figures.push(await wrkRun('edge (Miniflare + Durable Objects)', edge.url.origin, work));
+  figures.push(await udpRun('edge via udp-gateway', gateway.address.port));
+  await gateway.close();
+  await edge.close();
+
+  // 2. The bittorrent-tracker package's server (in memory).
+  const bt = spawn(process.execPath, [path.join(ROOT, 'bench', 'servers', 'bittorrent-tracker-server.js'), '18101', '18102'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(bt);
+  await waitForLine(bt, 'ready');
+  figures.push(await wrkRun('bittorrent-tracker 11.2 server', 'http://127.0.0.1:18101', work));
+  figures.push(await udpRun('bittorrent-tracker 11.2 server', 18102));
+  bt.kill();
+
+  // 3. opentracker (C, in memory), when Debian's package is installed.
+  let hasOpentracker = true;
+  try {
+    execFileSync('sh', ['-c', 'command -v opentracker'], { stdio: 'ignore' });
+  } catch {
+    hasOpentracker = false;
+  }
+  if (hasOpentracker) {
+    const whitelist = path.join(work, 'whitelist');
+    await writeFile(whitelist, Array.from({ length: SWARMS }, (_, i) => toHex(benchInfoHash(i))).join('\n') + '\n', { mode: 0o644 });
+    // Run as root, opentracker drops to an unprivileged user, which must be able to read it.
+    await chmod(work, 0o755);
+    const ot = spawn('opentracker', ['-i', '127.0.0.1', '-p', '18201', '-P', '18201', '-w', whitelist], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(ot);
+    // opentracker loads its whitelist in the background after it starts listening.
+    await new Promise((r) => setTimeout(r, 2000));
+    figures.push(await wrkRun('opentracker', 'http://127.0.0.1:18201', work));
+    figures.push(await udpRun('opentracker', 18201));
+    ot.kill();
+  }
+} finally {
+  for (const c of children) c.kill();
+  await rm(work, { recursive: true, force: true });
+}
+
+const reference = (transport: string) => figures.find((f) => f.transport === transport && f.target.startsWith('bittorrent-tracker'))!;
+console.log(`\nannounces, ${SECONDS}s per target, ${CONNECTIONS} concurrent clients, ${PEERS} peers over ${SWARMS} swarms, 2 cores shared with the load generator\n`);
+console.log('| transport | target | announces/s | vs bittorrent-tracker | p50 ms | p99 ms | failures |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const f of figures) {
+  const ratio = (f.perSecond / reference(f.transport).perSecond).toFixed(2);
+  console.log(`| ${f.transport} | ${f.target} | ${f.perSecond} | ${ratio}x | ${f.p50ms} | ${f.p99ms} | ${f.failures} |`);
+}
+process.exit(0);
