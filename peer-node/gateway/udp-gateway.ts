@@ -1,7 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { Pool } from 'undici';
-import { GATEWAY_CLIENT_HEADER, GATEWAY_SECRET_HEADER } from '../../shared/tracker/gateway.js';
+import { decodeGatewayReplies, encodeGatewayBatch, GATEWAY_MAX_BATCH, GATEWAY_SECRET_HEADER } from '../../shared/tracker/gateway.js';
 import { UDP_MAX_PACKET } from '../../shared/tracker/udp-packets.js';
 
 
@@ -13,9 +13,12 @@ export interface UdpGatewayOptions {
   edge: URL;
   /** The edge's GATEWAY_SECRET. */
   secret: string;
-  /** Datagrams relayed at once; more are dropped (UDP clients retransmit, BEP 15). */
+  /** Datagrams waiting at most; more are dropped (UDP clients retransmit, BEP 15). */
   maxInFlight?: number;
 }
+
+/** Batch requests on their way to the edge at once. */
+const REQUESTS_IN_FLIGHT = 4;
 
 export interface UdpGatewayStats {
   received: number;
@@ -32,54 +35,78 @@ export interface UdpGateway {
 }
 
 /**
- * Relays BEP 15 datagrams to the edge Worker, which cannot receive UDP itself: each datagram
- * becomes one `POST /udp` over a keep-alive pool, carrying the sender's address in a header that
- * the Worker believes only with the shared secret, and the reply (if any) goes back to the sender.
+ * Relays BEP 15 datagrams to the edge Worker, which cannot receive UDP itself. Datagrams that
+ * arrive while earlier ones are on their way wait in a queue and travel together in one
+ * `POST /udp/batch` over a keep-alive pool (so the edge can serve announces to one swarm in one
+ * Durable Object call); each carries its sender's address, which the Worker believes only with
+ * the shared secret. Replies go back to their senders.
  */
 export async function startUdpGateway(options: UdpGatewayOptions): Promise<UdpGateway> {
   const socket: Socket = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
-  const pool = new Pool(options.edge.origin, { connections: 32, keepAliveTimeout: 30_000 });
-  const path = `${options.edge.pathname.replace(/\/$/, '')}/udp`;
-  const maxInFlight = options.maxInFlight ?? 512;
+  const pool = new Pool(options.edge.origin, { connections: REQUESTS_IN_FLIGHT, keepAliveTimeout: 30_000 });
+  const path = `${options.edge.pathname.replace(/\/$/, '')}/udp/batch`;
+  const maxQueued = options.maxInFlight ?? 4096;
   const stats: UdpGatewayStats = { received: 0, answered: 0, silent: 0, dropped: 0, errors: 0 };
+  const queue: { datagram: Buffer; from: RemoteInfo }[] = [];
   let inFlight = 0;
   let lastError = '';
 
-  async function relay(datagram: Buffer, from: RemoteInfo): Promise<void> {
-    const client = from.family === 'IPv6' ? `[${from.address}]:${from.port}` : `${from.address}:${from.port}`;
+  async function relay(batch: { datagram: Buffer; from: RemoteInfo }[]): Promise<void> {
+    const body = encodeGatewayBatch(
+      batch.map(({ datagram, from }) => ({
+        client: from.family === 'IPv6' ? `[${from.address}]:${from.port}` : `${from.address}:${from.port}`,
+        packet: datagram,
+      })),
+    );
     const response = await pool.request({
       method: 'POST',
       path,
-      headers: { [GATEWAY_CLIENT_HEADER]: client, [GATEWAY_SECRET_HEADER]: options.secret, 'content-type': 'application/octet-stream' },
-      body: datagram,
+      headers: { [GATEWAY_SECRET_HEADER]: options.secret, 'content-type': 'application/octet-stream' },
+      body,
     });
-    const reply = Buffer.from(await response.body.arrayBuffer());
-    if (process.env.GATEWAY_DEBUG) console.error(`gw ${client} ${datagram.length}B action=${datagram.readUInt32BE(8)} -> ${response.statusCode} ${reply.length}B`);
-    if (response.statusCode === 200 && reply.length > 0) {
+    const reply = new Uint8Array(await response.body.arrayBuffer());
+    if (response.statusCode !== 200) {
+      throw new Error(`edge answered ${response.statusCode}: ${Buffer.from(reply).toString('utf8').slice(0, 200)}`);
+    }
+    decodeGatewayReplies(reply, batch.length).forEach((answer, i) => {
+      const { from } = batch[i]!;
+      if (answer === undefined) {
+        stats.silent++;
+        return;
+      }
       stats.answered++;
-      socket.send(reply, from.port, from.address);
-    } else if (response.statusCode === 204) {
-      stats.silent++;
-    } else {
-      throw new Error(`edge answered ${response.statusCode}: ${reply.toString('utf8').slice(0, 200)}`);
+      socket.send(answer, from.port, from.address);
+    });
+  }
+
+  function pump(): void {
+    while (inFlight < REQUESTS_IN_FLIGHT && queue.length > 0) {
+      const batch = queue.splice(0, GATEWAY_MAX_BATCH);
+      inFlight++;
+      relay(batch)
+        .catch((err: Error) => {
+          stats.errors += batch.length;
+          // One line per distinct problem, not one per datagram.
+          if (err.message !== lastError) console.error(`udp-gateway: ${err.message}`);
+          lastError = err.message;
+        })
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
     }
   }
 
   socket.on('message', (datagram, from) => {
     stats.received++;
-    if (datagram.length > UDP_MAX_PACKET || inFlight >= maxInFlight) {
+    // Too big to be a tracker request, or more queued than the edge can take: drop it
+    // (UDP clients retransmit, BEP 15).
+    if (datagram.length > UDP_MAX_PACKET || queue.length >= maxQueued) {
       stats.dropped++;
       return;
     }
-    inFlight++;
-    relay(datagram, from)
-      .catch((err: Error) => {
-        stats.errors++;
-        // One line per distinct problem, not one per datagram.
-        if (err.message !== lastError) console.error(`udp-gateway: ${err.message}`);
-        lastError = err.message;
-      })
-      .finally(() => inFlight--);
+    queue.push({ datagram, from });
+    pump();
   });
   socket.bind(options.port, options.host);
   await once(socket, 'listening');

@@ -158,12 +158,7 @@ export function encodeUdpResponse(response: UdpResponse): Uint8Array {
     case 'announce': {
       const family = response.peers.some((p) => p.host.includes(':')) ? 6 : 4;
       const peers = encodeCompactPeers(response.peers, family);
-      const out = header(20 + peers.length, UDP_ACTION.announce, response.transactionId);
-      out.view.setUint32(8, response.interval);
-      out.view.setUint32(12, response.leechers);
-      out.view.setUint32(16, response.seeders);
-      out.bytes.set(peers, 20);
-      return out.bytes;
+      return encodeUdpAnnounceResponse(response.transactionId, response.interval, response.leechers, response.seeders, peers);
     }
     case 'scrape': {
       const out = header(8 + 12 * response.results.length, UDP_ACTION.scrape, response.transactionId);
@@ -181,6 +176,16 @@ export function encodeUdpResponse(response: UdpResponse): Uint8Array {
       return out.bytes;
     }
   }
+}
+
+/** An announce answer from peers already in compact form (6 bytes each for IPv4, 18 for IPv6). */
+export function encodeUdpAnnounceResponse(transactionId: number, interval: number, leechers: number, seeders: number, compactPeers: Uint8Array): Uint8Array {
+  const out = header(20 + compactPeers.length, UDP_ACTION.announce, transactionId);
+  out.view.setUint32(8, interval);
+  out.view.setUint32(12, leechers);
+  out.view.setUint32(16, seeders);
+  out.bytes.set(compactPeers, 20);
+  return out.bytes;
 }
 
 function header(length: number, action: number, transactionId: number) {

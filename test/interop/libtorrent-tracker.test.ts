@@ -57,7 +57,7 @@ function assertTransferred(t: Awaited<ReturnType<typeof transfer>>): void {
   assert.deepEqual(errors, [], 'libtorrent reported no tracker errors');
   assert.equal(t.result.seeder_is_seed, true);
   assert.ok(t.result.tracker_log.some((e) => e.who === 'seeder' && e.event === 'reply'), 'the seeder announced');
-  assert.equal(t.result.peers_seen_by_leecher, 1, 'the tracker handed the leecher exactly the seeder');
+  assert.equal(t.result.peers_seen_by_leecher, 1, `the tracker handed the leecher exactly the seeder: ${JSON.stringify(t.result)}`);
   assert.equal(t.result.leecher_finished, true, JSON.stringify(t.result));
   assert.equal(t.same, true, 'the leecher has the same bytes');
 }

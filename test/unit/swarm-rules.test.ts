@@ -28,7 +28,7 @@ test('the asker never gets itself; leechers see everyone', () => {
   assert.equal(at(rules, 1).peers.length, 0);
   at(rules, 2, { left: 0 });
   const r = at(rules, 3);
-  assert.deepEqual(r.peers.map((p) => p.port).sort(), [6001, 6002]);
+  assert.deepEqual(ports(r).sort(), [6001, 6002]);
   assert.deepEqual(r.counts, { complete: 1, incomplete: 2, downloaded: 0, downloaders: 2 });
 });
 
@@ -39,9 +39,9 @@ test('seeds are not sent to seeds, and partial seeds (BEP 21 paused) get only do
   at(rules, 3, { left: 50, event: 'paused' });
   at(rules, 4, { left: 50 });
   const seed = at(rules, 5, { left: 0 });
-  assert.deepEqual(seed.peers.map((p) => p.port), [6004]);
+  assert.deepEqual(ports(seed), [6004]);
   const partial = at(rules, 3, { left: 50, event: 'paused' });
-  assert.deepEqual(partial.peers.map((p) => p.port), [6004]);
+  assert.deepEqual(ports(partial), [6004]);
   assert.deepEqual(partial.counts, { complete: 3, incomplete: 2, downloaded: 0, downloaders: 1 });
 });
 
@@ -70,6 +70,8 @@ test('stopped leaves the swarm; the change is reported for persistence', () => {
   assert.equal(rules.size, 1);
   assert.equal(at(rules, 3).peers.length, 1);
 });
+
+const ports = (r: { peers: { record: { addresses: { port: number }[] } }[] }) => r.peers.map((p) => p.record.addresses[0]!.port);
 
 function toHexId(n: number): string {
   return Buffer.from(id(n)).toString('hex');
@@ -101,8 +103,8 @@ test('numwant bounds the sample, and samples are spread over the swarm', () => {
   for (let i = 0; i < 400; i++) {
     const r = at(rules, 101, { numwant: 10, event: 'none' });
     assert.equal(r.peers.length, 10);
-    assert.equal(new Set(r.peers.map((p) => p.port)).size, 10);
-    for (const p of r.peers) seen.set(p.port, (seen.get(p.port) ?? 0) + 1);
+    assert.equal(new Set(ports(r)).size, 10);
+    for (const port of ports(r)) seen.set(port, (seen.get(port) ?? 0) + 1);
   }
   assert.equal(seen.size, 100, 'every peer was handed out at some point');
   assert.ok(Math.max(...seen.values()) < 80, 'no peer dominates (expected ~40 each)');
@@ -130,5 +132,7 @@ test('BEP 7: an address of the other family is kept; one of the same family is i
   const rules = new SwarmRules(config);
   at(rules, 1, { otherAddresses: [{ host: '2001:db8::1', port: 7000 }, { host: '6.6.6.6', port: 80 }] });
   const r = at(rules, 2);
-  assert.deepEqual(r.peers.map((p) => [p.host, p.port]), [['10.0.0.1', 6001], ['2001:db8::1', 7000]]);
+  assert.deepEqual(r.peers[0]!.record.addresses.map((a) => [a.host, a.port]), [['10.0.0.1', 6001], ['2001:db8::1', 7000]]);
+  // Both addresses are ready in compact form: 6 bytes (BEP 23) and 18 bytes (BEP 7).
+  assert.deepEqual([r.peers[0]!.v4?.length, r.peers[0]!.v6?.length], [6, 18]);
 });

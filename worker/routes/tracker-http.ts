@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
 import type { Env } from '../env.js';
 import { TrackerError } from '../../shared/errors.js';
-import { encodeAnnounceResponse, encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
+import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
 import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
-import { announceToSwarm, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
+import { announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 
 /**
  * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, and the same
@@ -54,23 +54,9 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
     const params = parseAnnounceQuery(rawQuery(c));
     const host = clientHost(c);
     if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
-    const answer = await announceToSwarm(c.env, params, { host }, user);
+    const answer = await announceHttp(c.env, params, { host }, user);
     if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
-    return bencoded(
-      c,
-      encodeAnnounceResponse(
-        {
-          interval: answer.interval,
-          minInterval: answer.minInterval,
-          complete: answer.counts.complete,
-          incomplete: answer.counts.incomplete,
-          peers: answer.peers,
-          externalIp: host,
-          ...(answer.warning !== undefined ? { warning: answer.warning } : {}),
-        },
-        { compact: params.compact, noPeerId: params.noPeerId },
-      ),
-    );
+    return bencoded(c, answer.body);
   } catch (err) {
     if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);
     throw err;

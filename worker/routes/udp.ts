@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import type { Env } from '../env.js';
 import { UDP_MAX_PACKET } from '../../shared/tracker/udp-packets.js';
-import { GATEWAY_CLIENT_HEADER, GATEWAY_SECRET_HEADER } from '../../shared/tracker/gateway.js';
+import { decodeGatewayBatch, encodeGatewayReplies, GATEWAY_CLIENT_HEADER, GATEWAY_MAX_BATCH_BYTES, GATEWAY_SECRET_HEADER, GatewayBatchError } from '../../shared/tracker/gateway.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { secretsEqual } from '../access/secrets.js';
-import { handleUdpPacket } from '../tracker/udp-tracker.js';
+import { handleUdpBatch, handleUdpPacket, type UdpDatagram } from '../tracker/udp-tracker.js';
 
 
 /**
@@ -14,11 +14,39 @@ import { handleUdpPacket } from '../tracker/udp-tracker.js';
  */
 export const udp = new Hono<{ Bindings: Env }>();
 
-udp.post('/', async (c) => {
+udp.use('*', async (c, next) => {
   const secret = c.env.GATEWAY_SECRET;
   if (!secret) return c.json({ error: 'the UDP gateway is not configured on this edge (GATEWAY_SECRET)' }, 503);
   const given = c.req.header(GATEWAY_SECRET_HEADER);
   if (given === undefined || !secretsEqual(given, secret)) return c.json({ error: 'bad or missing gateway secret' }, 403);
+  await next();
+  return undefined;
+});
+
+/**
+ * `POST /udp/batch`: what the gateway received while busy, framed as in shared/tracker/gateway.ts;
+ * announces to one swarm are then served in one Durable Object call.
+ */
+udp.post('/batch', async (c) => {
+  if (Number(c.req.header('content-length') ?? 0) > GATEWAY_MAX_BATCH_BYTES) return c.json({ error: 'batch too large' }, 413);
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  let datagrams: UdpDatagram[];
+  try {
+    datagrams = decodeGatewayBatch(body).map(({ client, packet }) => {
+      const endpoint = parseEndpoint(client);
+      if (!endpoint) throw new GatewayBatchError(`bad sender address ${JSON.stringify(client)}`);
+      return { client: endpoint, packet };
+    });
+  } catch (err) {
+    if (err instanceof GatewayBatchError) return c.json({ error: err.message }, 400);
+    throw err;
+  }
+  // Oversized datagrams are not tracker requests: silence, as for single datagrams.
+  const replies = await handleUdpBatch(c.env, datagrams.map((d) => (d.packet.length > UDP_MAX_PACKET ? { ...d, packet: new Uint8Array(0) } : d)));
+  return c.body(encodeGatewayReplies(replies) as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
+});
+
+udp.post('/', async (c) => {
   const client = parseEndpoint(c.req.header(GATEWAY_CLIENT_HEADER) ?? '');
   if (!client) return c.json({ error: `${GATEWAY_CLIENT_HEADER} must be IP:port or [IPv6]:port` }, 400);
   const length = Number(c.req.header('content-length') ?? 'NaN');

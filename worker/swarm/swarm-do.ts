@@ -4,8 +4,9 @@ import { swarmConfig } from '../config.js';
 import { bumpProbe, ensureProbeTable } from '../storage-probe.js';
 import { TrackerError } from '../../shared/errors.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
-import type { ScrapeCounts, TrackerPeer } from '../../shared/tracker/http-response.js';
-import { type PeerRecord, SwarmRules } from './swarm-rules.js';
+import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
+import { type PeerRecord, type SwarmAnnounceResult, SwarmRules } from './swarm-rules.js';
+import { compactPeers, httpAnnounceBody } from './swarm-response.js';
 
 /** How long a plain re-announce may wait in memory before it is written (ms). */
 const FLUSH_DELAY_MS = 2_000;
@@ -20,9 +21,18 @@ export interface AnnounceAccess {
   user?: string;
 }
 
-export type SwarmAnswer =
-  | { ok: true; counts: ScrapeCounts; peers: TrackerPeer[]; interval: number; minInterval: number; warning?: string }
-  | { ok: false; failure: string; retryIn?: number | 'never' };
+/** A refusal, to be sent as BEP 3 `failure reason` / BEP 15 error with BEP 31 `retry in`. */
+export interface SwarmRefusal {
+  ok: false;
+  failure: string;
+  retryIn?: number | 'never';
+}
+
+/** The bencoded HTTP answer, made here so that only bytes cross the RPC boundary. */
+export type HttpSwarmAnswer = { ok: true; body: Uint8Array } | SwarmRefusal;
+
+/** What a BEP 15 answer needs: counts, interval and the compact peers of the asker's family. */
+export type UdpSwarmAnswer = { ok: true; counts: ScrapeCounts; interval: number; peers: Uint8Array } | SwarmRefusal;
 
 /**
  * One swarm: one object per info-hash (`idFromName(hex)`), SQLite-backed. The rules live in
@@ -83,16 +93,37 @@ export class Swarm extends DurableObject<Env> {
     return { registered: this.registered, private: this.isPrivate };
   }
 
-  async announce(params: AnnounceParams, client: { host: string }, access: AnnounceAccess): Promise<SwarmAnswer> {
+  /** An HTTP announce; answers with the finished bencoded body. */
+  async announceHttp(
+    params: AnnounceParams,
+    client: { host: string },
+    access: AnnounceAccess,
+    format: { compact: boolean; noPeerId: boolean },
+  ): Promise<HttpSwarmAnswer> {
+    const result = this.run(params, client, access);
+    if (!('peers' in result)) return result;
+    const { interval, minInterval } = this.rules.config;
+    const fields = { interval, minInterval, counts: result.counts, externalIp: client.host, ...(result.warning !== undefined ? { warning: result.warning } : {}) };
+    return { ok: true, body: httpAnnounceBody(result.peers, fields, format.compact, format.noPeerId) };
+  }
+
+  /** BEP 15 announces (a batch from one gateway request); peers come in each asker's transport family. */
+  async announceUdpBatch(items: { params: AnnounceParams; client: { host: string }; access: AnnounceAccess }[]): Promise<UdpSwarmAnswer[]> {
+    return items.map(({ params, client, access }) => {
+      const result = this.run(params, client, access);
+      if (!('peers' in result)) return result;
+      const family = client.host.includes(':') ? 6 : 4;
+      return { ok: true, counts: result.counts, interval: this.rules.config.interval, peers: compactPeers(result.peers, family) };
+    });
+  }
+
+  private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess): SwarmAnnounceResult | SwarmRefusal {
     const refusal = this.refuse(access);
     if (refusal) return refusal;
-    const { interval, minInterval } = this.rules.config;
     try {
       const result = this.rules.announce({ params, client, now: Date.now(), ...(access.user !== undefined ? { user: access.user } : {}) });
       this.persist(result.change);
-      const answer: SwarmAnswer = { ok: true, counts: result.counts, peers: result.peers, interval, minInterval };
-      if (result.warning !== undefined) answer.warning = result.warning;
-      return answer;
+      return result;
     } catch (err) {
       if (err instanceof TrackerError) return { ok: false, failure: err.message, ...(err.retryIn !== undefined ? { retryIn: err.retryIn } : {}) };
       throw err;
@@ -121,7 +152,7 @@ export class Swarm extends DurableObject<Env> {
     await this.scheduleSweep();
   }
 
-  private refuse(access: AnnounceAccess): SwarmAnswer | undefined {
+  private refuse(access: AnnounceAccess): SwarmRefusal | undefined {
     if (access.mode === 'registered' && !this.registered) {
       return { ok: false, failure: 'unregistered torrent: this tracker only tracks torrents published to it', retryIn: 'never' };
     }
@@ -137,6 +168,7 @@ export class Swarm extends DurableObject<Env> {
       this.dirty.delete(change.remove);
       sql.exec('DELETE FROM peers WHERE peer_id = ?', change.remove);
     }
+    const hadDirty = this.dirty.size > 0;
     if (change.upsert) {
       if (change.durable) {
         this.dirty.delete(change.upsert.peerId);
@@ -146,7 +178,12 @@ export class Swarm extends DurableObject<Env> {
         this.dirty.set(change.upsert.peerId, change.upsert);
       }
     }
-    void this.scheduleSweep(this.dirty.size > 0 ? Date.now() + FLUSH_DELAY_MS : undefined);
+    // The alarm is only touched when it must move earlier: when the first unwritten change
+    // appears, or when none is set. Otherwise an announce costs no alarm work at all.
+    if (!hadDirty && this.dirty.size > 0) void this.ensureAlarmBy(Date.now() + FLUSH_DELAY_MS);
+    else if (this.alarmAt === null || this.alarmAt === undefined) {
+      void this.ensureAlarmBy(Date.now() + Math.min(SWEEP_EVERY_MS, this.rules.config.peerTtlMs + 1000));
+    }
   }
 
   private flush(): void {
@@ -178,12 +215,17 @@ export class Swarm extends DurableObject<Env> {
     this.ctx.storage.sql.exec('INSERT INTO swarm (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
   }
 
-  /** One alarm serves both jobs: flushing batched writes soon, and sweeping silent peers. */
-  private async scheduleSweep(soon?: number): Promise<void> {
+  /** One alarm serves both jobs: flushing batched writes, and sweeping silent peers. */
+  private async scheduleSweep(): Promise<void> {
     const expiry = this.rules.nextExpiry();
-    const candidates = [soon, expiry === undefined ? undefined : Math.max(expiry, Date.now() + 1000)].filter((t): t is number => t !== undefined);
-    if (candidates.length === 0) return;
-    const at = Math.min(...candidates, Date.now() + SWEEP_EVERY_MS);
+    if (expiry === undefined && this.dirty.size === 0) return;
+    const now = Date.now();
+    const at = Math.min(expiry === undefined ? Infinity : Math.max(expiry, now + 1000), now + SWEEP_EVERY_MS);
+    await this.ensureAlarmBy(at);
+  }
+
+  /** Makes sure the alarm fires no later than `at`. */
+  private async ensureAlarmBy(at: number): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > at) {
       this.alarmAt = at;

@@ -1,7 +1,8 @@
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
-import type { ScrapeCounts, TrackerPeer } from '../../shared/tracker/http-response.js';
+import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
+import { encodeCompactPeer } from '../../shared/compact/compact-peers.js';
 import { TrackerError } from '../../shared/errors.js';
-import { fromHex, toHex } from '../../shared/bytes.js';
+import { toHex } from '../../shared/bytes.js';
 import { IndexedSet, sampleGroups } from './indexed-set.js';
 
 /** One peer of a swarm as the tracker keeps it. */
@@ -43,9 +44,21 @@ export interface SwarmAnnounce {
   user?: string;
 }
 
+/**
+ * A peer as handed out: its record plus its addresses already in compact form (BEP 23 / BEP 7),
+ * made once when it joins, so that answering an announce is mostly concatenation.
+ */
+export interface ListedPeer {
+  record: PeerRecord;
+  v4?: Uint8Array;
+  v6?: Uint8Array;
+  /** `host|port` of each address, to recognise the asker by address. */
+  endpoints: Set<string>;
+}
+
 export interface SwarmAnnounceResult {
   counts: ScrapeCounts;
-  peers: TrackerPeer[];
+  peers: ListedPeer[];
   warning?: string;
   /** What changed, for the persistence layer. */
   change: { upsert?: PeerRecord; remove?: string; durable: boolean };
@@ -56,7 +69,7 @@ export interface SwarmAnnounceResult {
  * selection and expiry. The Durable Object persists what `announce` reports as changed.
  */
 export class SwarmRules {
-  private readonly peers = new Map<string, PeerRecord>();
+  private readonly peers = new Map<string, ListedPeer>();
   /** Peers that still download: leechers not paused. */
   private readonly downloaders = new IndexedSet<string>();
   /** Seeds and partial seeds: they only upload. */
@@ -88,7 +101,7 @@ export class SwarmRules {
   announce(request: SwarmAnnounce): SwarmAnnounceResult {
     const { params, now } = request;
     const id = toHex(params.peerId);
-    const existing = this.peers.get(id);
+    const existing = this.peers.get(id)?.record;
 
     if (params.event === 'stopped') {
       if (existing) this.checkIdentity(existing, request);
@@ -143,7 +156,7 @@ export class SwarmRules {
       this.insert(record);
     }
 
-    const peers = this.select(record, params.numwant, family);
+    const peers = this.select(record, params.numwant);
     const result: SwarmAnnounceResult = {
       counts: this.counts(),
       peers,
@@ -156,7 +169,7 @@ export class SwarmRules {
   /** Removes peers silent for longer than the TTL; returns their ids. */
   expire(now: number): string[] {
     const gone: string[] = [];
-    for (const [id, record] of this.peers) {
+    for (const [id, { record }] of this.peers) {
       if (now - record.lastSeen > this.config.peerTtlMs) gone.push(id);
     }
     for (const id of gone) this.remove(id);
@@ -166,7 +179,7 @@ export class SwarmRules {
   /** When the next peer would expire, for scheduling the sweep; undefined when empty. */
   nextExpiry(): number | undefined {
     let oldest = Infinity;
-    for (const record of this.peers.values()) oldest = Math.min(oldest, record.lastSeen);
+    for (const { record } of this.peers.values()) oldest = Math.min(oldest, record.lastSeen);
     return oldest === Infinity ? undefined : oldest + this.config.peerTtlMs;
   }
 
@@ -175,21 +188,12 @@ export class SwarmRules {
    * nothing to gain from each other); downloaders get anyone. Never the asker itself, by peer
    * id or by address.
    */
-  private select(asker: PeerRecord, numwant: number, family: 4 | 6): TrackerPeer[] {
+  private select(asker: PeerRecord, numwant: number): ListedPeer[] {
     const askerOnlyUploads = asker.left === 0 || asker.paused;
     const groups = askerOnlyUploads ? [this.downloaders] : [this.downloaders, this.uploadOnly];
-    const own = new Set(asker.addresses.map((a) => `${a.host}|${a.port}`));
-    const isSelf = (id: string) => id === asker.peerId || this.peers.get(id)!.addresses.some((a) => own.has(`${a.host}|${a.port}`));
-    const chosen = sampleGroups(groups, numwant, isSelf, this.random);
-    const peers: TrackerPeer[] = [];
-    for (const id of chosen) {
-      const record = this.peers.get(id)!;
-      const peerId = fromHex(id)!;
-      // Same-family address first: that is the one the asker can surely reach.
-      const ordered = [...record.addresses].sort((a, b) => Number(familyOf(b.host) === family) - Number(familyOf(a.host) === family));
-      for (const address of ordered) peers.push({ ...address, peerId });
-    }
-    return peers;
+    const own = asker.addresses.map((a) => `${a.host}|${a.port}`);
+    const isSelf = (id: string) => id === asker.peerId || own.some((e) => this.peers.get(id)!.endpoints.has(e));
+    return sampleGroups(groups, numwant, isSelf, this.random).map((id) => this.peers.get(id)!);
   }
 
   /**
@@ -204,14 +208,19 @@ export class SwarmRules {
   }
 
   private insert(record: PeerRecord): void {
-    this.peers.set(record.peerId, record);
+    const listed: ListedPeer = { record, endpoints: new Set(record.addresses.map((a) => `${a.host}|${a.port}`)) };
+    for (const address of record.addresses) {
+      if (familyOf(address.host) === 4) listed.v4 ??= encodeCompactPeer(address);
+      else listed.v6 ??= encodeCompactPeer(address);
+    }
+    this.peers.set(record.peerId, listed);
     if (record.left === 0) this.seeds++;
     if (record.left === 0 || record.paused) this.uploadOnly.add(record.peerId);
     else this.downloaders.add(record.peerId);
   }
 
   private remove(id: string): void {
-    const record = this.peers.get(id);
+    const record = this.peers.get(id)?.record;
     if (!record) return;
     this.peers.delete(id);
     if (record.left === 0) this.seeds--;

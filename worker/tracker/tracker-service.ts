@@ -1,5 +1,5 @@
 import type { Env } from '../env.js';
-import type { AnnounceAccess, SwarmAnswer } from '../swarm/swarm-do.js';
+import type { AnnounceAccess, HttpSwarmAnswer, UdpSwarmAnswer } from '../swarm/swarm-do.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { toHex } from '../../shared/bytes.js';
@@ -16,17 +16,42 @@ function swarmStub(env: Env, infoHash: Uint8Array) {
   return env.SWARM.get(env.SWARM.idFromName(toHex(infoHash)));
 }
 
-/**
- * Announces to the swarm's Durable Object. A failure of the object itself (overload, a reset)
- * becomes a BEP 31 answer with `retry in`, for this request only.
- */
-export async function announceToSwarm(env: Env, params: AnnounceParams, client: { host: string }, user: string | undefined): Promise<SwarmAnswer> {
-  const access: AnnounceAccess = { mode: trackerMode(env), ...(user !== undefined ? { user } : {}) };
+function accessFor(env: Env, user: string | undefined): AnnounceAccess {
+  return { mode: trackerMode(env), ...(user !== undefined ? { user } : {}) };
+}
+
+/** The BEP 31 answer when the swarm's object itself failed (overload, a reset): for this request only. */
+function busy(err: unknown) {
+  console.error('swarm announce failed', err);
+  return { ok: false as const, failure: 'tracker busy, try again shortly', retryIn: OVERLOAD_RETRY_MINUTES };
+}
+
+/** An HTTP announce to the swarm's Durable Object, which answers with the bencoded body. */
+export async function announceHttp(
+  env: Env,
+  params: AnnounceParams,
+  client: { host: string },
+  user: string | undefined,
+): Promise<HttpSwarmAnswer> {
   try {
-    return await swarmStub(env, params.infoHash).announce(params, client, access);
+    return await swarmStub(env, params.infoHash).announceHttp(params, client, accessFor(env, user), { compact: params.compact, noPeerId: params.noPeerId });
   } catch (err) {
-    console.error('swarm announce failed', err);
-    return { ok: false, failure: 'tracker busy, try again shortly', retryIn: OVERLOAD_RETRY_MINUTES };
+    return busy(err);
+  }
+}
+
+/** BEP 15 announces to one swarm, in one call to its Durable Object. */
+export async function announceUdpBatch(
+  env: Env,
+  items: { params: AnnounceParams; client: { host: string }; user: string | undefined }[],
+): Promise<UdpSwarmAnswer[]> {
+  try {
+    return await swarmStub(env, items[0]!.params.infoHash).announceUdpBatch(
+      items.map(({ params, client, user }) => ({ params, client, access: accessFor(env, user) })),
+    );
+  } catch (err) {
+    const answer = busy(err);
+    return items.map(() => answer);
   }
 }
 

@@ -1,35 +1,92 @@
 import type { Env } from '../env.js';
 import { type AnnounceParams, TRACKER_LIMITS } from '../../shared/tracker/announce-params.js';
-import { decodeUdpRequest, encodeUdpResponse, type UdpRequest, UdpRequestError } from '../../shared/tracker/udp-packets.js';
+import { decodeUdpRequest, encodeUdpAnnounceResponse, encodeUdpResponse, type UdpRequest, UdpRequestError } from '../../shared/tracker/udp-packets.js';
 import { type ClientEndpoint, checkConnectionId, issueConnectionId } from '../connection-ids/connection-id.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { connectionKeys } from './connection-keys.js';
-import { announceToSwarm, scrapeSwarms } from './tracker-service.js';
+import { announceUdpBatch, scrapeSwarms } from './tracker-service.js';
 import { toHex } from '../../shared/bytes.js';
+
+/** One datagram and where it came from. */
+export interface UdpDatagram {
+  packet: Uint8Array;
+  client: ClientEndpoint;
+}
 
 /**
  * Serves one BEP 15 datagram from `client`; returns the reply datagram, or undefined where the
  * BEP says to stay silent (not a tracker packet, unknown or expired connection id).
  */
 export async function handleUdpPacket(env: Env, packet: Uint8Array, client: ClientEndpoint): Promise<Uint8Array | undefined> {
+  return (await handleUdpBatch(env, [{ packet, client }]))[0];
+}
+
+/**
+ * Serves a batch of datagrams (the gateway sends what arrived while it was busy). Announces to
+ * the same swarm travel to its Durable Object in one call, which is what makes UDP cheap here.
+ * Replies come back in the order of the datagrams; undefined means no answer.
+ */
+export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]): Promise<(Uint8Array | undefined)[]> {
+  const replies: (Uint8Array | undefined)[] = new Array(datagrams.length).fill(undefined);
+  const announces = new Map<string, { index: number; params: AnnounceParams; client: ClientEndpoint; user: string | undefined }[]>();
+  const now = Date.now();
+  await Promise.all(
+    datagrams.map(async ({ packet, client }, index) => {
+      const prepared = await prepare(env, packet, client, now);
+      if (prepared.kind === 'reply') replies[index] = prepared.reply;
+      else if (prepared.kind === 'announce') {
+        const key = toHex(prepared.params.infoHash);
+        const group = announces.get(key) ?? [];
+        group.push({ index, params: prepared.params, client, user: prepared.user });
+        announces.set(key, group);
+      }
+    }),
+  );
+  await Promise.all(
+    [...announces.values()].map(async (group) => {
+      const answers = await announceUdpBatch(
+        env,
+        group.map(({ params, client, user }) => ({ params, client: { host: client.host }, user })),
+      );
+      group.forEach(({ index }, i) => {
+        const transactionId = transactionOf(datagrams[index]!.packet);
+        const answer = answers[i]!;
+        replies[index] = answer.ok
+          ? encodeUdpAnnounceResponse(transactionId, answer.interval, answer.counts.incomplete, answer.counts.complete, answer.peers)
+          : encodeUdpResponse({ action: 'error', transactionId, message: answer.failure });
+      });
+    }),
+  );
+  return replies;
+}
+
+function transactionOf(packet: Uint8Array): number {
+  return new DataView(packet.buffer, packet.byteOffset, packet.byteLength).getUint32(12);
+}
+
+type Prepared =
+  | { kind: 'reply'; reply: Uint8Array | undefined }
+  | { kind: 'announce'; params: AnnounceParams; user: string | undefined };
+
+/** Everything but the swarm: decoding, connection ids, scrapes, passkeys. */
+async function prepare(env: Env, packet: Uint8Array, client: ClientEndpoint, now: number): Promise<Prepared> {
   let request: UdpRequest;
   try {
     request = decodeUdpRequest(packet);
   } catch (err) {
-    if (err instanceof UdpRequestError && err.transactionId !== undefined) {
-      return encodeUdpResponse({ action: 'error', transactionId: err.transactionId, message: err.message });
+    if (err instanceof UdpRequestError) {
+      const reply = err.transactionId === undefined ? undefined : encodeUdpResponse({ action: 'error', transactionId: err.transactionId, message: err.message });
+      return { kind: 'reply', reply };
     }
-    if (err instanceof UdpRequestError) return undefined;
     throw err;
   }
-  const now = Date.now();
   const keys = await connectionKeys(env, client.host);
   if (request.action === 'connect') {
     const connectionId = await issueConnectionId(keys[0]!, client, now);
-    return encodeUdpResponse({ action: 'connect', transactionId: request.transactionId, connectionId });
+    return { kind: 'reply', reply: encodeUdpResponse({ action: 'connect', transactionId: request.transactionId, connectionId }) };
   }
   // An id we did not issue to this address, or one older than two minutes: no answer at all.
-  if (!(await checkConnectionId(keys, request.connectionId, client, now))) return undefined;
+  if (!(await checkConnectionId(keys, request.connectionId, client, now))) return { kind: 'reply', reply: undefined };
   const transactionId = request.transactionId;
 
   if (request.action === 'scrape') {
@@ -38,7 +95,7 @@ export async function handleUdpPacket(env: Env, packet: Uint8Array, client: Clie
       const c = counts.get(toHex(h));
       return { seeders: c?.complete ?? 0, completed: c?.downloaded ?? 0, leechers: c?.incomplete ?? 0 };
     });
-    return encodeUdpResponse({ action: 'scrape', transactionId, results });
+    return { kind: 'reply', reply: encodeUdpResponse({ action: 'scrape', transactionId, results }) };
   }
 
   let user: string | undefined;
@@ -46,7 +103,7 @@ export async function handleUdpPacket(env: Env, packet: Uint8Array, client: Clie
   const passkey = request.urlData === undefined ? undefined : /^\/p\/([^/?]+)\/announce/.exec(request.urlData)?.[1];
   if (passkey !== undefined) {
     user = env.PASSKEY_SECRET ? await userOfPasskey(env.PASSKEY_SECRET, passkey) : undefined;
-    if (user === undefined) return encodeUdpResponse({ action: 'error', transactionId, message: 'unknown passkey' });
+    if (user === undefined) return { kind: 'reply', reply: encodeUdpResponse({ action: 'error', transactionId, message: 'unknown passkey' }) };
   }
   const params: AnnounceParams = {
     infoHash: request.infoHash,
@@ -63,17 +120,5 @@ export async function handleUdpPacket(env: Env, packet: Uint8Array, client: Clie
     // BEP 15's IP field is ignored: honouring it would let anyone list a third party's address.
     otherAddresses: [],
   };
-  const answer = await announceToSwarm(env, params, { host: client.host }, user);
-  if (!answer.ok) return encodeUdpResponse({ action: 'error', transactionId, message: answer.failure });
-  // BEP 15: the peer size follows the family of the request's transport.
-  const v6 = client.host.includes(':');
-  const peers = answer.peers.filter((p) => p.host.includes(':') === v6).map(({ host, port }) => ({ host, port }));
-  return encodeUdpResponse({
-    action: 'announce',
-    transactionId,
-    interval: answer.interval,
-    leechers: answer.counts.incomplete,
-    seeders: answer.counts.complete,
-    peers,
-  });
+  return { kind: 'announce', params, user };
 }

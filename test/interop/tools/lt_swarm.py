@@ -63,6 +63,10 @@ while time.time() < deadline and not leecher.status().is_seeding:
     tracker_events(seeder_session, log, "seeder")
     tracker_events(leecher_session, log, "leecher")
     time.sleep(0.05)
+# Alerts raised just before the download finished may still be queued: collect them too.
+time.sleep(0.2)
+tracker_events(seeder_session, log, "seeder")
+tracker_events(leecher_session, log, "leecher")
 status = leecher.status()
 result = {
     "seeder_is_seed": seeder_is_seed,
