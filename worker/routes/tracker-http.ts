@@ -5,7 +5,9 @@ import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-r
 import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
-import { announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
+import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
+import { answerFromView, rememberSnapshot, viewAnswerBody, wantsSnapshot } from '../tracker/swarm-views.js';
+import { toHex } from '../../shared/bytes.js';
 
 /**
  * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, and the same
@@ -54,8 +56,13 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
     const params = parseAnnounceQuery(rawQuery(c));
     const host = clientHost(c);
     if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
-    const answer = await announceHttp(c.env, params, { host }, user);
+    const hex = toHex(params.infoHash);
+    // Plain re-announces are answered from this isolate's view of the swarm (tracker/swarm-views.ts).
+    const fast = answerFromView(c.env, hex, params, { host }, accessFor(c.env, user), (p) => c.executionCtx.waitUntil(p));
+    if (fast) return bencoded(c, viewAnswerBody(fast, host));
+    const answer = await announceHttp(c.env, params, { host }, user, user === undefined && wantsSnapshot(hex));
     if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
+    if (answer.snapshot) rememberSnapshot(hex, answer.snapshot);
     return bencoded(c, answer.body);
   } catch (err) {
     if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);

@@ -42,7 +42,11 @@ udp.post('/batch', async (c) => {
     throw err;
   }
   // Oversized datagrams are not tracker requests: silence, as for single datagrams.
-  const replies = await handleUdpBatch(c.env, datagrams.map((d) => (d.packet.length > UDP_MAX_PACKET ? { ...d, packet: new Uint8Array(0) } : d)));
+  const replies = await handleUdpBatch(
+    c.env,
+    datagrams.map((d) => (d.packet.length > UDP_MAX_PACKET ? { ...d, packet: new Uint8Array(0) } : d)),
+    (p) => c.executionCtx.waitUntil(p),
+  );
   return c.body(encodeGatewayReplies(replies) as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
 });
 
@@ -53,7 +57,7 @@ udp.post('/', async (c) => {
   if (length > UDP_MAX_PACKET) return c.body(null, 204);
   const packet = new Uint8Array(await c.req.arrayBuffer());
   if (packet.length > UDP_MAX_PACKET) return c.body(null, 204);
-  const reply = await handleUdpPacket(c.env, packet, client);
+  const reply = await handleUdpPacket(c.env, packet, client, (p) => c.executionCtx.waitUntil(p));
   if (!reply) return c.body(null, 204);
   return c.body(reply as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/octet-stream' });
 });

@@ -5,11 +5,13 @@ import { bumpProbe, ensureProbeTable } from '../storage-probe.js';
 import { TrackerError } from '../../shared/errors.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
-import { type PeerRecord, type SwarmAnnounceResult, SwarmRules } from './swarm-rules.js';
+import { type PeerRecord, type SwarmAnnounceResult, SwarmRules, type SwarmSample } from './swarm-rules.js';
 import { compactPeers, httpAnnounceBody } from './swarm-response.js';
 
 /** How long a plain re-announce may wait in memory before it is written (ms). */
 const FLUSH_DELAY_MS = 2_000;
+/** Peers of each kind in a snapshot handed to Worker isolates. */
+const SNAPSHOT_PEERS = 200;
 /** How often silent peers are looked for at most (ms). */
 const SWEEP_EVERY_MS = 30_000;
 
@@ -28,8 +30,18 @@ export interface SwarmRefusal {
   retryIn?: number | 'never';
 }
 
+/**
+ * What a Worker isolate may answer plain re-announces from for a second: counts, timing and a
+ * random sample of the swarm. Only offered for swarms anyone may announce to (not private).
+ */
+export interface SwarmSnapshot extends SwarmSample {
+  counts: ScrapeCounts;
+  interval: number;
+  minInterval: number;
+}
+
 /** The bencoded HTTP answer, made here so that only bytes cross the RPC boundary. */
-export type HttpSwarmAnswer = { ok: true; body: Uint8Array } | SwarmRefusal;
+export type HttpSwarmAnswer = { ok: true; body: Uint8Array; snapshot?: SwarmSnapshot } | SwarmRefusal;
 
 /** What a BEP 15 answer needs: counts, interval and the compact peers of the asker's family. */
 export type UdpSwarmAnswer = { ok: true; counts: ScrapeCounts; interval: number; peers: Uint8Array } | SwarmRefusal;
@@ -98,23 +110,47 @@ export class Swarm extends DurableObject<Env> {
     params: AnnounceParams,
     client: { host: string },
     access: AnnounceAccess,
-    format: { compact: boolean; noPeerId: boolean },
+    format: { compact: boolean; noPeerId: boolean; wantSnapshot?: boolean },
   ): Promise<HttpSwarmAnswer> {
     const result = this.run(params, client, access);
     if (!('peers' in result)) return result;
     const { interval, minInterval } = this.rules.config;
     const fields = { interval, minInterval, counts: result.counts, externalIp: client.host, ...(result.warning !== undefined ? { warning: result.warning } : {}) };
-    return { ok: true, body: httpAnnounceBody(result.peers, fields, format.compact, format.noPeerId) };
+    const body = httpAnnounceBody(result.peers, fields, format.compact, format.noPeerId);
+    const snapshot = format.wantSnapshot ? this.snapshot(access) : undefined;
+    return snapshot ? { ok: true, body, snapshot } : { ok: true, body };
+  }
+
+  /**
+   * Plain re-announces that a Worker isolate already answered from its snapshot, applied here in
+   * one call; answers with a fresh snapshot. Refused items are dropped: those clients hear the
+   * refusal on their next announce that comes here directly.
+   */
+  async applyAnnounces(items: { params: AnnounceParams; client: { host: string } }[], access: AnnounceAccess): Promise<SwarmSnapshot | undefined> {
+    for (const { params, client } of items) this.run(params, client, access);
+    return this.snapshot(access);
+  }
+
+  /** A snapshot for isolates, or undefined where every announce must come here (private, unregistered). */
+  private snapshot(access: AnnounceAccess): SwarmSnapshot | undefined {
+    if (this.isPrivate || this.refuse(access)) return undefined;
+    const { interval, minInterval } = this.rules.config;
+    return { counts: this.rules.counts(), interval, minInterval, ...this.rules.sample(SNAPSHOT_PEERS) };
   }
 
   /** BEP 15 announces (a batch from one gateway request); peers come in each asker's transport family. */
-  async announceUdpBatch(items: { params: AnnounceParams; client: { host: string }; access: AnnounceAccess }[]): Promise<UdpSwarmAnswer[]> {
-    return items.map(({ params, client, access }) => {
+  async announceUdpBatch(
+    items: { params: AnnounceParams; client: { host: string }; access: AnnounceAccess }[],
+    wantSnapshot = false,
+  ): Promise<{ answers: UdpSwarmAnswer[]; snapshot?: SwarmSnapshot }> {
+    const answers = items.map(({ params, client, access }): UdpSwarmAnswer => {
       const result = this.run(params, client, access);
       if (!('peers' in result)) return result;
       const family = client.host.includes(':') ? 6 : 4;
       return { ok: true, counts: result.counts, interval: this.rules.config.interval, peers: compactPeers(result.peers, family) };
     });
+    const snapshot = wantSnapshot && items[0] ? this.snapshot(items[0].access) : undefined;
+    return snapshot ? { answers, snapshot } : { answers };
   }
 
   private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess): SwarmAnnounceResult | SwarmRefusal {

@@ -2,7 +2,7 @@ import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { encodeCompactPeer } from '../../shared/compact/compact-peers.js';
 import { TrackerError } from '../../shared/errors.js';
-import { toHex } from '../../shared/bytes.js';
+import { concatBytes, toHex } from '../../shared/bytes.js';
 import { IndexedSet, sampleGroups } from './indexed-set.js';
 
 /** One peer of a swarm as the tracker keeps it. */
@@ -54,6 +54,17 @@ export interface ListedPeer {
   v6?: Uint8Array;
   /** `host|port` of each address, to recognise the asker by address. */
   endpoints: Set<string>;
+}
+
+/**
+ * A random sample of a swarm in compact form, for Worker isolates that answer plain
+ * re-announces themselves (see tracker/swarm-views.ts): entries grouped by what the peers want.
+ */
+export interface SwarmSample {
+  downloaders4: Uint8Array;
+  downloaders6: Uint8Array;
+  uploadOnly4: Uint8Array;
+  uploadOnly6: Uint8Array;
 }
 
 export interface SwarmAnnounceResult {
@@ -164,6 +175,15 @@ export class SwarmRules {
     };
     if (warning !== undefined) result.warning = warning;
     return result;
+  }
+
+  /** Up to `limit` random downloaders and `limit` random seeds/partial seeds, compact. */
+  sample(limit: number): SwarmSample {
+    const pick = (group: IndexedSet<string>) => sampleGroups([group], limit, () => false, this.random).map((id) => this.peers.get(id)!);
+    const join = (peers: ListedPeer[], family: 4 | 6) => concatBytes(peers.flatMap((p) => (family === 4 ? (p.v4 ? [p.v4] : []) : p.v6 ? [p.v6] : [])));
+    const down = pick(this.downloaders);
+    const up = pick(this.uploadOnly);
+    return { downloaders4: join(down, 4), downloaders6: join(down, 6), uploadOnly4: join(up, 4), uploadOnly6: join(up, 6) };
   }
 
   /** Removes peers silent for longer than the TTL; returns their ids. */

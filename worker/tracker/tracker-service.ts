@@ -1,5 +1,5 @@
 import type { Env } from '../env.js';
-import type { AnnounceAccess, HttpSwarmAnswer, UdpSwarmAnswer } from '../swarm/swarm-do.js';
+import type { AnnounceAccess, HttpSwarmAnswer, SwarmSnapshot, UdpSwarmAnswer } from '../swarm/swarm-do.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { toHex } from '../../shared/bytes.js';
@@ -16,7 +16,7 @@ function swarmStub(env: Env, infoHash: Uint8Array) {
   return env.SWARM.get(env.SWARM.idFromName(toHex(infoHash)));
 }
 
-function accessFor(env: Env, user: string | undefined): AnnounceAccess {
+export function accessFor(env: Env, user: string | undefined): AnnounceAccess {
   return { mode: trackerMode(env), ...(user !== undefined ? { user } : {}) };
 }
 
@@ -32,9 +32,10 @@ export async function announceHttp(
   params: AnnounceParams,
   client: { host: string },
   user: string | undefined,
+  wantSnapshot = false,
 ): Promise<HttpSwarmAnswer> {
   try {
-    return await swarmStub(env, params.infoHash).announceHttp(params, client, accessFor(env, user), { compact: params.compact, noPeerId: params.noPeerId });
+    return await swarmStub(env, params.infoHash).announceHttp(params, client, accessFor(env, user), { compact: params.compact, noPeerId: params.noPeerId, wantSnapshot });
   } catch (err) {
     return busy(err);
   }
@@ -44,14 +45,16 @@ export async function announceHttp(
 export async function announceUdpBatch(
   env: Env,
   items: { params: AnnounceParams; client: { host: string }; user: string | undefined }[],
-): Promise<UdpSwarmAnswer[]> {
+  wantSnapshot = false,
+): Promise<{ answers: UdpSwarmAnswer[]; snapshot?: SwarmSnapshot }> {
   try {
     return await swarmStub(env, items[0]!.params.infoHash).announceUdpBatch(
       items.map(({ params, client, user }) => ({ params, client, access: accessFor(env, user) })),
+      wantSnapshot,
     );
   } catch (err) {
     const answer = busy(err);
-    return items.map(() => answer);
+    return { answers: items.map(() => answer) };
   }
 }
 

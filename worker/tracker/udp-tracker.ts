@@ -4,7 +4,8 @@ import { decodeUdpRequest, encodeUdpAnnounceResponse, encodeUdpResponse, type Ud
 import { type ClientEndpoint, checkConnectionId, issueConnectionId } from '../connection-ids/connection-id.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { connectionKeys } from './connection-keys.js';
-import { announceUdpBatch, scrapeSwarms } from './tracker-service.js';
+import { accessFor, announceUdpBatch, scrapeSwarms } from './tracker-service.js';
+import { answerFromView, rememberSnapshot, wantsSnapshot } from './swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
 
 /** One datagram and where it came from. */
@@ -17,16 +18,18 @@ export interface UdpDatagram {
  * Serves one BEP 15 datagram from `client`; returns the reply datagram, or undefined where the
  * BEP says to stay silent (not a tracker packet, unknown or expired connection id).
  */
-export async function handleUdpPacket(env: Env, packet: Uint8Array, client: ClientEndpoint): Promise<Uint8Array | undefined> {
-  return (await handleUdpBatch(env, [{ packet, client }]))[0];
+export async function handleUdpPacket(env: Env, packet: Uint8Array, client: ClientEndpoint, waitUntil: WaitUntil): Promise<Uint8Array | undefined> {
+  return (await handleUdpBatch(env, [{ packet, client }], waitUntil))[0];
 }
+
+type WaitUntil = (promise: Promise<unknown>) => void;
 
 /**
  * Serves a batch of datagrams (the gateway sends what arrived while it was busy). Announces to
  * the same swarm travel to its Durable Object in one call, which is what makes UDP cheap here.
  * Replies come back in the order of the datagrams; undefined means no answer.
  */
-export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]): Promise<(Uint8Array | undefined)[]> {
+export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[], waitUntil: WaitUntil): Promise<(Uint8Array | undefined)[]> {
   const replies: (Uint8Array | undefined)[] = new Array(datagrams.length).fill(undefined);
   const announces = new Map<string, { index: number; params: AnnounceParams; client: ClientEndpoint; user: string | undefined }[]>();
   const now = Date.now();
@@ -36,6 +39,13 @@ export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]
       if (prepared.kind === 'reply') replies[index] = prepared.reply;
       else if (prepared.kind === 'announce') {
         const key = toHex(prepared.params.infoHash);
+        // Plain re-announces are answered from this isolate's view of the swarm (swarm-views.ts).
+        const fast = answerFromView(env, key, prepared.params, { host: client.host }, accessFor(env, prepared.user), waitUntil);
+        if (fast) {
+          const family = client.host.includes(':') ? fast.peers6 : fast.peers4;
+          replies[index] = encodeUdpAnnounceResponse(transactionOf(packet), fast.interval, fast.counts.incomplete, fast.counts.complete, family);
+          return;
+        }
         const group = announces.get(key) ?? [];
         group.push({ index, params: prepared.params, client, user: prepared.user });
         announces.set(key, group);
@@ -43,11 +53,14 @@ export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]
     }),
   );
   await Promise.all(
-    [...announces.values()].map(async (group) => {
-      const answers = await announceUdpBatch(
+    [...announces.entries()].map(async ([hex, group]) => {
+      const allPublic = group.every((g) => g.user === undefined);
+      const { answers, snapshot } = await announceUdpBatch(
         env,
         group.map(({ params, client, user }) => ({ params, client: { host: client.host }, user })),
+        allPublic && wantsSnapshot(hex),
       );
+      if (snapshot) rememberSnapshot(hex, snapshot);
       group.forEach(({ index }, i) => {
         const transactionId = transactionOf(datagrams[index]!.packet);
         const answer = answers[i]!;
