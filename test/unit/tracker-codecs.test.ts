@@ -197,3 +197,17 @@ test('fuzz: tracker decoders only return or throw TrackerError', () => {
     { numRuns: 3000 },
   );
 });
+
+test('property: the hot-path compact answer is byte for byte what the generic encoder makes', async () => {
+  const { encodeCompactAnnounce } = await import('../../shared/tracker/http-response.js');
+  const { encode } = await import('../../shared/bencode/index.js');
+  const entries = (size: number) => fc.array(fc.uint8Array({ minLength: size, maxLength: size }), { maxLength: 10 }).map((a) => Uint8Array.from(a.flatMap((x) => [...x])));
+  fc.assert(
+    fc.property(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.option(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), { nil: undefined }), entries(6), entries(18), (complete, incomplete, interval, minInterval, externalIp, peers, peers6) => {
+      const fast = encodeCompactAnnounce({ complete, incomplete, interval, minInterval, ...(externalIp ? { externalIp } : {}), peers, peers6 });
+      const generic = encode({ complete, incomplete, interval, 'min interval': minInterval, 'external ip': externalIp, peers, peers6: peers6.length > 0 ? peers6 : undefined });
+      assert.deepEqual(fast, generic);
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -6,7 +6,7 @@ import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-
 import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
-import { answerFromView, rememberSnapshot, viewAnswerBody, wantsSnapshot } from '../tracker/swarm-views.js';
+import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
 
 /**
@@ -60,7 +60,7 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
     // Plain re-announces are answered from this isolate's view of the swarm (tracker/swarm-views.ts).
     const fast = answerFromView(c.env, hex, params, { host }, accessFor(c.env, user), (p) => c.executionCtx.waitUntil(p));
     if (fast) return bencoded(c, viewAnswerBody(fast, host));
-    const answer = await announceHttp(c.env, params, { host }, user, user === undefined && wantsSnapshot(hex));
+    const answer = await announceHttp(c.env, params, { host }, user, user === undefined);
     if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
     if (answer.snapshot) rememberSnapshot(hex, answer.snapshot);
     return bencoded(c, answer.body);

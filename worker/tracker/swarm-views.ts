@@ -6,7 +6,9 @@
  * object's request rate. Instead an isolate keeps, per swarm, a snapshot that the object hands
  * out (counts and a random sample of peers, at most a second old), answers re-announces from it
  * at once, and sends what it answered to the object in one batch about every 50 ms, from the
- * waitUntil of the request that opened the batch. The object gets the same updates, a little
+ * waitUntil of the request that opened the batch. Every announce that does go to the object (a
+ * new peer, an event) brings a fresh snapshot back, so a swarm's changes show here at once and
+ * elsewhere within a second. The object gets the same updates, a little
  * later; a client gets peers and counts up to a second old, which BitTorrent tolerates (the next
  * announce is minutes away). Events (started, completed, stopped, paused), private torrents and
  * non-compact requests always go to the object.
@@ -17,7 +19,7 @@
 import type { Env } from '../env.js';
 import type { AnnounceAccess, SwarmSnapshot } from '../swarm/swarm-do.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
-import { encode } from '../../shared/bencode/index.js';
+import { encodeCompactAnnounce } from '../../shared/tracker/http-response.js';
 import { concatBytes } from '../../shared/bytes.js';
 import { encodeCompactPeer } from '../../shared/compact/compact-peers.js';
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
@@ -31,37 +33,47 @@ const MAX_PENDING = 1024;
 /** Swarms an isolate keeps views of. */
 const MAX_VIEWS = 10_000;
 
+/** A snapshot's entries laid out for sampling: downloaders first, then seeds and partial seeds. */
+interface Entries {
+  all: Uint8Array;
+  /** Entries [0, downloaders) are downloaders. */
+  downloaders: number;
+}
+
 interface View {
   snapshot: SwarmSnapshot;
+  v4: Entries;
+  v6: Entries;
   receivedAt: number;
   pending: { params: AnnounceParams; client: { host: string } }[];
   flushing: boolean;
 }
 
 const views = new Map<string, View>();
-const askedAt = new Map<string, number>();
-
-/** True when the direct path should bring back a snapshot for this swarm (at most once a TTL). */
-export function wantsSnapshot(hex: string, now = Date.now()): boolean {
-  const view = views.get(hex);
-  if (view && now - view.receivedAt < VIEW_TTL_MS / 2) return false;
-  const asked = askedAt.get(hex) ?? 0;
-  if (now - asked < VIEW_TTL_MS / 2) return false;
-  askedAt.set(hex, now);
-  if (askedAt.size > MAX_VIEWS) askedAt.clear();
-  return true;
-}
 
 /** Keeps a snapshot that the object sent back. */
 export function rememberSnapshot(hex: string, snapshot: SwarmSnapshot, now = Date.now()): void {
   const view = views.get(hex);
   if (view) {
-    view.snapshot = snapshot;
-    view.receivedAt = now;
+    setSnapshot(view, snapshot, now);
     return;
   }
   if (views.size >= MAX_VIEWS) evictStale(now);
-  views.set(hex, { snapshot, receivedAt: now, pending: [], flushing: false });
+  const fresh: View = { snapshot, v4: entries(snapshot, 4), v6: entries(snapshot, 6), receivedAt: now, pending: [], flushing: false };
+  views.set(hex, fresh);
+}
+
+function setSnapshot(view: View, snapshot: SwarmSnapshot, now: number): void {
+  view.snapshot = snapshot;
+  view.v4 = entries(snapshot, 4);
+  view.v6 = entries(snapshot, 6);
+  view.receivedAt = now;
+}
+
+function entries(snapshot: SwarmSnapshot, family: 4 | 6): Entries {
+  const down = family === 4 ? snapshot.downloaders4 : snapshot.downloaders6;
+  const up = family === 4 ? snapshot.uploadOnly4 : snapshot.uploadOnly6;
+  return { all: concatBytes([down, up]), downloaders: down.length / (family === 4 ? 6 : 18) };
 }
 
 function evictStale(now: number): void {
@@ -103,8 +115,8 @@ export function answerFromView(
     counts: snap.counts,
     interval: snap.interval,
     minInterval: snap.minInterval,
-    peers4: pick([snap.downloaders4, ...(seed ? [] : [snap.uploadOnly4])], 6, params.numwant, own, random),
-    peers6: pick([snap.downloaders6, ...(seed ? [] : [snap.uploadOnly6])], 18, params.numwant, own, random),
+    peers4: pick(view.v4, 6, seed, params.numwant, own, random),
+    peers6: pick(view.v6, 18, seed, params.numwant, own, random),
   };
   view.pending.push({ params, client });
   if (!view.flushing) {
@@ -116,14 +128,15 @@ export function answerFromView(
 
 /** The bencoded HTTP body of a view answer (BEP 23 `peers`, BEP 7 `peers6`, BEP 24). */
 export function viewAnswerBody(answer: ViewAnswer, externalIp: string): Uint8Array {
-  return encode({
+  const ip = parseIPv4(externalIp) ?? parseIPv6(externalIp);
+  return encodeCompactAnnounce({
     complete: answer.counts.complete,
-    'external ip': parseIPv4(externalIp) ?? parseIPv6(externalIp),
     incomplete: answer.counts.incomplete,
     interval: answer.interval,
-    'min interval': answer.minInterval,
+    minInterval: answer.minInterval,
+    ...(ip ? { externalIp: ip } : {}),
     peers: answer.peers4,
-    peers6: answer.peers6.length > 0 ? answer.peers6 : undefined,
+    peers6: answer.peers6,
   });
 }
 
@@ -136,8 +149,7 @@ async function flush(env: Env, hex: string, view: View, access: AnnounceAccess):
       const stub = env.SWARM.get(env.SWARM.idFromName(hex));
       const snapshot = await stub.applyAnnounces(items, access);
       if (snapshot) {
-        view.snapshot = snapshot;
-        view.receivedAt = Date.now();
+        setSnapshot(view, snapshot, Date.now());
       } else {
         // The swarm no longer allows isolate answers (made private): stop using the view.
         view.receivedAt = 0;
@@ -152,18 +164,26 @@ async function flush(env: Env, hex: string, view: View, access: AnnounceAccess):
   }
 }
 
-/** Up to `count` random entries of `size` bytes from the concatenation of `groups`, never `own`. */
-function pick(groups: Uint8Array[], size: number, count: number, own: Uint8Array, random: () => number): Uint8Array {
-  const all = concatBytes(groups);
-  const n = all.length / size;
-  const order = Array.from({ length: n }, (_, i) => i);
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < n && out.length < count; i++) {
-    const j = i + Math.floor(random() * (n - i));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-    const entry = all.subarray(order[i]! * size, order[i]! * size + size);
-    if (entry.length === own.length && entry.every((b, k) => b === own[k])) continue;
-    out.push(entry);
+/**
+ * Up to `count` distinct random entries of `size` bytes (Floyd's sampling: O(count)), never
+ * `own`; a seed draws only from the downloaders.
+ */
+function pick(entries: Entries, size: number, seed: boolean, count: number, own: Uint8Array, random: () => number): Uint8Array {
+  const n = seed ? entries.downloaders : entries.all.length / size;
+  const want = Math.min(n, count + 1); // one spare, in case the asker itself is drawn
+  const chosen = new Set<number>();
+  for (let j = n - want; j < n; j++) {
+    const t = Math.floor(random() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
   }
-  return concatBytes(out);
+  const out = new Uint8Array(Math.min(count, want) * size);
+  let at = 0;
+  for (const index of chosen) {
+    if (at === out.length) break;
+    const entry = entries.all.subarray(index * size, index * size + size);
+    if (own.length === size && entry.every((b, k) => b === own[k])) continue;
+    out.set(entry, at);
+    at += size;
+  }
+  return at === out.length ? out : out.subarray(0, at);
 }

@@ -5,7 +5,7 @@ import { type ClientEndpoint, checkConnectionId, issueConnectionId } from '../co
 import { userOfPasskey } from '../access/passkeys.js';
 import { connectionKeys } from './connection-keys.js';
 import { accessFor, announceUdpBatch, scrapeSwarms } from './tracker-service.js';
-import { answerFromView, rememberSnapshot, wantsSnapshot } from './swarm-views.js';
+import { answerFromView, rememberSnapshot } from './swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
 
 /** One datagram and where it came from. */
@@ -58,7 +58,7 @@ export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]
       const { answers, snapshot } = await announceUdpBatch(
         env,
         group.map(({ params, client, user }) => ({ params, client: { host: client.host }, user })),
-        allPublic && wantsSnapshot(hex),
+        allPublic,
       );
       if (snapshot) rememberSnapshot(hex, snapshot);
       group.forEach(({ index }, i) => {
