@@ -34,7 +34,7 @@ export async function udpGatewayCommand(args: string[]): Promise<number> {
   const secret = values.secret ?? process.env.GATEWAY_SECRET ?? (await localSecret());
   const gateway = await startUdpGateway({ ...listen, edge, secret });
   const shown = gateway.address.host.includes(':') ? `[${gateway.address.host}]` : gateway.address.host;
-  console.log(`udp-gateway: udp://${shown}:${gateway.address.port}/announce -> ${edge.origin}/udp`);
+  console.log(`udp-gateway: udp://${shown}:${gateway.address.port}/announce -> ${edge.origin}/udp/batch`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
