@@ -131,3 +131,33 @@ test('POST /udp refuses a forged source address without the gateway secret', asy
     assert.equal((await good.arrayBuffer()).byteLength, 16);
   });
 });
+
+test('POST /udp/batch: garbage framing is a 400 with the reason; a good batch answers each datagram in order', async () => {
+  const { encodeGatewayBatch, decodeGatewayReplies } = await import('../../shared/tracker/gateway.js');
+  await withEdge({}, async (edge) => {
+    const post = (body: Uint8Array) =>
+      fetch(new URL('/udp/batch', edge.url), { method: 'POST', headers: { 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body });
+    const truncated = await post(Uint8Array.of(20, 1, 2, 3));
+    assert.equal(truncated.status, 400);
+    assert.match(((await truncated.json()) as { error: string }).error, /truncated/);
+    const badSender = await post(encodeGatewayBatch([{ client: 'not-an-address', packet: new Uint8Array(16) }]));
+    assert.equal(badSender.status, 400);
+    assert.match(((await badSender.json()) as { error: string }).error, /bad sender address/);
+    const tooMany = await post(encodeGatewayBatch(Array(257).fill({ client: '10.0.0.1:1', packet: new Uint8Array(16) })));
+    assert.equal(tooMany.status, 400);
+
+    const connect = encodeUdpRequest({ action: 'connect', transactionId: 77 });
+    const good = await post(
+      encodeGatewayBatch([
+        { client: '10.0.0.1:1000', packet: connect },
+        { client: '10.0.0.2:1000', packet: new Uint8Array(5) },
+        { client: '[2001:db8::5]:1000', packet: connect },
+      ]),
+    );
+    assert.equal(good.status, 200);
+    const replies = decodeGatewayReplies(new Uint8Array(await good.arrayBuffer()), 3);
+    assert.equal(replies[0]?.length, 16);
+    assert.equal(replies[1], undefined, 'a runt datagram gets no answer');
+    assert.equal(replies[2]?.length, 16);
+  });
+});
