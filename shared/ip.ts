@@ -90,3 +90,34 @@ export function ipFamily(text: string): 4 | 6 | undefined {
   if (parseIPv6(text)) return 6;
   return undefined;
 }
+
+/**
+ * True for an address another peer could usefully dial: not unspecified, loopback, link-local,
+ * multicast or broadcast, and no IPv4-mapped/-compatible IPv6 (which would dial an IPv4 host
+ * behind an IPv6 spelling). Private ranges and ULAs pass: a tracker on a LAN is legitimate.
+ * Used for addresses a client claims (BEP 7 `ipv4=`/`ipv6=`), never for the one we saw.
+ */
+export function isDialableAddress(host: string): boolean {
+  const v4 = parseIPv4(host);
+  if (v4) {
+    const [a, b] = [v4[0]!, v4[1]!];
+    if (a === 0 || a === 127 || a >= 224) return false; // this network, loopback, multicast, reserved, broadcast
+    if (a === 169 && b === 254) return false; // link-local
+    return true;
+  }
+  const v6 = parseIPv6(host);
+  if (!v6) return false;
+  if (v6.subarray(0, 10).every((x) => x === 0) && ((v6[10] === 0xff && v6[11] === 0xff) || (v6[10] === 0 && v6[11] === 0))) {
+    return false; // ::, ::1, IPv4-compatible ::a.b.c.d and IPv4-mapped ::ffff:a.b.c.d
+  }
+  if (v6[0] === 0xff) return false; // multicast
+  if (v6[0] === 0xfe && (v6[1]! & 0xc0) === 0x80) return false; // link-local fe80::/10
+  return true;
+}
+
+/** IPv4-mapped IPv6 text (`::ffff:1.2.3.4`, as dual-stack sockets report IPv4 senders) back to IPv4. */
+export function unmapIPv4(host: string): string {
+  const v6 = parseIPv6(host);
+  if (v6 && v6.subarray(0, 10).every((x) => x === 0) && v6[10] === 0xff && v6[11] === 0xff) return formatIPv4(v6.subarray(12));
+  return host;
+}

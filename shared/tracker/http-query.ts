@@ -108,7 +108,8 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
     port,
     uploaded: counter('uploaded', false),
     downloaded: counter('downloaded', false),
-    left: counter('left', false),
+    // BEP 3 requires `left`; without it the client is taken for a downloader, not a seed.
+    left: text('left') === undefined ? Number.MAX_SAFE_INTEGER : counter('left', false),
     event,
     numwant,
     compact: flag('compact') ?? true,
@@ -116,12 +117,15 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
     otherAddresses: [],
   };
   const key = text('key');
-  if (key !== undefined) params.key = bounded(key, 'key');
+  if (key !== undefined) params.key = normalizeKey(bounded(key, 'key'));
   const trackerId = text('trackerid');
   if (trackerId !== undefined) params.trackerId = bounded(trackerId, 'trackerid');
   for (const name of ['ip', 'ipv4', 'ipv6']) {
     const v = text(name);
-    if (v !== undefined && v !== '') params.otherAddresses.push(parseEndpoint(v, port, name));
+    if (v === undefined || v === '') continue;
+    // BEP 3 lets `ip` be a DNS name; we never use names a client gives, so it is ignored.
+    if (name === 'ip' && /^[A-Za-z0-9.-]+$/.test(v) && !/^[\d.]+$/.test(v)) continue;
+    params.otherAddresses.push(parseEndpoint(v, port, name));
   }
   return params;
 }
@@ -154,6 +158,14 @@ function parseEvent(v: string | undefined): AnnounceEvent {
     default:
       throw new TrackerError('bad-parameter', `unknown event ${JSON.stringify(v.slice(0, 32))}`);
   }
+}
+
+/**
+ * The same client sends its key as `%08X` hex over HTTP (libtorrent) and as a 32-bit number over
+ * BEP 15; both become lower-case hex without leading zeros so that they compare equal.
+ */
+export function normalizeKey(key: string): string {
+  return /^[0-9a-fA-F]{1,8}$/.test(key) ? parseInt(key, 16).toString(16) : key;
 }
 
 function bounded(value: string, name: string): string {

@@ -120,15 +120,55 @@ test('the swarm is capped: newcomers beyond it get peers and a warning but are n
   assert.equal(r.change.upsert, undefined);
 });
 
-test('a peer id keyed from one address cannot be taken over from another without the key', () => {
+test('a peer id cannot be taken over or stopped from another address without its key', () => {
   const rules = new SwarmRules(config);
   at(rules, 1, { key: 'k1' }, 0, '10.0.0.1');
   assert.throws(() => at(rules, 1, { key: 'other' }, 1, '10.9.9.9'), TrackerError);
-  assert.throws(() => at(rules, 1, { event: 'stopped' }, 1, '10.9.9.9'), TrackerError);
+  // A stop from elsewhere is ignored (peer ids are public through compact=0 answers).
+  at(rules, 1, { event: 'stopped' }, 1, '10.9.9.9');
+  assert.equal(rules.size, 1);
   assert.equal(at(rules, 1, { key: 'k1' }, 2, '10.0.0.77').change.upsert?.addresses[0]?.host, '10.0.0.77');
+  // A peer that never sent a key cannot be moved at all.
+  at(rules, 2, {}, 0, '10.0.0.2');
+  assert.throws(() => at(rules, 2, { key: 'mine-now' }, 1, '10.6.6.6'), TrackerError);
 });
 
-test('BEP 7: an address of the other family is kept; one of the same family is ignored', () => {
+test('one peer per endpoint: a restarted client with a new peer id replaces its old entry', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1, { port: 7000 }, 0, '10.0.0.1');
+  const r = at(rules, 2, { port: 7000 }, 1, '10.0.0.1');
+  assert.equal(rules.size, 1);
+  assert.deepEqual(rules.takeEvicted(), [toHexId(1)]);
+  assert.equal(r.peers.length, 0);
+});
+
+test('one address may hold only so many peers of a swarm', () => {
+  const rules = new SwarmRules({ ...config, maxPeersPerIp: 3 });
+  for (let n = 1; n <= 4; n++) at(rules, n, {}, 0, '10.0.0.1');
+  assert.equal(rules.size, 3);
+  assert.equal(at(rules, 5, {}, 0, '10.0.0.5').change.upsert !== undefined, true);
+});
+
+test('a late plain re-announce (answered elsewhere, fake clock) cannot undo a stop or a newer state', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 1, {}, 100);
+  at(rules, 1, { event: 'stopped' }, 200);
+  at(rules, 1, { event: 'none' }, 150);
+  assert.equal(rules.size, 0, 'the stop stands');
+  at(rules, 2, { left: 10 }, 100);
+  at(rules, 2, { left: 0, event: 'completed' }, 300);
+  at(rules, 2, { left: 10, event: 'none' }, 250);
+  assert.equal(rules.counts().complete, 1, 'still a seed');
+  at(rules, 2, { left: 0, event: 'none' }, 400);
+  assert.equal(rules.counts().downloaded, 1);
+});
+
+test('BEP 7: only dialable addresses of the other family are kept', () => {
+  const probe = new SwarmRules(config);
+  for (const host of ['::ffff:203.0.113.99', '::1', '::', 'fe80::1', 'ff02::1', '::1.2.3.4']) {
+    at(probe, 9, { otherAddresses: [{ host, port: 80 }] }, 0, '10.0.0.9');
+    assert.equal(at(probe, 8, {}, 0, '10.0.0.8').peers.find((p) => p.record.addresses.length > 1), undefined, host);
+  }
   const rules = new SwarmRules(config);
   at(rules, 1, { otherAddresses: [{ host: '2001:db8::1', port: 7000 }, { host: '6.6.6.6', port: 80 }] });
   const r = at(rules, 2);

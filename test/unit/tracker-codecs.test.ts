@@ -52,7 +52,13 @@ test('announce query: defaults, BEP 21 paused, numwant clamped, BEP 7 endpoints'
   assert.equal(p.noPeerId, true);
   assert.deepEqual(p.otherAddresses, [{ host: '10.0.0.1', port: 6881 }, { host: '2001:db8::1', port: 7000 }]);
   const d = parseAnnounceQuery(base);
-  assert.deepEqual([d.event, d.numwant, d.compact, d.left], ['none', 50, true, 0]);
+  // BEP 3 requires left; a client that leaves it out is not taken for a seed.
+  assert.deepEqual([d.event, d.numwant, d.compact, d.left], ['none', 50, true, Number.MAX_SAFE_INTEGER]);
+  assert.equal(parseAnnounceQuery(`${base}&left=0`).left, 0);
+  // BEP 3 allows a DNS name in ip=; we never use names, so it is ignored rather than refused.
+  assert.deepEqual(parseAnnounceQuery(`${base}&ip=peer.example.org`).otherAddresses, []);
+  // libtorrent sends key=%08X over HTTP and the number over BEP 15: both normalise alike.
+  assert.equal(parseAnnounceQuery(`${base}&key=0A1B2C3D`).key, (0x0a1b2c3d).toString(16));
   assert.equal(parseAnnounceQuery(`${base}&numwant=-1`).numwant, 50);
 });
 
@@ -69,7 +75,8 @@ test('announce query: every malformed parameter gets a precise reason', () => {
   rejects(`${base}&numwant=lots`, 'bad-parameter');
   rejects(`${base}&port=1`, 'duplicate-parameter');
   rejects(`${base}&key=%zz`, 'bad-escape');
-  rejects(`${base}&ip=not-an-ip`, 'bad-parameter');
+  rejects(`${base}&ipv4=not-an-ip`, 'bad-parameter');
+  rejects(`${base}&ip=1.2.3.4.5`, 'bad-parameter');
   rejects(`${base}&key=${'k'.repeat(65)}`, 'bad-parameter');
   rejects(`${base}&x=${'y'.repeat(9000)}`, 'too-long');
 });

@@ -78,3 +78,19 @@ test('registered-only mode: plain re-announces to an unregistered torrent are re
     }
   });
 });
+
+test('an event after a queued re-announce stands: a stop stays a stop, a completion stays a seed', async () => {
+  await withEdge({}, async (edge) => {
+    const hash = infoHash(44);
+    ok(await announce(edge.url, { hash, peer: 1, event: 'started' }));
+    ok(await announce(edge.url, { hash, peer: 2, event: 'started' }));
+    ok(await announce(edge.url, { hash, peer: 1 })); // queued in the isolate
+    ok(await announce(edge.url, { hash, peer: 1, event: 'stopped' })); // overtakes it
+    ok(await announce(edge.url, { hash, peer: 2, left: 5 })); // queued
+    ok(await announce(edge.url, { hash, peer: 2, left: 0, event: 'completed' }));
+    await new Promise((r) => setTimeout(r, 400)); // the batch has reached the object by now
+    const counts = await scrape(edge.url, [hash]);
+    assert.ok(!('failure' in counts));
+    assert.deepEqual(counts.get(toHex(hash)), { complete: 1, incomplete: 0, downloaded: 1, downloaders: 0 });
+  });
+});

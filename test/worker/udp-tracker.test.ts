@@ -90,6 +90,12 @@ test('bad datagrams: error packets where BEP 15 allows one, silence otherwise, a
       const badMagic = encodeUdpRequest({ action: 'connect', transactionId: 3 });
       badMagic[2] = 0x99;
       assert.equal(await c.sendRaw(badMagic, 800), undefined, 'not BEP 15: dropped');
+      // Without a valid connection id even a sendable error gets no answer: a forged source
+      // must not turn the tracker into an amplifier.
+      const unproven = encodeUdpRequest(announceRequest(new Uint8Array(8), 1));
+      unproven[11] = 9;
+      assert.equal(await c.sendRaw(unproven, 800), undefined);
+      assert.equal(await c.sendRaw(encodeUdpRequest({ action: 'scrape', connectionId: new Uint8Array(8), transactionId: 1, infoHashes: [] }), 800), undefined);
       const id = await c.connect();
       const short = encodeUdpRequest(announceRequest(id, 1)).subarray(0, 60);
       assert.deepEqual(await c.sendBytes(short), { action: 'error', transactionId: 1001, message: 'announce needs 98 bytes, got 60' });
@@ -159,5 +165,33 @@ test('POST /udp/batch: garbage framing is a 400 with the reason; a good batch an
     assert.equal(replies[0]?.length, 16);
     assert.equal(replies[1], undefined, 'a runt datagram gets no answer');
     assert.equal(replies[2]?.length, 16);
+  });
+});
+
+test('IPv6 answers fit one datagram (at most 66 peers), and IPv4-mapped senders count as IPv4', async () => {
+  const { encodeGatewayBatch, decodeGatewayReplies } = await import('../../shared/tracker/gateway.js');
+  const { decodeUdpResponse } = await import('../../shared/tracker/index.js');
+  await withEdge({}, async (edge) => {
+    const batch = async (datagrams: { client: string; packet: Uint8Array }[]) => {
+      const r = await fetch(new URL('/udp/batch', edge.url), { method: 'POST', headers: { 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body: encodeGatewayBatch(datagrams) });
+      return decodeGatewayReplies(new Uint8Array(await r.arrayBuffer()), datagrams.length);
+    };
+    const clients = Array.from({ length: 120 }, (_, i) => `[2001:db8::${(i + 1).toString(16)}]:${7000 + i}`);
+    const ids = await batch(clients.map((client) => ({ client, packet: encodeUdpRequest({ action: 'connect', transactionId: 1 }) })));
+    await batch(clients.map((client, i) => ({ client, packet: encodeUdpRequest(announceRequest(ids[i]!.slice(8, 16), i + 1, { numWant: 200 })) })));
+    const [last] = await batch([{ client: clients[0]!, packet: encodeUdpRequest(announceRequest(ids[0]!.slice(8, 16), 1, { numWant: 200, event: 'none' })) }]);
+    assert.ok(last!.length <= 1208, `answer of ${last!.length} bytes`);
+    const answer = decodeUdpResponse(last!, 6);
+    assert.ok(answer.action === 'announce' && answer.peers.length === 66);
+
+    // A dual-stack gateway reports an IPv4 sender as ::ffff:a.b.c.d: it is an IPv4 client.
+    const v4client = '[::ffff:10.1.1.1]:5000';
+    const [connect] = await batch([{ client: '10.1.1.2:5000', packet: encodeUdpRequest({ action: 'connect', transactionId: 1 }) }]);
+    await batch([{ client: '10.1.1.2:5000', packet: encodeUdpRequest(announceRequest(connect!.slice(8, 16), 200, { infoHash: infoHash(9) })) }]);
+    const [mappedConnect] = await batch([{ client: v4client, packet: encodeUdpRequest({ action: 'connect', transactionId: 1 }) }]);
+    const [mapped] = await batch([{ client: v4client, packet: encodeUdpRequest(announceRequest(mappedConnect!.slice(8, 16), 201, { infoHash: infoHash(9) })) }]);
+    const decoded = decodeUdpResponse(mapped!, 4);
+    assert.ok(decoded.action === 'announce');
+    assert.deepEqual(decoded.peers, [{ host: '10.1.1.2', port: 7200 }]);
   });
 });

@@ -42,7 +42,11 @@ export class ConnectionIds extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.rotate(Date.now());
+    const now = Date.now();
+    // keys() may have rotated already (on demand, while this alarm was on its way): rotating
+    // again would drop a key that ids issued minutes ago still need.
+    if (!this.state || now - this.state.rotatedAt >= KEY_ROTATION_MS - 1000) await this.rotate(now);
+    else await this.ctx.storage.setAlarm(this.state.rotatedAt + KEY_ROTATION_MS);
   }
 
   async probe(): Promise<number> {

@@ -3,7 +3,7 @@ import type { Env } from '../env.js';
 import { TrackerError } from '../../shared/errors.js';
 import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
 import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
-import { formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { formatIPv6, parseIPv4, parseIPv6, unmapIPv4 } from '../../shared/ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
@@ -37,7 +37,7 @@ function clientHost(c: Context): string | undefined {
   const ip = c.req.header('cf-connecting-ip') ?? '';
   if (parseIPv4(ip)) return ip;
   const v6 = parseIPv6(ip);
-  return v6 ? formatIPv6(v6) : undefined;
+  return v6 ? unmapIPv4(formatIPv6(v6)) : undefined;
 }
 
 async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {
@@ -75,7 +75,7 @@ async function scrape(c: Context<{ Bindings: Env }>): Promise<Response> {
     const user = await passkeyUser(c);
     if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
     const { infoHashes } = parseScrapeQuery(rawQuery(c));
-    const files = await scrapeSwarms(c.env, infoHashes);
+    const files = await scrapeSwarms(c.env, infoHashes, user);
     return bencoded(c, encodeScrapeResponse(files));
   } catch (err) {
     if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);

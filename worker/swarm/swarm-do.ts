@@ -59,6 +59,7 @@ export class Swarm extends DurableObject<Env> {
   private readonly dirty = new Map<string, PeerRecord>();
   /** The alarm time we last set (mirrors storage, so announces need no getAlarm round trip). */
   private alarmAt: number | null | undefined;
+  private alarmChain: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,6 +92,14 @@ export class Swarm extends DurableObject<Env> {
         }),
       );
     this.rules.load(records, Number(meta.get('downloaded') ?? 0));
+    this.deleteEvicted();
+  }
+
+  private deleteEvicted(): void {
+    for (const id of this.rules.takeEvicted()) {
+      this.dirty.delete(id);
+      this.ctx.storage.sql.exec('DELETE FROM peers WHERE peer_id = ?', id);
+    }
   }
 
   /** Registers the torrent with this tracker (registered-only mode, BEP 27 private flag). */
@@ -126,8 +135,9 @@ export class Swarm extends DurableObject<Env> {
    * one call; answers with a fresh snapshot. Refused items are dropped: those clients hear the
    * refusal on their next announce that comes here directly.
    */
-  async applyAnnounces(items: { params: AnnounceParams; client: { host: string } }[], access: AnnounceAccess): Promise<SwarmSnapshot | undefined> {
-    for (const { params, client } of items) this.run(params, client, access);
+  async applyAnnounces(items: { params: AnnounceParams; client: { host: string }; at: number }[], access: AnnounceAccess): Promise<SwarmSnapshot | undefined> {
+    // Each keeps the time it was answered, so that one overtaken by an event is ignored.
+    for (const { params, client, at } of items) this.run(params, client, access, Math.min(at, Date.now()));
     return this.snapshot(access);
   }
 
@@ -153,12 +163,13 @@ export class Swarm extends DurableObject<Env> {
     return snapshot ? { answers, snapshot } : { answers };
   }
 
-  private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess): SwarmAnnounceResult | SwarmRefusal {
+  private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess, now = Date.now()): SwarmAnnounceResult | SwarmRefusal {
     const refusal = this.refuse(access);
     if (refusal) return refusal;
     try {
-      const result = this.rules.announce({ params, client, now: Date.now(), ...(access.user !== undefined ? { user: access.user } : {}) });
+      const result = this.rules.announce({ params, client, now, ...(access.user !== undefined ? { user: access.user } : {}) });
       this.persist(result.change);
+      this.deleteEvicted();
       return result;
     } catch (err) {
       if (err instanceof TrackerError) return { ok: false, failure: err.message, ...(err.retryIn !== undefined ? { retryIn: err.retryIn } : {}) };
@@ -167,8 +178,10 @@ export class Swarm extends DurableObject<Env> {
   }
 
   /** BEP 48 counts; undefined in registered-only mode for a torrent that is not registered. */
-  async scrape(mode: 'open' | 'registered'): Promise<ScrapeCounts | undefined> {
+  async scrape(mode: 'open' | 'registered', user?: string): Promise<ScrapeCounts | undefined> {
     if (mode === 'registered' && !this.registered) return undefined;
+    // BEP 27: a private swarm's counts are for its members (a passkey), like its peers.
+    if (this.isPrivate && user === undefined) return undefined;
     return this.rules.counts();
   }
 
@@ -260,12 +273,18 @@ export class Swarm extends DurableObject<Env> {
     await this.ensureAlarmBy(at);
   }
 
-  /** Makes sure the alarm fires no later than `at`. */
-  private async ensureAlarmBy(at: number): Promise<void> {
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt === null || this.alarmAt > at) {
-      this.alarmAt = at;
-      await this.ctx.storage.setAlarm(at);
-    }
+  /**
+   * Makes sure the alarm fires no later than `at`. Calls are chained, so that concurrent ones
+   * (a batch, the first announces after a start) cannot overwrite each other's view of it.
+   */
+  private ensureAlarmBy(at: number): Promise<void> {
+    this.alarmChain = this.alarmChain.then(async () => {
+      if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+      if (this.alarmAt === null || this.alarmAt > at) {
+        this.alarmAt = at;
+        await this.ctx.storage.setAlarm(at);
+      }
+    });
+    return this.alarmChain;
   }
 }

@@ -1,6 +1,7 @@
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { encodeCompactPeer } from '../../shared/compact/compact-peers.js';
+import { isDialableAddress } from '../../shared/ip.js';
 import { TrackerError } from '../../shared/errors.js';
 import { concatBytes, toHex } from '../../shared/bytes.js';
 import { IndexedSet, sampleGroups } from './indexed-set.js';
@@ -33,7 +34,13 @@ export interface SwarmConfig {
   peerTtlMs: number;
   /** Most peers one swarm holds; later newcomers get peers but are not stored. */
   maxPeers: number;
+  /** Most peers one IP address may hold in one swarm (default 200). */
+  maxPeersPerIp?: number;
 }
+
+/** How long a stop is remembered, so that a late queued re-announce cannot bring the peer back. */
+const STOP_MEMORY_MS = 10 * 60 * 1000;
+const STOP_MEMORY_ENTRIES = 10_000;
 
 /** One announce as the swarm sees it: the parsed parameters plus where the request came from. */
 export interface SwarmAnnounce {
@@ -86,6 +93,14 @@ export class SwarmRules {
   /** Seeds and partial seeds: they only upload. */
   private readonly uploadOnly = new IndexedSet<string>();
   private seeds = 0;
+  /** Which peer id holds each `host|port`: one peer per endpoint (a restarted client's new id replaces its old one). */
+  private readonly byEndpoint = new Map<string, string>();
+  /** Peers per IP address. */
+  private readonly perIp = new Map<string, number>();
+  /** When each recently stopped peer id stopped. */
+  private readonly stoppedAt = new Map<string, number>();
+  /** Peers pushed out by a newcomer on the same endpoint, for the persistence layer to delete. */
+  private evicted: string[] = [];
   /** BEP 48 `downloaded`: completions seen, each peer counted once. */
   downloaded = 0;
 
@@ -115,9 +130,18 @@ export class SwarmRules {
     const existing = this.peers.get(id)?.record;
 
     if (params.event === 'stopped') {
-      if (existing) this.checkIdentity(existing, request);
-      if (existing) this.remove(id);
-      return { counts: this.counts(), peers: [], change: existing ? { remove: id, durable: true } : { durable: false } };
+      // A stop counts only from the address the peer announced from: peer ids are not secret.
+      if (!existing || existing.addresses[0]?.host !== request.client.host) {
+        return { counts: this.counts(), peers: [], change: { durable: false } };
+      }
+      this.remove(id);
+      this.rememberStop(id, now);
+      return { counts: this.counts(), peers: [], change: { remove: id, durable: true } };
+    }
+    // A re-announce that was answered elsewhere and reaches us late (tracker/swarm-views.ts)
+    // must not undo what happened since: a stop, or a newer announce.
+    if (params.event === 'none' && (existing ? now < existing.lastSeen : (this.stoppedAt.get(id) ?? -Infinity) >= now)) {
+      return { counts: this.counts(), peers: [], change: { durable: false } };
     }
     if (existing) this.checkIdentity(existing, request);
 
@@ -126,7 +150,7 @@ export class SwarmRules {
     // BEP 7: extra addresses count only for the other family; the same family must be the
     // address we saw, or anyone could register a third party's address (a reflection attack).
     for (const other of params.otherAddresses) {
-      if (familyOf(other.host) !== family && !addresses.some((a) => familyOf(a.host) === familyOf(other.host))) {
+      if (familyOf(other.host) !== family && isDialableAddress(other.host) && !addresses.some((a) => familyOf(a.host) === familyOf(other.host))) {
         addresses.push(other);
       }
     }
@@ -152,6 +176,9 @@ export class SwarmRules {
     if (!existing && this.peers.size >= this.config.maxPeers) {
       stored = false;
       warning = 'swarm is full: you get peers but are not listed yet';
+    } else if (!existing && (this.perIp.get(request.client.host) ?? 0) >= (this.config.maxPeersPerIp ?? 200)) {
+      stored = false;
+      warning = 'too many peers from your address in this swarm: you get peers but are not listed';
     }
     if (countCompletion && stored) this.downloaded++;
     // Membership, seed state and address changes are written at once; a plain re-announce
@@ -175,6 +202,13 @@ export class SwarmRules {
     };
     if (warning !== undefined) result.warning = warning;
     return result;
+  }
+
+  /** Peer ids removed because a newcomer took their endpoint, since the last call. */
+  takeEvicted(): string[] {
+    const out = this.evicted;
+    this.evicted = [];
+    return out;
   }
 
   /** Up to `limit` random downloaders and `limit` random seeds/partial seeds, compact. */
@@ -222,13 +256,34 @@ export class SwarmRules {
    */
   private checkIdentity(existing: PeerRecord, request: SwarmAnnounce): void {
     const moved = existing.addresses[0]?.host !== request.client.host;
-    if (moved && existing.key !== undefined && existing.key !== request.params.key) {
+    // Moving needs the key the peer registered with; a peer that never sent one cannot move
+    // (else anyone who learned its id could take it over).
+    if (moved && (existing.key === undefined || existing.key !== request.params.key)) {
       throw new TrackerError('peer-id-in-use', 'this peer id is in use by another client; restart with a new peer id');
+    }
+  }
+
+  private rememberStop(id: string, now: number): void {
+    this.stoppedAt.delete(id);
+    this.stoppedAt.set(id, now);
+    for (const [old, at] of this.stoppedAt) {
+      if (this.stoppedAt.size <= STOP_MEMORY_ENTRIES && now - at < STOP_MEMORY_MS) break;
+      this.stoppedAt.delete(old);
     }
   }
 
   private insert(record: PeerRecord): void {
     const listed: ListedPeer = { record, endpoints: new Set(record.addresses.map((a) => `${a.host}|${a.port}`)) };
+    for (const endpoint of listed.endpoints) {
+      const holder = this.byEndpoint.get(endpoint);
+      if (holder !== undefined && holder !== record.peerId) {
+        this.remove(holder);
+        this.evicted.push(holder);
+      }
+      this.byEndpoint.set(endpoint, record.peerId);
+    }
+    const ip = record.addresses[0]!.host;
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     for (const address of record.addresses) {
       if (familyOf(address.host) === 4) listed.v4 ??= encodeCompactPeer(address);
       else listed.v6 ??= encodeCompactPeer(address);
@@ -240,9 +295,15 @@ export class SwarmRules {
   }
 
   private remove(id: string): void {
-    const record = this.peers.get(id)?.record;
-    if (!record) return;
+    const listed = this.peers.get(id);
+    if (!listed) return;
+    const record = listed.record;
     this.peers.delete(id);
+    for (const endpoint of listed.endpoints) if (this.byEndpoint.get(endpoint) === id) this.byEndpoint.delete(endpoint);
+    const ip = record.addresses[0]!.host;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(ip, left);
+    else this.perIp.delete(ip);
     if (record.left === 0) this.seeds--;
     this.uploadOnly.delete(id);
     this.downloaders.delete(id);

@@ -30,8 +30,13 @@ export const VIEW_TTL_MS = 1000;
 const FLUSH_DELAY_MS = 50;
 /** Past this many waiting, announces take the direct path (backpressure). */
 const MAX_PENDING = 1024;
-/** Swarms an isolate keeps views of. */
-const MAX_VIEWS = 10_000;
+/** Swarms an isolate keeps views of (each at most ~20 KB of entries plus its queue). */
+const MAX_VIEWS = 1_000;
+/**
+ * A flush loop ends after this long and the next answered re-announce starts a new one: work
+ * under one request's waitUntil is cut off about 30 s after its response on Cloudflare.
+ */
+const FLUSH_LOOP_MS = 20_000;
 
 /** A snapshot's entries laid out for sampling: downloaders first, then seeds and partial seeds. */
 interface Entries {
@@ -45,7 +50,8 @@ interface View {
   v4: Entries;
   v6: Entries;
   receivedAt: number;
-  pending: { params: AnnounceParams; client: { host: string } }[];
+  /** Answered re-announces waiting to go to the object, each with the time it was answered. */
+  pending: { params: AnnounceParams; client: { host: string }; at: number }[];
   flushing: boolean;
 }
 
@@ -59,6 +65,7 @@ export function rememberSnapshot(hex: string, snapshot: SwarmSnapshot, now = Dat
     return;
   }
   if (views.size >= MAX_VIEWS) evictStale(now);
+  if (views.size >= MAX_VIEWS) return; // every view is busy: this swarm goes direct for now
   const fresh: View = { snapshot, v4: entries(snapshot, 4), v6: entries(snapshot, 6), receivedAt: now, pending: [], flushing: false };
   views.set(hex, fresh);
 }
@@ -78,7 +85,15 @@ function entries(snapshot: SwarmSnapshot, family: 4 | 6): Entries {
 
 function evictStale(now: number): void {
   for (const [hex, view] of views) if (now - view.receivedAt > VIEW_TTL_MS && !view.flushing && view.pending.length === 0) views.delete(hex);
-  if (views.size >= MAX_VIEWS) views.clear();
+  // Still full of live views: drop the oldest idle one (never one with answers still to deliver).
+  if (views.size >= MAX_VIEWS) {
+    for (const [hex, view] of views) {
+      if (!view.flushing && view.pending.length === 0) {
+        views.delete(hex);
+        return;
+      }
+    }
+  }
 }
 
 /** What the view answers with: counts, timing and sampled compact peers of both families. */
@@ -118,7 +133,7 @@ export function answerFromView(
     peers4: pick(view.v4, 6, seed, params.numwant, own, random),
     peers6: pick(view.v6, 18, seed, params.numwant, own, random),
   };
-  view.pending.push({ params, client });
+  view.pending.push({ params, client, at: now });
   if (!view.flushing) {
     view.flushing = true;
     waitUntil(flush(env, hex, view, access));
@@ -142,23 +157,23 @@ export function viewAnswerBody(answer: ViewAnswer, externalIp: string): Uint8Arr
 
 /** Sends the waiting re-announces in batches until none are left, refreshing the snapshot. */
 async function flush(env: Env, hex: string, view: View, access: AnnounceAccess): Promise<void> {
+  const started = Date.now();
   try {
-    while (view.pending.length > 0) {
+    while (view.pending.length > 0 && Date.now() - started < FLUSH_LOOP_MS) {
       await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS));
       const items = view.pending.splice(0, view.pending.length);
-      const stub = env.SWARM.get(env.SWARM.idFromName(hex));
-      const snapshot = await stub.applyAnnounces(items, access);
-      if (snapshot) {
-        setSnapshot(view, snapshot, Date.now());
-      } else {
+      try {
+        const snapshot = await env.SWARM.get(env.SWARM.idFromName(hex)).applyAnnounces(items, access);
+        if (snapshot) setSnapshot(view, snapshot, Date.now());
         // The swarm no longer allows isolate answers (made private): stop using the view.
+        else view.receivedAt = 0;
+      } catch (err) {
+        // This batch is lost (those peers' next announces repair it); what arrived meanwhile
+        // stays queued, and announces go direct until a fresh snapshot comes back.
+        console.error('swarm batch failed', err);
         view.receivedAt = 0;
       }
     }
-  } catch (err) {
-    console.error('swarm batch failed', err);
-    view.pending.length = 0;
-    view.receivedAt = 0;
   } finally {
     view.flushing = false;
   }

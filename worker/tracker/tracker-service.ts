@@ -59,10 +59,10 @@ export async function announceUdpBatch(
 }
 
 /** Scrapes each swarm in parallel; unknown ones in registered mode are left out. */
-export async function scrapeSwarms(env: Env, infoHashes: Uint8Array[]): Promise<Map<string, ScrapeCounts>> {
+export async function scrapeSwarms(env: Env, infoHashes: Uint8Array[], user?: string): Promise<Map<string, ScrapeCounts>> {
   const mode = trackerMode(env);
   const unique = [...new Map(infoHashes.map((h) => [toHex(h), h])).values()];
-  const counts = await Promise.all(unique.map((h) => swarmStub(env, h).scrape(mode)));
+  const counts = await Promise.all(unique.map((h) => swarmStub(env, h).scrape(mode, user)));
   const out = new Map<string, ScrapeCounts>();
   unique.forEach((h, i) => {
     const c = counts[i];

@@ -8,6 +8,9 @@ import { accessFor, announceUdpBatch, scrapeSwarms } from './tracker-service.js'
 import { answerFromView, rememberSnapshot } from './swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
 
+/** Most IPv6 peers in one BEP 15 answer (20 + 66 x 18 = 1,208 bytes). */
+const UDP_MAX_PEERS_V6 = 66;
+
 /** One datagram and where it came from. */
 export interface UdpDatagram {
   packet: Uint8Array;
@@ -35,7 +38,15 @@ export async function handleUdpBatch(env: Env, datagrams: readonly UdpDatagram[]
   const now = Date.now();
   await Promise.all(
     datagrams.map(async ({ packet, client }, index) => {
-      const prepared = await prepare(env, packet, client, now);
+      let prepared: Prepared;
+      try {
+        prepared = await prepare(env, packet, client, now);
+      } catch (err) {
+        // One datagram's trouble (an overloaded swarm on a scrape) must not sink the batch:
+        // this one goes unanswered, and its client retransmits (BEP 15).
+        console.error('udp datagram failed', err);
+        return;
+      }
       if (prepared.kind === 'reply') replies[index] = prepared.reply;
       else if (prepared.kind === 'announce') {
         const key = toHex(prepared.params.infoHash);
@@ -87,11 +98,13 @@ async function prepare(env: Env, packet: Uint8Array, client: ClientEndpoint, now
   try {
     request = decodeUdpRequest(packet);
   } catch (err) {
-    if (err instanceof UdpRequestError) {
-      const reply = err.transactionId === undefined ? undefined : encodeUdpResponse({ action: 'error', transactionId: err.transactionId, message: err.message });
-      return { kind: 'reply', reply };
-    }
-    throw err;
+    if (!(err instanceof UdpRequestError)) throw err;
+    if (err.transactionId === undefined) return { kind: 'reply', reply: undefined };
+    // An error packet is larger than some requests: it goes only to a sender that proved its
+    // address with a connection id, so a forged source cannot turn us into an amplifier.
+    const keys = await connectionKeys(env, client.host);
+    if (!(await checkConnectionId(keys, packet.subarray(0, 8), client, now))) return { kind: 'reply', reply: undefined };
+    return { kind: 'reply', reply: encodeUdpResponse({ action: 'error', transactionId: err.transactionId, message: err.message }) };
   }
   const keys = await connectionKeys(env, client.host);
   if (request.action === 'connect') {
@@ -126,7 +139,9 @@ async function prepare(env: Env, packet: Uint8Array, client: ClientEndpoint, now
     downloaded: request.downloaded,
     left: request.left,
     event: request.event,
-    numwant: request.numWant < 0 ? TRACKER_LIMITS.defaultNumwant : Math.min(request.numWant, TRACKER_LIMITS.maxNumwant),
+    // An answer must fit one datagram that libtorrent reads into 1,500 bytes and that needs no
+    // fragmenting on a 1,280-byte IPv6 path: 200 IPv4 entries (1,220 bytes) or 66 IPv6 (1,208).
+    numwant: Math.min(request.numWant < 0 ? TRACKER_LIMITS.defaultNumwant : request.numWant, client.host.includes(':') ? UDP_MAX_PEERS_V6 : TRACKER_LIMITS.maxNumwant),
     compact: true,
     noPeerId: true,
     key: request.key.toString(16),
