@@ -5,6 +5,8 @@ import { health } from './routes/health.js';
 import { trackerHttp } from './routes/tracker-http.js';
 import { udp } from './routes/udp.js';
 import { api } from './routes/api.js';
+import { publish } from './routes/publish.js';
+import { seed } from './routes/seed.js';
 
 export { Swarm } from './swarm/swarm-do.js';
 export { ConnectionIds } from './connection-ids/connection-ids-do.js';
@@ -15,7 +17,9 @@ const app = new Hono<{ Bindings: Env }>();
 app.route('/health', health);
 app.route('/', trackerHttp);
 app.route('/udp', udp);
+app.route('/api/publish', publish);
 app.route('/api', api);
+app.route('/', seed);
 
 app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));
 

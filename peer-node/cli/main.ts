@@ -3,10 +3,13 @@ import { UsageError } from './args.js';
 import { CREATE_HELP, createCommand } from './create.js';
 import { INFO_HELP, infoCommand } from './info.js';
 import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
+import { PUBLISH_HELP, publishCommand } from './publish.js';
+import { PublishRequestError } from '../publish/publish-client.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
   create: { summary: 'make a .torrent for a file or folder', help: CREATE_HELP, run: createCommand },
   info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
+  publish: { summary: 'publish a file or folder on the edge', help: PUBLISH_HELP, run: publishCommand },
   'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
 };
 
@@ -46,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`peer-node ${name}: ${err.message} (see peer-node ${name} --help)`);
       return 2;
     }
-    if (err instanceof ProtocolError || isFileError(err)) {
+    if (err instanceof ProtocolError || err instanceof PublishRequestError || isFileError(err)) {
       console.error(`peer-node ${name}: ${(err as Error).message}`);
       return 1;
     }

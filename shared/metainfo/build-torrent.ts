@@ -77,6 +77,7 @@ export class PieceHasher {
   private readonly buffer: Uint8Array;
   private filled = 0;
   private readonly hashes: Uint8Array[] = [];
+  private drained = 0;
 
   constructor(readonly pieceLength: number) {
     this.buffer = new Uint8Array(pieceLength);
@@ -102,6 +103,13 @@ export class PieceHasher {
   /** Pieces hashed so far. */
   get count(): number {
     return this.hashes.length;
+  }
+
+  /** The hashes completed since the last drain (for checking as the stream goes). */
+  drain(): Uint8Array[] {
+    const out = this.hashes.slice(this.drained);
+    this.drained = this.hashes.length;
+    return out;
   }
 
   private async flush(): Promise<void> {

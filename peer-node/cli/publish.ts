@@ -1,0 +1,85 @@
+import { writeFile } from 'node:fs/promises';
+import { formatMagnet, parseTorrent } from '../../shared/metainfo/index.js';
+import { publishPath } from '../publish/publish-client.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { progressLine } from './progress.js';
+
+export const PUBLISH_HELP = `peer-node publish PATH --edge URL [options]
+
+Publishes a file or folder on the edge: hashes it, uploads it in parts (any size; a second run
+resumes an interrupted upload), and has the edge check every piece and start seeding it.
+Writes the .torrent (tracker and web seeds pointing at the edge) and prints the magnet link.
+
+Options:
+  --edge URL         the edge (default http://127.0.0.1:8787)
+  --token T          the publish token (default: $PUBLISH_TOKEN, else the local edge's
+                     $EDGE_STATE_DIR/secrets.json as npm start wrote it)
+  --out FILE         where to write the torrent (default: NAME.torrent here)
+  --private          BEP 27 private torrent (announce needs a passkey)
+  --piece-length N   bytes per piece, a power of two >= 16384 (default: chosen for the size)
+  --json             print the result as JSON
+
+Example:
+  PUBLISH_TOKEN=... npx peer-node publish ./talk.mp4 --edge http://127.0.0.1:8787`;
+
+export async function publishCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, {
+    edge: { type: 'string' },
+    token: { type: 'string' },
+    out: { type: 'string' },
+    private: { type: 'boolean' },
+    'piece-length': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('publish takes exactly one PATH');
+  let edge: URL;
+  try {
+    edge = new URL(values.edge ?? 'http://127.0.0.1:8787');
+  } catch {
+    throw new UsageError(`--edge is not a URL: ${values.edge}`);
+  }
+  const token = values.token ?? process.env.PUBLISH_TOKEN ?? (await localToken());
+  let pieceLength: number | undefined;
+  if (values['piece-length'] !== undefined) {
+    pieceLength = Number(values['piece-length']);
+    if (!Number.isInteger(pieceLength) || pieceLength < 16384 || (pieceLength & (pieceLength - 1)) !== 0) {
+      throw new UsageError(`--piece-length must be a power of two >= 16384, got ${values['piece-length']}`);
+    }
+  }
+  const progress = progressLine(process.stderr);
+  const result = await publishPath({
+    path: positionals[0]!,
+    edge,
+    token,
+    private: values.private ?? false,
+    ...(pieceLength !== undefined ? { pieceLength } : {}),
+    onProgress: (phase, done, total) => progress.update(phase, done, total),
+  });
+  progress.done();
+  const out = values.out ?? `${result.name}.torrent`;
+  await writeFile(out, result.torrent);
+  const t = await parseTorrent(result.torrent);
+  const magnet = formatMagnet({ infoHash: t.infoHash, name: t.info.name, trackers: t.announceList.flat(), webSeeds: t.urlList, peers: [] });
+  if (values.json) {
+    console.log(JSON.stringify({ torrent: out, infoHash: result.infoHash, name: result.name, length: result.length, magnet, webSeeds: t.urlList, announce: t.announce }));
+  } else {
+    console.log(`published ${result.name} (${result.length} bytes)`);
+    console.log(`  torrent    ${out}`);
+    console.log(`  info-hash  ${result.infoHash}`);
+    console.log(`  magnet     ${magnet}`);
+  }
+  return 0;
+}
+
+async function localToken(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const file = path.join(process.env.EDGE_STATE_DIR ?? '.edge-state', 'secrets.json');
+  try {
+    const token = (JSON.parse(await readFile(file, 'utf8')) as { PUBLISH_TOKEN?: string }).PUBLISH_TOKEN;
+    if (token) return token;
+  } catch {
+    // fall through
+  }
+  throw new UsageError(`no publish token: pass --token, set PUBLISH_TOKEN, or run npm start first so that ${file} exists`);
+}

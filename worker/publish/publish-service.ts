@@ -1,0 +1,237 @@
+import type { Env } from '../env.js';
+import { decode, encode, isDict, type BDict } from '../../shared/bencode/index.js';
+import { toHex } from '../../shared/bytes.js';
+import { readInfoDict, type InfoDict } from '../../shared/metainfo/info-dict.js';
+import { PieceHasher } from '../../shared/metainfo/build-torrent.js';
+import { sha1 } from '../../shared/sha1.js';
+import { ProtocolError } from '../../shared/errors.js';
+import { contentKeys } from './content-keys.js';
+import { registerTorrent } from '../tracker/tracker-service.js';
+import { passkeyFor } from '../access/passkeys.js';
+
+/** Parts of a multipart upload (R2 wants at least 5 MiB for all but the last). */
+export const PART_SIZE = 8 * 1024 * 1024;
+/** Largest info dictionary accepted (a multi-GiB torrent with small pieces stays far below). */
+const MAX_INFO_BYTES = 8 * 1024 * 1024;
+
+/** A publisher's mistake: answered with this status and reason. */
+export class PublishError extends Error {
+  constructor(
+    readonly status: 400 | 404 | 409 | 413 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface PendingFile {
+  index: number;
+  length: number;
+  padding: boolean;
+  uploadId?: string;
+  parts: { partNumber: number; etag: string }[];
+  done: boolean;
+}
+
+/** Upload state of a publication in progress, kept in R2 beside the content. */
+interface Pending {
+  infoHash: string;
+  info: string; // base64 of the info dictionary's bytes
+  user: string;
+  files: PendingFile[];
+}
+
+export interface BeginAnswer {
+  infoHash: string;
+  published: boolean;
+  partSize: number;
+  files: { index: number; path: string; length: number; done: boolean }[];
+}
+
+/**
+ * Starts (or resumes) a publication from an info dictionary the publisher built and hashed.
+ * Nothing is served or tracked until `complete` has checked every piece against it.
+ */
+export async function beginPublish(env: Env, infoBytes: Uint8Array, user: string): Promise<BeginAnswer> {
+  if (infoBytes.length > MAX_INFO_BYTES) throw new PublishError(413, `info dictionary larger than ${MAX_INFO_BYTES} bytes`);
+  const info = parseInfo(infoBytes);
+  if (info.rootHash) throw new PublishError(400, 'BEP 30 Merkle torrents cannot have web seeds; publish with piece hashes');
+  const hex = toHex(await sha1(infoBytes));
+  const listing = (done: (i: number) => boolean) =>
+    info.files.map((f, index) => ({ index, path: f.path.join('/'), length: f.length, done: f.padding || done(index) }));
+  if (await env.CONTENT.head(contentKeys.torrent(hex))) {
+    return { infoHash: hex, published: true, partSize: PART_SIZE, files: listing(() => true) };
+  }
+  let pending = await readPending(env, hex);
+  if (!pending) {
+    pending = {
+      infoHash: hex,
+      info: toBase64(infoBytes),
+      user,
+      files: info.files.map((f, index) => ({ index, length: f.length, padding: f.padding, parts: [], done: f.padding })),
+    };
+    await writePending(env, pending);
+  }
+  const state = pending;
+  return { infoHash: hex, published: false, partSize: PART_SIZE, files: listing((i) => state.files[i]!.done) };
+}
+
+/**
+ * Stores part `part` (1-based) of file `index`. A file of at most PART_SIZE bytes comes as one
+ * part 1 and is stored directly; a larger one goes through an R2 multipart upload, parts in order,
+ * so that no file ever has to be held whole.
+ */
+export async function uploadPart(env: Env, hex: string, index: number, part: number, body: Uint8Array): Promise<{ done: boolean }> {
+  const pending = await readPending(env, hex);
+  if (!pending) throw new PublishError(404, 'no publication in progress for this info-hash: begin with POST /api/publish');
+  const file = pending.files[index];
+  if (!file || file.padding) throw new PublishError(404, `the torrent has no file ${index} to upload`);
+  const parts = Math.max(1, Math.ceil(file.length / PART_SIZE));
+  if (!Number.isInteger(part) || part < 1 || part > parts) throw new PublishError(400, `file ${index} has parts 1 to ${parts}`);
+  const expected = part < parts ? PART_SIZE : file.length - (parts - 1) * PART_SIZE;
+  if (body.length !== expected) throw new PublishError(400, `part ${part} of file ${index} must be ${expected} bytes, got ${body.length}`);
+  const key = contentKeys.file(hex, index);
+  if (parts === 1) {
+    await env.CONTENT.put(key, body);
+    file.done = true;
+  } else {
+    // A restart from part 1 abandons an earlier, interrupted upload of this file.
+    if (part === 1 || !file.uploadId) {
+      if (part !== 1) throw new PublishError(409, `upload of file ${index} must start again from part 1`);
+      file.uploadId = (await env.CONTENT.createMultipartUpload(key)).uploadId;
+      file.parts = [];
+      file.done = false;
+    }
+    if (file.parts.length !== part - 1) throw new PublishError(409, `file ${index}: expected part ${file.parts.length + 1}, got ${part}`);
+    const upload = env.CONTENT.resumeMultipartUpload(key, file.uploadId);
+    const uploaded = await upload.uploadPart(part, body);
+    file.parts.push({ partNumber: uploaded.partNumber, etag: uploaded.etag });
+    if (part === parts) {
+      await upload.complete(file.parts);
+      file.done = true;
+    }
+  }
+  await writePending(env, pending);
+  return { done: file.done };
+}
+
+/**
+ * Checks every piece of what was stored against the info dictionary (the edge never serves bytes
+ * that do not match the hashes it advertises), then publishes: the .torrent pointing at this
+ * edge, tracker registration. Returns the .torrent. A failed check publishes nothing.
+ */
+export async function completePublish(env: Env, hex: string, origin: string): Promise<Uint8Array> {
+  const published = await env.CONTENT.get(contentKeys.torrent(hex));
+  if (published) return new Uint8Array(await published.arrayBuffer());
+  const pending = await readPending(env, hex);
+  if (!pending) throw new PublishError(404, 'no publication in progress for this info-hash');
+  const missing = pending.files.filter((f) => !f.done).map((f) => f.index);
+  if (missing.length > 0) throw new PublishError(409, `files not uploaded yet: ${missing.slice(0, 20).join(', ')}`);
+  const infoBytes = fromBase64(pending.info);
+  const info = parseInfo(infoBytes);
+  const bad = await firstBadPiece(env, hex, info);
+  if (bad !== undefined) {
+    throw new PublishError(422, `piece ${bad} does not match its hash: upload the files again (nothing was published)`);
+  }
+  const announce = info.private
+    ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), pending.user)}/announce`
+    : `${origin}/announce`;
+  const torrent = buildPublishedTorrent(infoBytes, {
+    announce,
+    urlList: `${origin}/seed/${hex}/`,
+    httpSeed: `${origin}/seed17`,
+  });
+  await registerTorrent(env, fromHexStrict(hex), { private: info.private });
+  // Written last: its presence is what makes the content servable.
+  await env.CONTENT.put(contentKeys.torrent(hex), torrent);
+  await env.CONTENT.delete(contentKeys.pending(hex));
+  return torrent;
+}
+
+/** Streams the stored files through the piece hasher; the index of the first mismatch, if any. */
+async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<number | undefined> {
+  const hasher = new PieceHasher(info.pieceLength);
+  let checked = 0;
+  const check = (): number | undefined => {
+    const hashes = hasher.drain();
+    for (const h of hashes) {
+      const expected = info.pieces[checked]!;
+      if (h.some((b, i) => b !== expected[i])) return checked;
+      checked++;
+    }
+    return undefined;
+  };
+  for (const [index, file] of info.files.entries()) {
+    if (file.length === 0) continue;
+    if (file.padding) {
+      // BEP 47: padding is zeros and is never stored.
+      for (let left = file.length; left > 0; left -= 65536) await hasher.update(new Uint8Array(Math.min(65536, left)));
+    } else {
+      const object = await env.CONTENT.get(contentKeys.file(hex, index));
+      if (!object || object.size !== file.length) return Math.floor(file.offset / info.pieceLength);
+      const reader = object.body.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) await hasher.update(r.value);
+    }
+    const bad = check();
+    if (bad !== undefined) return bad;
+  }
+  await hasher.finish();
+  return check();
+}
+
+/** The .torrent the edge hands out: our tracker and seeds around the publisher's info bytes. */
+function buildPublishedTorrent(infoBytes: Uint8Array, urls: { announce: string; urlList: string; httpSeed: string }): Uint8Array {
+  // The info dictionary goes in as received (its hash is the torrent's identity); everything
+  // else is encoded around it, keys in order: announce, created by, httpseeds, info, url-list.
+  const before = encode({ announce: urls.announce, 'created by': 'edge-swarm', httpseeds: [urls.httpSeed] });
+  const after = encode({ 'url-list': [urls.urlList] });
+  const out = new Uint8Array(before.length - 1 + 6 + infoBytes.length + after.length - 1);
+  out.set(before.subarray(0, before.length - 1), 0); // without its closing 'e'
+  let at = before.length - 1;
+  out.set(new TextEncoder().encode('4:info'), at);
+  at += 6;
+  out.set(infoBytes, at);
+  at += infoBytes.length;
+  out.set(after.subarray(1), at); // without its opening 'd'
+  return out;
+}
+
+function parseInfo(infoBytes: Uint8Array): InfoDict {
+  let value;
+  try {
+    value = decode(infoBytes, { maxBytes: MAX_INFO_BYTES });
+    if (!isDict(value)) throw new PublishError(400, 'info must be a bencoded dictionary');
+    return readInfoDict(value as BDict);
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new PublishError(400, `bad info dictionary: ${err.message}`);
+    throw err;
+  }
+}
+
+async function readPending(env: Env, hex: string): Promise<Pending | undefined> {
+  const object = await env.CONTENT.get(contentKeys.pending(hex));
+  return object ? ((await object.json()) as Pending) : undefined;
+}
+
+async function writePending(env: Env, pending: Pending): Promise<void> {
+  await env.CONTENT.put(contentKeys.pending(pending.infoHash), JSON.stringify(pending));
+}
+
+function requireSecret(secret: string | undefined): string {
+  if (!secret) throw new PublishError(400, 'private torrents need the PASSKEY_SECRET secret on this edge');
+  return secret;
+}
+
+function fromHexStrict(hex: string): Uint8Array {
+  return Uint8Array.from({ length: 20 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}

@@ -1,0 +1,132 @@
+import { Hono, type Context } from 'hono';
+import type { Env } from '../env.js';
+import { parseRange } from '../../shared/http/range.js';
+import { parseRawQuery } from '../../shared/tracker/http-query.js';
+import { toHex } from '../../shared/bytes.js';
+import { TrackerError } from '../../shared/errors.js';
+import { contentKeys } from '../publish/content-keys.js';
+import { seededTorrent } from '../seed/catalog.js';
+
+/**
+ * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
+ * with single byte ranges, and BEP 17 (Hoffman-style) `GET /seed17?info_hash=&piece=&ranges=`.
+ * Bytes are streamed from R2, never held whole.
+ */
+export const seed = new Hono<{ Bindings: Env }>();
+
+const HEX40 = /^[0-9a-f]{40}$/i;
+
+function problem(c: Context, status: 400 | 404 | 416, reason: string, headers: Record<string, string> = {}): Response {
+  return c.text(`${reason}\n`, status, headers);
+}
+
+async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<Response> {
+  const hex = c.req.param('infoHash')!.toLowerCase();
+  if (!HEX40.test(hex)) return problem(c, 400, 'the seed URL is /seed/<40 hex info-hash>/<name>[/<path>]');
+  const torrent = await seededTorrent(c.env, hex);
+  if (!torrent) return problem(c, 404, 'no published torrent with this info-hash');
+  // The path after the info-hash, decoded segment by segment and matched against the torrent's
+  // own file list: nothing outside it can be named, whatever the dots and slashes say.
+  const raw = new URL(c.req.url).pathname.slice(`/seed/${c.req.param('infoHash')}/`.length);
+  let path: string;
+  try {
+    path = raw.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return problem(c, 400, 'malformed percent-encoding in the path');
+  }
+  const index = torrent.paths.get(path);
+  if (index === undefined) return problem(c, 404, `the torrent has no file ${JSON.stringify(path.slice(0, 200))}`);
+  const size = torrent.metainfo.info.files[index]!.length;
+  const key = contentKeys.file(hex, index);
+  const range = parseRange(c.req.header('range'), size);
+  if (range.kind === 'malformed') return problem(c, 400, range.reason);
+  if (range.kind === 'unsatisfiable') return problem(c, 416, range.reason, { 'content-range': `bytes */${size}` });
+  const object = head
+    ? await c.env.CONTENT.head(key)
+    : await c.env.CONTENT.get(key, range.kind === 'range' ? { range: { offset: range.range.start, length: range.range.end - range.range.start + 1 } } : {});
+  if (!object) return problem(c, 404, 'content missing from storage');
+  const headers: Record<string, string> = {
+    'accept-ranges': 'bytes',
+    'content-type': 'application/octet-stream',
+    etag: object.httpEtag,
+    'last-modified': object.uploaded.toUTCString(),
+    'cache-control': 'public, max-age=31536000, immutable',
+  };
+  const body = head || !('body' in object) ? null : (object as R2ObjectBody).body;
+  if (range.kind === 'range') {
+    const { start, end } = range.range;
+    headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    headers['content-length'] = String(end - start + 1);
+    return new Response(body, { status: 206, headers });
+  }
+  headers['content-length'] = String(size);
+  return new Response(body, { status: 200, headers });
+}
+
+seed.get('/seed/:infoHash/*', (c) => getOrHead(c, false));
+seed.on('HEAD', '/seed/:infoHash/*', (c) => getOrHead(c, true));
+
+/** Most ranges in one BEP 17 request. */
+const MAX_BEP17_RANGES = 64;
+
+/** BEP 17: `info_hash` (raw 20 bytes), `piece`, and optional `ranges=a-b,c-d` inside the piece. */
+seed.get('/seed17', async (c) => {
+  const url = c.req.url;
+  let query: Map<string, Uint8Array[]>;
+  try {
+    query = parseRawQuery(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  } catch (err) {
+    if (err instanceof TrackerError) return problem(c, 400, err.message);
+    throw err;
+  }
+  const text = (name: string) => {
+    const v = query.get(name)?.[0];
+    return v === undefined ? undefined : String.fromCharCode(...v);
+  };
+  const infoHash = query.get('info_hash')?.[0];
+  if (!infoHash || infoHash.length !== 20) return problem(c, 400, 'info_hash must be 20 bytes');
+  const torrent = await seededTorrent(c.env, toHex(infoHash));
+  if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
+  const pieceText = text('piece');
+  const piece = Number(pieceText);
+  if (pieceText === undefined || !/^\d{1,10}$/.test(pieceText) || piece >= torrent.geometry.pieceCount) {
+    return problem(c, 400, `piece must be 0 to ${torrent.geometry.pieceCount - 1}`);
+  }
+  const pieceSize = torrent.geometry.pieceSize(piece);
+  const ranges: [number, number][] = [];
+  const rangesText = text('ranges');
+  for (const part of rangesText === undefined || rangesText === '' ? [`0-${pieceSize - 1}`] : rangesText.split(',')) {
+    const m = /^(\d{1,10})-(\d{1,10})$/.exec(part);
+    if (!m || ranges.length >= MAX_BEP17_RANGES) return problem(c, 400, `ranges must be up to ${MAX_BEP17_RANGES} of START-END inside the piece`);
+    const [start, end] = [Number(m[1]), Number(m[2])];
+    if (end < start || end >= pieceSize) return problem(c, 416, `range ${part} is outside piece ${piece} (${pieceSize} bytes)`);
+    ranges.push([start, end]);
+  }
+  // Each range may cross file boundaries: one ranged R2 read per file span, streamed in order.
+  const spans = ranges.flatMap(([start, end]) => torrent.geometry.pieceRangeToFiles(piece, start, end - start + 1));
+  const total = spans.reduce((n, s) => n + s.length, 0);
+  const env = c.env;
+  const hex = torrent.hex;
+  const files = torrent.metainfo.info.files;
+  let next = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const span = spans[next++];
+      if (!span) {
+        controller.close();
+        return;
+      }
+      if (files[span.fileIndex]!.padding) {
+        controller.enqueue(new Uint8Array(span.length)); // BEP 47: padding is zeros
+        return;
+      }
+      const object = await env.CONTENT.get(contentKeys.file(hex, span.fileIndex), { range: { offset: span.fileOffset, length: span.length } });
+      if (!object) {
+        controller.error(new Error('content missing from storage'));
+        return;
+      }
+      controller.enqueue(new Uint8Array(await object.arrayBuffer()));
+    },
+  });
+  return new Response(stream, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } });
+});
