@@ -25,4 +25,14 @@ export interface Env {
   GATEWAY_SECRET?: string;
   /** Secret from which per-user passkeys for private torrents are derived. */
   PASSKEY_SECRET?: string;
+  /** Edge seed policy (see worker/seed/seed-throttle.ts): rates in bytes/s, times in seconds. */
+  SEED_CLIENT_RATE?: string;
+  SEED_TOTAL_RATE?: string;
+  SEED_BURST_SECONDS?: string;
+  SEED_BAN_STRIKES?: string;
+  SEED_BAN_SECONDS?: string;
+  SEED_THROTTLE_AT_SEEDS?: string;
+  SEED_THROTTLE_FACTOR?: string;
+  SEED_REFUSE_AT_SEEDS?: string;
+  SEED_SWARM_RETRY_SECONDS?: string;
 }

@@ -6,6 +6,7 @@ import { toHex } from '../../shared/bytes.js';
 import { TrackerError } from '../../shared/errors.js';
 import { contentKeys } from '../publish/content-keys.js';
 import { seededTorrent } from '../seed/catalog.js';
+import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 
 /**
  * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
@@ -41,6 +42,11 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
   const range = parseRange(c.req.header('range'), size);
   if (range.kind === 'malformed') return problem(c, 400, range.reason);
   if (range.kind === 'unsatisfiable') return problem(c, 416, range.reason, { 'content-range': `bytes */${size}` });
+  if (!head) {
+    const bytes = range.kind === 'range' ? range.range.end - range.range.start + 1 : size;
+    const decision = await admit(c.env, hex, clientAddress(c.req.header('cf-connecting-ip')), bytes, (p) => c.executionCtx.waitUntil(p));
+    if (!decision.ok) return busyResponse(decision);
+  }
   const object = head
     ? await c.env.CONTENT.head(key)
     : await c.env.CONTENT.get(key, range.kind === 'range' ? { range: { offset: range.range.start, length: range.range.end - range.range.start + 1 } } : {});
@@ -105,6 +111,8 @@ seed.get('/seed17', async (c) => {
   // Each range may cross file boundaries: one ranged R2 read per file span, streamed in order.
   const spans = ranges.flatMap(([start, end]) => torrent.geometry.pieceRangeToFiles(piece, start, end - start + 1));
   const total = spans.reduce((n, s) => n + s.length, 0);
+  const decision = await admit(c.env, torrent.hex, clientAddress(c.req.header('cf-connecting-ip')), total, (p) => c.executionCtx.waitUntil(p));
+  if (!decision.ok) return busyResponse(decision);
   const env = c.env;
   const hex = torrent.hex;
   const files = torrent.metainfo.info.files;

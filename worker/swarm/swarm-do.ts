@@ -185,6 +185,16 @@ export class Swarm extends DurableObject<Env> {
     return this.rules.counts();
   }
 
+  /** The edge seed is serving this swarm until `until` (ms): it counts as a seed till then. */
+  async edgeSeeding(until: number): Promise<void> {
+    this.rules.edgeSeedUntil = Math.max(this.rules.edgeSeedUntil, until);
+  }
+
+  /** How many P2P seeds (not counting the edge) the swarm has, for the edge seed's policy. */
+  async health(): Promise<{ p2pSeeds: number; peers: number }> {
+    return { p2pSeeds: this.rules.p2pSeeds, peers: this.rules.size };
+  }
+
   /** Stored probe count for `/health/storage`. */
   async probe(): Promise<number> {
     return bumpProbe(this.ctx.storage.sql);

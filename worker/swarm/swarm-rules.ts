@@ -119,9 +119,19 @@ export class SwarmRules {
     for (const record of records) this.insert(record);
   }
 
-  counts(): ScrapeCounts {
+  /** Until when the edge's HTTP seed counts as a seed of this swarm (ms; 0 = not serving). */
+  edgeSeedUntil = 0;
+
+  /** Seeds other than the edge: what the edge seed's policy looks at. */
+  get p2pSeeds(): number {
+    return this.seeds;
+  }
+
+  /** BEP 48 counts; the edge seed counts as one seed while it serves (`now` before `edgeSeedUntil`). */
+  counts(now: number = Date.now()): ScrapeCounts {
     const incomplete = this.peers.size - this.seeds;
-    return { complete: this.seeds, incomplete, downloaded: this.downloaded, downloaders: this.downloaders.size };
+    const edge = this.edgeSeedUntil > now ? 1 : 0;
+    return { complete: this.seeds + edge, incomplete, downloaded: this.downloaded, downloaders: this.downloaders.size };
   }
 
   announce(request: SwarmAnnounce): SwarmAnnounceResult {
@@ -132,16 +142,16 @@ export class SwarmRules {
     if (params.event === 'stopped') {
       // A stop counts only from the address the peer announced from: peer ids are not secret.
       if (!existing || existing.addresses[0]?.host !== request.client.host) {
-        return { counts: this.counts(), peers: [], change: { durable: false } };
+        return { counts: this.counts(now), peers: [], change: { durable: false } };
       }
       this.remove(id);
       this.rememberStop(id, now);
-      return { counts: this.counts(), peers: [], change: { remove: id, durable: true } };
+      return { counts: this.counts(now), peers: [], change: { remove: id, durable: true } };
     }
     // A re-announce that was answered elsewhere and reaches us late (tracker/swarm-views.ts)
     // must not undo what happened since: a stop, or a newer announce.
     if (params.event === 'none' && (existing ? now < existing.lastSeen : (this.stoppedAt.get(id) ?? -Infinity) >= now)) {
-      return { counts: this.counts(), peers: [], change: { durable: false } };
+      return { counts: this.counts(now), peers: [], change: { durable: false } };
     }
     if (existing) this.checkIdentity(existing, request);
 
@@ -196,7 +206,7 @@ export class SwarmRules {
 
     const peers = this.select(record, params.numwant);
     const result: SwarmAnnounceResult = {
-      counts: this.counts(),
+      counts: this.counts(now),
       peers,
       change: stored ? { upsert: record, durable } : { durable: false },
     };
