@@ -35,4 +35,6 @@ export interface Env {
   SEED_THROTTLE_FACTOR?: string;
   SEED_REFUSE_AT_SEEDS?: string;
   SEED_SWARM_RETRY_SECONDS?: string;
+  /** Bytes of hot content chunks each isolate keeps in memory (default 32 MiB; 0 = none). */
+  SEED_MEMORY_CACHE_BYTES?: string;
 }

@@ -5,12 +5,13 @@ import { readInfoDict, type InfoDict } from '../../shared/metainfo/info-dict.js'
 import { PieceHasher } from '../../shared/metainfo/build-torrent.js';
 import { sha1 } from '../../shared/sha1.js';
 import { ProtocolError } from '../../shared/errors.js';
-import { contentKeys } from './content-keys.js';
+import { CHUNK_SIZE, contentKeys } from './content-keys.js';
+import { readFileRange } from '../seed/file-reader.js';
 import { registerTorrent } from '../tracker/tracker-service.js';
 import { passkeyFor } from '../access/passkeys.js';
 
-/** Parts of a multipart upload (R2 wants at least 5 MiB for all but the last). */
-export const PART_SIZE = 8 * 1024 * 1024;
+/** Upload parts are the storage chunks: one put each. */
+export const PART_SIZE = CHUNK_SIZE;
 /** Largest info dictionary accepted (a multi-GiB torrent with small pieces stays far below). */
 const MAX_INFO_BYTES = 8 * 1024 * 1024;
 
@@ -28,8 +29,8 @@ interface PendingFile {
   index: number;
   length: number;
   padding: boolean;
-  uploadId?: string;
-  parts: { partNumber: number; etag: string }[];
+  /** Part numbers (1-based) stored so far. */
+  parts: number[];
   done: boolean;
 }
 
@@ -77,9 +78,8 @@ export async function beginPublish(env: Env, infoBytes: Uint8Array, user: string
 }
 
 /**
- * Stores part `part` (1-based) of file `index`. A file of at most PART_SIZE bytes comes as one
- * part 1 and is stored directly; a larger one goes through an R2 multipart upload, parts in order,
- * so that no file ever has to be held whole.
+ * Stores part `part` (1-based) of file `index` as its own chunk object: parts may come in any
+ * order and again (a retry overwrites), and no file is ever held whole.
  */
 export async function uploadPart(env: Env, hex: string, index: number, part: number, body: Uint8Array): Promise<{ done: boolean }> {
   const pending = await readPending(env, hex);
@@ -90,27 +90,9 @@ export async function uploadPart(env: Env, hex: string, index: number, part: num
   if (!Number.isInteger(part) || part < 1 || part > parts) throw new PublishError(400, `file ${index} has parts 1 to ${parts}`);
   const expected = part < parts ? PART_SIZE : file.length - (parts - 1) * PART_SIZE;
   if (body.length !== expected) throw new PublishError(400, `part ${part} of file ${index} must be ${expected} bytes, got ${body.length}`);
-  const key = contentKeys.file(hex, index);
-  if (parts === 1) {
-    await env.CONTENT.put(key, body);
-    file.done = true;
-  } else {
-    // A restart from part 1 abandons an earlier, interrupted upload of this file.
-    if (part === 1 || !file.uploadId) {
-      if (part !== 1) throw new PublishError(409, `upload of file ${index} must start again from part 1`);
-      file.uploadId = (await env.CONTENT.createMultipartUpload(key)).uploadId;
-      file.parts = [];
-      file.done = false;
-    }
-    if (file.parts.length !== part - 1) throw new PublishError(409, `file ${index}: expected part ${file.parts.length + 1}, got ${part}`);
-    const upload = env.CONTENT.resumeMultipartUpload(key, file.uploadId);
-    const uploaded = await upload.uploadPart(part, body);
-    file.parts.push({ partNumber: uploaded.partNumber, etag: uploaded.etag });
-    if (part === parts) {
-      await upload.complete(file.parts);
-      file.done = true;
-    }
-  }
+  await env.CONTENT.put(contentKeys.chunk(hex, index, part - 1), body);
+  if (!file.parts.includes(part)) file.parts.push(part);
+  file.done = file.parts.length === parts;
   await writePending(env, pending);
   return { done: file.done };
 }
@@ -167,10 +149,12 @@ async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<num
       // BEP 47: padding is zeros and is never stored.
       for (let left = file.length; left > 0; left -= 65536) await hasher.update(new Uint8Array(Math.min(65536, left)));
     } else {
-      const object = await env.CONTENT.get(contentKeys.file(hex, index));
-      if (!object || object.size !== file.length) return Math.floor(file.offset / info.pieceLength);
-      const reader = object.body.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) await hasher.update(r.value);
+      const reader = readFileRange(env, hex, index, 0, file.length, file.length, false).getReader();
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) await hasher.update(r.value);
+      } catch {
+        return Math.floor(file.offset / info.pieceLength); // missing or short content
+      }
     }
     const bad = check();
     if (bad !== undefined) return bad;

@@ -4,7 +4,7 @@ import { parseRange } from '../../shared/http/range.js';
 import { parseRawQuery } from '../../shared/tracker/http-query.js';
 import { toHex } from '../../shared/bytes.js';
 import { TrackerError } from '../../shared/errors.js';
-import { contentKeys } from '../publish/content-keys.js';
+import { readFileRange } from '../seed/file-reader.js';
 import { seededTorrent } from '../seed/catalog.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 
@@ -38,35 +38,40 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
   const index = torrent.paths.get(path);
   if (index === undefined) return problem(c, 404, `the torrent has no file ${JSON.stringify(path.slice(0, 200))}`);
   const size = torrent.metainfo.info.files[index]!.length;
-  const key = contentKeys.file(hex, index);
   const range = parseRange(c.req.header('range'), size);
   if (range.kind === 'malformed') return problem(c, 400, range.reason);
   if (range.kind === 'unsatisfiable') return problem(c, 416, range.reason, { 'content-range': `bytes */${size}` });
+  const [start, end] = range.kind === 'range' ? [range.range.start, range.range.end] : [0, size - 1];
+  const length = end - start + 1;
   if (!head) {
-    const bytes = range.kind === 'range' ? range.range.end - range.range.start + 1 : size;
-    const decision = await admit(c.env, hex, clientAddress(c.req.header('cf-connecting-ip')), bytes, (p) => c.executionCtx.waitUntil(p));
+    const decision = await admit(c.env, hex, clientAddress(c.req.header('cf-connecting-ip')), length, (p) => c.executionCtx.waitUntil(p));
     if (!decision.ok) return busyResponse(decision);
   }
-  const object = head
-    ? await c.env.CONTENT.head(key)
-    : await c.env.CONTENT.get(key, range.kind === 'range' ? { range: { offset: range.range.start, length: range.range.end - range.range.start + 1 } } : {});
-  if (!object) return problem(c, 404, 'content missing from storage');
   const headers: Record<string, string> = {
     'accept-ranges': 'bytes',
     'content-type': 'application/octet-stream',
-    etag: object.httpEtag,
-    'last-modified': object.uploaded.toUTCString(),
+    // Published content never changes: the info-hash and file index identify the bytes.
+    etag: `"${hex}-${index}"`,
+    'last-modified': torrent.publishedAt.toUTCString(),
     'cache-control': 'public, max-age=31536000, immutable',
+    'content-length': String(Math.max(0, length)),
   };
-  const body = head || !('body' in object) ? null : (object as R2ObjectBody).body;
+  const body = head || length <= 0 ? null : fixedLength(c, readFileRange(c.env, hex, index, start, length, size), length);
   if (range.kind === 'range') {
-    const { start, end } = range.range;
     headers['content-range'] = `bytes ${start}-${end}/${size}`;
-    headers['content-length'] = String(end - start + 1);
     return new Response(body, { status: 206, headers });
   }
-  headers['content-length'] = String(size);
   return new Response(body, { status: 200, headers });
+}
+
+/**
+ * A stream whose length the runtime knows, so that the response carries Content-Length (clients
+ * check it against the range they asked for) rather than chunked encoding.
+ */
+function fixedLength(c: Context, stream: ReadableStream<Uint8Array>, length: number): ReadableStream<Uint8Array> {
+  const { readable, writable } = new FixedLengthStream(length);
+  c.executionCtx.waitUntil(stream.pipeTo(writable).catch(() => undefined));
+  return readable as ReadableStream<Uint8Array>;
 }
 
 seed.get('/seed/:infoHash/*', (c) => getOrHead(c, false));
@@ -128,13 +133,9 @@ seed.get('/seed17', async (c) => {
         controller.enqueue(new Uint8Array(span.length)); // BEP 47: padding is zeros
         return;
       }
-      const object = await env.CONTENT.get(contentKeys.file(hex, span.fileIndex), { range: { offset: span.fileOffset, length: span.length } });
-      if (!object) {
-        controller.error(new Error('content missing from storage'));
-        return;
-      }
-      controller.enqueue(new Uint8Array(await object.arrayBuffer()));
+      const reader = readFileRange(env, hex, span.fileIndex, span.fileOffset, span.length, files[span.fileIndex]!.length).getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) controller.enqueue(r.value);
     },
   });
-  return new Response(stream, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } });
+  return new Response(fixedLength(c, stream, total), { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } });
 });

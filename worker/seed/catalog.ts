@@ -10,6 +10,8 @@ export interface SeededTorrent {
   geometry: TorrentGeometry;
   /** `name/dir/file` (multi-file) or `name` (single) to file index, for BEP 19 paths. */
   paths: Map<string, number>;
+  /** When it was published (HTTP Last-Modified; the content never changes after). */
+  publishedAt: Date;
 }
 
 const MAX_CACHED = 1000;
@@ -31,7 +33,13 @@ export async function seededTorrent(env: Env, hex: string): Promise<SeededTorren
   info.files.forEach((f, i) => {
     if (!f.padding) paths.set(info.multiFile ? [info.name, ...f.path].join('/') : info.name, i);
   });
-  const torrent: SeededTorrent = { hex, metainfo, geometry: new TorrentGeometry({ pieceLength: info.pieceLength, files: info.files }), paths };
+  const torrent: SeededTorrent = {
+    hex,
+    metainfo,
+    geometry: new TorrentGeometry({ pieceLength: info.pieceLength, files: info.files }),
+    paths,
+    publishedAt: object.uploaded,
+  };
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
   cache.set(hex, torrent);
   return torrent;

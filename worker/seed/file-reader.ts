@@ -1,0 +1,83 @@
+import type { Env } from '../env.js';
+import { CHUNK_SIZE, contentKeys } from '../publish/content-keys.js';
+import { ChunkCache } from './chunk-cache.js';
+
+let cache: ChunkCache | undefined;
+
+/** The isolate's hot-chunk cache (SEED_MEMORY_CACHE_BYTES, default 32 MiB; 0 turns it off). */
+function chunkCache(env: Env): ChunkCache {
+  if (!cache) {
+    const budget = Number(env.SEED_MEMORY_CACHE_BYTES ?? 32 * 1024 * 1024);
+    cache = new ChunkCache(Number.isFinite(budget) && budget >= 0 ? budget : 32 * 1024 * 1024);
+  }
+  return cache;
+}
+
+/** A stored file's bytes are missing or short: an operator problem, never a client's. */
+export class ContentMissingError extends Error {}
+
+/**
+ * Streams bytes [offset, offset + length) of file `index` of a published torrent from its R2
+ * chunks, one ranged read per chunk touched, never holding more than one chunk's slice.
+ */
+export function readFileRange(
+  env: Env,
+  hex: string,
+  index: number,
+  offset: number,
+  length: number,
+  fileLength = Infinity,
+  useCache = true,
+): ReadableStream<Uint8Array> {
+  let at = offset;
+  const end = offset + length;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= end) {
+        controller.close();
+        return;
+      }
+      const chunk = Math.floor(at / CHUNK_SIZE);
+      const within = at - chunk * CHUNK_SIZE;
+      const take = Math.min(end - at, CHUNK_SIZE - within);
+      const key = contentKeys.chunk(hex, index, chunk);
+      if (useCache) {
+        const memory = chunkCache(env);
+        const cached = memory.get(key);
+        const chunkBytes = Math.min(CHUNK_SIZE, fileLength - chunk * CHUNK_SIZE);
+        if (cached) {
+          at += take;
+          controller.enqueue(cached.subarray(within, within + take));
+          return;
+        }
+        if (Number.isFinite(chunkBytes) && memory.touch(key, chunkBytes)) {
+          let bytes: Uint8Array | undefined;
+          try {
+            const whole = await env.CONTENT.get(key);
+            bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
+          } finally {
+            memory.loaded(key);
+          }
+          if (bytes && bytes.length === chunkBytes) {
+            memory.put(key, bytes);
+            at += take;
+            controller.enqueue(bytes.subarray(within, within + take));
+            return;
+          }
+        }
+      }
+      const object = await env.CONTENT.get(key, { range: { offset: within, length: take } });
+      if (!object) {
+        controller.error(new ContentMissingError(`chunk ${chunk} of file ${index} is missing`));
+        return;
+      }
+      const bytes = new Uint8Array(await object.arrayBuffer());
+      if (bytes.length !== take) {
+        controller.error(new ContentMissingError(`chunk ${chunk} of file ${index} is short`));
+        return;
+      }
+      at += take;
+      controller.enqueue(bytes);
+    },
+  });
+}
