@@ -50,13 +50,18 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof ProtocolError || err instanceof PublishRequestError || isFileError(err)) {
-      console.error(`peer-node ${name}: ${(err as Error).message}`);
+      const cause = (err as Error).cause as Error | undefined;
+      const detail = cause?.message && !(err as Error).message.includes(cause.message) ? ` (${cause.message})` : '';
+      console.error(`peer-node ${name}: ${(err as Error).message}${detail}`);
       return 1;
     }
     throw err;
   }
 }
 
+/** File and network errors (ENOENT, ECONNREFUSED, undici's UND_ERR_*): said in one line. */
 function isFileError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && 'syscall' in err;
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code);
+  return typeof code === 'string';
 }

@@ -198,3 +198,30 @@ test('content that does not match its piece hashes is refused and never served',
     await a.remove();
   }
 });
+
+test('a private publication: each member gets the torrent with their own passkey, and only members announce', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'private-'));
+  try {
+    const file = path.join(dir, 'members.bin');
+    await writeFile(file, randomBytes(50_000));
+    await withEdge({}, async (edge) => {
+      const published = await publishPath({ path: file, edge: edge.url, token: TEST_SECRETS.PUBLISH_TOKEN, private: true });
+      const mine = await parseTorrent(published.torrent);
+      assert.equal(mine.info.private, true);
+      assert.match(mine.announce ?? '', /\/p\/publisher\.[A-Za-z0-9_-]{24}\/announce$/);
+      const response = await fetch(new URL(`/api/torrents/${published.infoHash}/torrent?user=alice`, edge.url), { headers: { authorization: `Bearer ${TEST_SECRETS.PUBLISH_TOKEN}` } });
+      assert.equal(response.status, 200);
+      const alices = await parseTorrent(new Uint8Array(await response.arrayBuffer()));
+      assert.equal(alices.infoHashHex, published.infoHash, 'the same swarm');
+      assert.match(alices.announce ?? '', /\/p\/alice\./);
+      const { announce } = await import('../helpers/tracker-client.js');
+      const hash = fromHex(published.infoHash)!;
+      const viaPasskey = await announce(new URL(alices.announce!), { hash, peer: 1, path: new URL(alices.announce!).pathname });
+      assert.ok(!('failure' in viaPasskey));
+      const anonymous = await announce(edge.url, { hash, peer: 2 });
+      assert.ok('failure' in anonymous && /private torrent/.test(anonymous.failure));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

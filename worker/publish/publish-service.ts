@@ -115,14 +115,7 @@ export async function completePublish(env: Env, hex: string, origin: string): Pr
   if (bad !== undefined) {
     throw new PublishError(422, `piece ${bad} does not match its hash: upload the files again (nothing was published)`);
   }
-  const announce = info.private
-    ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), pending.user)}/announce`
-    : `${origin}/announce`;
-  const torrent = buildPublishedTorrent(infoBytes, {
-    announce,
-    urlList: `${origin}/seed/${hex}/`,
-    httpSeed: `${origin}/seed17`,
-  });
+  const torrent = await torrentFor(env, infoBytes, info.private, hex, origin, pending.user);
   await registerTorrent(env, fromHexStrict(hex), { private: info.private });
   // Written last: its presence is what makes the content servable.
   await env.CONTENT.put(contentKeys.torrent(hex), torrent);
@@ -161,6 +154,15 @@ async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<num
   }
   await hasher.finish();
   return check();
+}
+
+/**
+ * The .torrent for `user`: a private torrent (BEP 27) announces with that user's passkey, so each
+ * member gets their own file around the same info dictionary (same info-hash).
+ */
+export async function torrentFor(env: Env, infoBytes: Uint8Array, isPrivate: boolean, hex: string, origin: string, user: string): Promise<Uint8Array> {
+  const announce = isPrivate ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}/announce` : `${origin}/announce`;
+  return buildPublishedTorrent(infoBytes, { announce, urlList: `${origin}/seed/${hex}/`, httpSeed: `${origin}/seed17` });
 }
 
 /** The .torrent the edge hands out: our tracker and seeds around the publisher's info bytes. */

@@ -4,6 +4,8 @@ import { fromHex } from '../../shared/bytes.js';
 import { requirePublisher } from '../access/bearer.js';
 import { passkeyFor, USER_PATTERN } from '../access/passkeys.js';
 import { registerTorrent, torrentRegistration } from '../tracker/tracker-service.js';
+import { seededTorrent } from '../seed/catalog.js';
+import { PublishError, torrentFor } from '../publish/publish-service.js';
 
 /** The publisher API: registering torrents with the tracker and handing out passkeys. */
 export const api = new Hono<{ Bindings: Env }>();
@@ -36,6 +38,23 @@ api.get('/torrents/:infoHash', async (c) => {
   const infoHash = infoHashParam(c.req.param('infoHash'));
   if (!infoHash) return c.json({ error: 'info-hash must be 40 hex characters' }, 400);
   return c.json({ infoHash: c.req.param('infoHash').toLowerCase(), ...(await torrentRegistration(c.env, infoHash)) });
+});
+
+/** `GET /api/torrents/:infoHash/torrent?user=alice`: a published torrent, with alice's passkey if private. */
+api.get('/torrents/:infoHash/torrent', async (c) => {
+  const hex = c.req.param('infoHash').toLowerCase();
+  if (!/^[0-9a-f]{40}$/.test(hex)) return c.json({ error: 'info-hash must be 40 hex characters' }, 400);
+  const user = c.req.query('user') ?? 'publisher';
+  if (!USER_PATTERN.test(user)) return c.json({ error: 'user must be 1-32 of a-z, 0-9, _ and -' }, 400);
+  const torrent = await seededTorrent(c.env, hex);
+  if (!torrent) return c.json({ error: 'no published torrent with this info-hash' }, 404);
+  try {
+    const bytes = await torrentFor(c.env, torrent.metainfo.infoBytes, torrent.metainfo.info.private, hex, new URL(c.req.url).origin, user);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/x-bittorrent' });
+  } catch (err) {
+    if (err instanceof PublishError) return c.json({ error: err.message }, err.status);
+    throw err;
+  }
 });
 
 /** `POST /api/passkeys` `{ "user": "alice" }`: the user's passkey and private announce URL. */
