@@ -6,13 +6,14 @@
  * usage: node --import tsx bench/seed-ranges.ts [SECONDS=10] [CONNECTIONS=16]
  * needs: wrk and nginx from Debian.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalEdge } from '../scripts/local-edge.js';
 import { publishPath } from '../peer-node/publish/publish-client.js';
+import { runWrk } from './wrk.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 16);
@@ -38,17 +39,8 @@ async function wrk(target: string, url: string, size: number, work: string): Pro
     script,
     `math.randomseed(${size})\nrequest = function()\n  local i = math.random(0, ${slots - 1})\n  local from = i * ${size}\n  return wrk.format("GET", nil, { ["Range"] = "bytes=" .. from .. "-" .. (from + ${size - 1}) })\nend\n`,
   );
-  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '--timeout', '10s', '-s', script, url], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const ms = (label: string) => {
-    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return Math.round((m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v) * 100) / 100;
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const timeouts = Number(/timeout (\d+)/.exec(out)?.[1] ?? 0);
-  return { size, target, requestsPerSecond: Math.round(rps), mibPerSecond: Math.round((rps * size) / 1048576), p50ms: ms('50'), p99ms: ms('99'), errors: non2xx + timeouts };
+  const r = runWrk(url, script, SECONDS, CONNECTIONS, 10);
+  return { size, target, requestsPerSecond: r.requestsPerSecond, mibPerSecond: Math.round((r.requestsPerSecond * size) / 1048576), p50ms: r.p50ms, p99ms: r.p99ms, errors: r.failures };
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'bench-seed-'));

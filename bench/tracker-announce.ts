@@ -17,6 +17,7 @@ import { startUdpGateway } from '../peer-node/gateway/udp-gateway.js';
 import { decodeAnnounceResponse } from '../shared/tracker/http-response.js';
 import { toHex } from '../shared/bytes.js';
 import { benchInfoHash, benchPeerId } from './bench-swarm.js';
+import { runWrk } from './wrk.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
@@ -51,20 +52,8 @@ async function wrkRun(target: string, base: string, work: string, fixedPath?: st
     script,
     `local paths = {${paths.join(',')}}\nlocal i = math.random(#paths)\nrequest = function()\n  i = (i % #paths) + 1\n  return wrk.format("GET", paths[i])\nend\n`,
   );
-  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '-s', script, base], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const ms = (label: string) => {
-    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return Math.round((m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v) * 100) / 100;
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  // Failures: error statuses and requests with no answer within wrk's 2 s. Read errors are not
-  // counted: opentracker closes every connection after its answer (no keep-alive).
-  const timeouts = Number(/Socket errors: connect \d+, read \d+, write \d+, timeout (\d+)/.exec(out)?.[1] ?? 0);
-  const failures = non2xx + timeouts;
-  return { target, transport: 'HTTP', perSecond: Math.round(rps), p50ms: ms('50'), p99ms: ms('99'), failures };
+  const r = runWrk(base, script, SECONDS, CONNECTIONS);
+  return { target, transport: 'HTTP', perSecond: r.requestsPerSecond, p50ms: r.p50ms, p99ms: r.p99ms, failures: r.failures };
 }
 
 async function udpRun(target: string, port: number): Promise<Figure> {

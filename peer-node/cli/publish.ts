@@ -3,6 +3,7 @@ import { formatMagnet, parseTorrent } from '../../shared/metainfo/index.js';
 import { publishPath } from '../publish/publish-client.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { progressLine } from './progress.js';
+import { localSecret } from './local-secret.js';
 
 export const PUBLISH_HELP = `peer-node publish PATH --edge URL [options]
 
@@ -38,7 +39,7 @@ export async function publishCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--edge is not a URL: ${values.edge}`);
   }
-  const token = values.token ?? process.env.PUBLISH_TOKEN ?? (await localToken());
+  const token = values.token ?? process.env.PUBLISH_TOKEN ?? (await localSecret('PUBLISH_TOKEN', '--token'));
   let pieceLength: number | undefined;
   if (values['piece-length'] !== undefined) {
     pieceLength = Number(values['piece-length']);
@@ -69,17 +70,4 @@ export async function publishCommand(args: string[]): Promise<number> {
     console.log(`  magnet     ${magnet}`);
   }
   return 0;
-}
-
-async function localToken(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const path = await import('node:path');
-  const file = path.join(process.env.EDGE_STATE_DIR ?? '.edge-state', 'secrets.json');
-  try {
-    const token = (JSON.parse(await readFile(file, 'utf8')) as { PUBLISH_TOKEN?: string }).PUBLISH_TOKEN;
-    if (token) return token;
-  } catch {
-    // fall through
-  }
-  throw new UsageError(`no publish token: pass --token, set PUBLISH_TOKEN, or run npm start first so that ${file} exists`);
 }

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { startUdpGateway } from '../gateway/udp-gateway.js';
 import { parseCommandArgs, UsageError } from './args.js';
+import { localSecret } from './local-secret.js';
 
 export const UDP_GATEWAY_HELP = `peer-node udp-gateway [--listen HOST:PORT] [--edge URL] [--secret S]
 
@@ -31,7 +30,7 @@ export async function udpGatewayCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--edge is not a URL: ${values.edge}`);
   }
-  const secret = values.secret ?? process.env.GATEWAY_SECRET ?? (await localSecret());
+  const secret = values.secret ?? process.env.GATEWAY_SECRET ?? (await localSecret('GATEWAY_SECRET', '--secret'));
   const gateway = await startUdpGateway({ ...listen, edge, secret });
   const shown = gateway.address.host.includes(':') ? `[${gateway.address.host}]` : gateway.address.host;
   console.log(`udp-gateway: udp://${shown}:${gateway.address.port}/announce -> ${edge.origin}/udp/batch`);
@@ -50,15 +49,4 @@ function parseHostPort(text: string): { host: string; port: number } {
   const port = Number(m?.[3]);
   if (!m || port > 65535) throw new UsageError(`--listen must be HOST:PORT, got ${text}`);
   return { host: (m[1] ?? m[2])!, port };
-}
-
-async function localSecret(): Promise<string> {
-  const file = path.join(process.env.EDGE_STATE_DIR ?? '.edge-state', 'secrets.json');
-  try {
-    const secret = (JSON.parse(await readFile(file, 'utf8')) as { GATEWAY_SECRET?: string }).GATEWAY_SECRET;
-    if (secret) return secret;
-  } catch {
-    // fall through to the error below
-  }
-  throw new UsageError(`no gateway secret: pass --secret, set GATEWAY_SECRET, or run npm start first so that ${file} exists`);
 }
