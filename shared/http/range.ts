@@ -17,9 +17,10 @@ const MAX_RANGE_HEADER = 256;
 export function parseRange(header: string | null | undefined, size: number): RangeResult {
   if (header === null || header === undefined) return { kind: 'none' };
   if (header.length > MAX_RANGE_HEADER) return { kind: 'malformed', reason: 'Range header too long' };
-  const m = /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
+  // Range units are case-insensitive (RFC 9110 14.1).
+  const m = /^bytes=(\d{0,20})-(\d{0,20})$/i.exec(header.trim());
   if (!m) {
-    if (/^bytes=[\d\s,-]+$/.test(header.trim()) && header.includes(',')) {
+    if (/^bytes=[\d\s,-]+$/i.test(header.trim()) && header.includes(',')) {
       return { kind: 'malformed', reason: 'multiple ranges are not served; ask for one range per request' };
     }
     return { kind: 'malformed', reason: `cannot read Range ${JSON.stringify(header.slice(0, 64))}; expected bytes=START-END` };

@@ -41,3 +41,27 @@ test('chunks larger than the budget are never admitted; a budget of 0 turns the 
   off.put('a', chunk(1));
   assert.equal(off.get('a'), undefined);
 });
+
+test('hits keep a chunk popular: a later scan of other chunks does not push it out', () => {
+  const cache = new ChunkCache(20);
+  cache.touch('hot', 10);
+  cache.touch('hot', 10);
+  cache.put('hot', chunk(1));
+  cache.loaded('hot');
+  for (let i = 0; i < 50; i++) {
+    assert.ok(cache.get('hot'));
+    cache.touch('hot', 10); // as the reader does on a hit
+  }
+  cache.touch('x', 10);
+  cache.touch('x', 10);
+  cache.put('x', chunk(2));
+  cache.loaded('x');
+  for (let i = 0; i < 30; i++) {
+    cache.touch(`scan${i}`, 10);
+    if (cache.touch(`scan${i}`, 10)) {
+      cache.put(`scan${i}`, chunk(3));
+      cache.loaded(`scan${i}`);
+    }
+  }
+  assert.ok(cache.get('hot'), 'the hot chunk stayed');
+});

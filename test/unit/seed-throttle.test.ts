@@ -30,19 +30,21 @@ test('overall limit across clients', () => {
   assert.ok(!refused.ok && /edge upload limit/.test(refused.reason));
 });
 
-test('clients that keep retrying too early are banned', () => {
-  const t = new SeedThrottle(policy, 0);
-  t.decide('a', 2000, 0, 0);
-  const first = t.decide('a', 2000, 0, 0);
-  assert.ok(!first.ok);
-  const early1 = t.decide('a', 10, 0, 100);
-  const early2 = t.decide('a', 10, 0, 200);
-  assert.ok(!early1.ok && !early2.ok);
-  const banned = t.decide('a', 10, 0, 300);
+test('clients that keep retrying too early are banned; requests already on their way are not strikes', () => {
+  const t = new SeedThrottle({ ...policy, clientRate: 100, burstSeconds: 10 }, 0);
+  assert.deepEqual(t.decide('a', 1000, 0, 0, 'x'), { ok: true });
+  const first = t.decide('a', 1000, 0, 0, 'x');
+  assert.ok(!first.ok && first.retryAfter === 10);
+  // Pipelined requests arriving right after the refusal count as nothing.
+  for (let ms = 1; ms < 500; ms += 100) assert.ok(!t.decide('a', 10, 0, ms, 'x').ok);
+  assert.ok(!t.decide('a', 10, 0, 1000, 'x').ok); // strike 1
+  assert.ok(!t.decide('a', 10, 0, 1500, 'x').ok); // within the grace: no strike
+  assert.ok(!t.decide('a', 10, 0, 2100, 'x').ok); // strike 2
+  const banned = t.decide('a', 10, 0, 3200, 'x'); // strike 3
   assert.ok(!banned.ok && banned.retryAfter === 600 && /banned/.test(banned.reason));
-  const still = t.decide('a', 10, 0, 5000);
-  assert.ok(!still.ok && /banned/.test(still.reason));
-  assert.deepEqual(t.decide('a', 10, 0, 601_000), { ok: true }, 'the ban ends');
+  assert.ok(!t.decide('a', 10, 0, 20_000, 'x').ok, 'still banned after the wait it was first given');
+  assert.deepEqual(t.decide('a', 10, 0, 20_000, 'y'), { ok: true }, 'a ban on one torrent says nothing of another');
+  assert.deepEqual(t.decide('a', 10, 0, 604_000, 'x'), { ok: true }, 'the ban ends');
 });
 
 test('the swarm takes over: fewer bytes with some P2P seeds, none with many', () => {
@@ -55,12 +57,19 @@ test('the swarm takes over: fewer bytes with some P2P seeds, none with many', ()
   assert.deepEqual(t.decide('b', 1000, 0, 0), { ok: true }, 'without seeds the full 2,000');
   const swarm = t.decide('c', 10, 10, 0);
   assert.ok(!swarm.ok && swarm.retryAfter === 60 && /download from peers/.test(swarm.reason));
+  // Sent to the swarm is not the client's fault: asking again soon earns no strike.
+  for (let ms = 0; ms < 10_000; ms += 1000) t.decide('c', 10, 10, ms);
+  assert.deepEqual(t.decide('c', 10, 0, 10_000), { ok: true });
 });
 
-test('a request larger than a bucket (a whole-file GET) is served and charged a full bucket', () => {
-  const t = new SeedThrottle(policy, 0);
-  assert.deepEqual(t.decide('a', 10_000_000, 0, 0), { ok: true });
-  assert.ok(!t.decide('a', 1, 0, 0).ok);
+test('a request larger than a bucket (a whole-file GET) is served once the bucket is full, and charged in full', () => {
+  const t = new SeedThrottle({ ...policy, totalRate: 1e9 }, 0);
+  assert.deepEqual(t.decide('a', 10_000, 0, 0), { ok: true });
+  // 10,000 bytes at 1,000 a second: the client owes 8,000 beyond its 2,000 bucket.
+  const owed = t.decide('a', 1, 0, 0);
+  assert.ok(!owed.ok && owed.retryAfter === 9, `waits ${!owed.ok && owed.retryAfter}`);
+  assert.ok(!t.decide('a', 1, 0, 8_000).ok);
+  assert.deepEqual(t.decide('a', 1, 0, 9_500), { ok: true });
 });
 
 test('the policy comes from Worker vars, with defaults for missing or bad values', () => {

@@ -108,7 +108,7 @@ test('the seed refuses bad requests with the right status and a reason', async (
         [get(cover, { range: 'bytes=0-1,5-6' }), 400, /one range per request/],
         [rawGet(edge.url, `/seed/${infoHash}/album/disc%201/..%2f..%2fz%20cover.jpg`), 404, /no file/],
         [get(`/seed/${infoHash}/album/%2e%2e%2fz%20cover.jpg`), 404, /no file/],
-        [get(`/seed/${infoHash}/album/%E0%A4%A`), 400, /percent-encoding/],
+        [get(`/seed/${infoHash}/album/%E0%A4%A`), 404, /no file/], // a bare '%' is taken as sent
         [get(`/seed/${'0'.repeat(40)}/album/z%20cover.jpg`), 404, /no published torrent/],
         [get('/seed/xyz/album'), 400, /40 hex/],
         [get(`/seed17?info_hash=${'a'.repeat(20)}&piece=0`), 404, /no published torrent/],
@@ -220,6 +220,37 @@ test('a private publication: each member gets the torrent with their own passkey
       assert.ok(!('failure' in viaPasskey));
       const anonymous = await announce(edge.url, { hash, peer: 2 });
       assert.ok('failure' in anonymous && /private torrent/.test(anonymous.failure));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('published content cannot change, parallel part uploads all count, and a single file is seeded at its own URL', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parallel-'));
+  try {
+    await withEdge({}, async (edge) => {
+      const auth = { authorization: `Bearer ${TEST_SECRETS.PUBLISH_TOKEN}` };
+      const { buildTorrent, hashPieces } = await import('../../shared/metainfo/index.js');
+      const content = randomBytes(3 * 8 * 1024 * 1024 + 1000); // four parts
+      const built = await buildTorrent({ name: 'big %20 name.bin', pieceLength: 1 << 20, pieces: await hashPieces(content, 1 << 20), length: content.length });
+      const begin = await fetch(new URL('/api/publish', edge.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ info: Buffer.from(built.torrent.infoBytes).toString('base64') }) });
+      const { infoHash } = (await begin.json()) as { infoHash: string };
+      const part = (n: number) => content.subarray((n - 1) * 8 * 1024 * 1024, n * 8 * 1024 * 1024);
+      // All four parts at once, last first: none may be lost.
+      const answers = await Promise.all([4, 3, 2, 1].map((n) => fetch(new URL(`/api/publish/${infoHash}/files/0?part=${n}`, edge.url), { method: 'PUT', headers: auth, body: part(n) })));
+      assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200]);
+      const complete = await fetch(new URL(`/api/publish/${infoHash}/complete`, edge.url), { method: 'POST', headers: auth });
+      assert.equal(complete.status, 200);
+      const late = await fetch(new URL(`/api/publish/${infoHash}/files/0?part=1`, edge.url), { method: 'PUT', headers: auth, body: part(1) });
+      assert.equal(late.status, 409);
+      assert.match(((await late.json()) as { error: string }).error, /already published/);
+      // BEP 19 for one file: the url-list names the file itself (webtorrent fetches it as it is).
+      const t = await parseTorrent(new Uint8Array(await complete.arrayBuffer()));
+      assert.deepEqual(t.urlList, [`${edge.url.origin}/seed/${infoHash}/big%20%2520%20name.bin`]);
+      const r = await fetch(t.urlList[0]!, { headers: { range: 'bytes=25165820-25165829' } });
+      assert.equal(r.status, 206);
+      assert.deepEqual(Buffer.from(await r.arrayBuffer()), content.subarray(25165820, 25165830));
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -32,16 +32,29 @@ const range = (base: URL, hash: string, from: number, length: number) =>
   fetch(new URL(`/seed/${hash}/clip.bin`, base), { headers: { range: `bytes=${from}-${from + length - 1}` } });
 
 test('over its per-client rate a client gets 503 with the seconds to wait, and early retries earn a ban', async () => {
-  await withPublished({ SEED_CLIENT_RATE: '100000', SEED_BURST_SECONDS: '1', SEED_BAN_STRIKES: '3', SEED_BAN_SECONDS: '120' }, async (base, hash) => {
-    assert.equal((await range(base, hash, 0, 80_000)).status, 206);
-    const busy = await range(base, hash, 80_000, 80_000);
+  await withPublished({ SEED_CLIENT_RATE: '50000', SEED_BURST_SECONDS: '1', SEED_BAN_STRIKES: '3', SEED_BAN_SECONDS: '120' }, async (base, hash) => {
+    assert.equal((await range(base, hash, 0, 40_000)).status, 206);
+    const busy = await range(base, hash, 40_000, 40_000);
     assert.equal(busy.status, 503);
     const seconds = Number(await busy.text());
     assert.ok(seconds >= 1 && seconds <= 2, `waits ${seconds} s`);
     assert.equal(busy.headers.get('retry-after'), String(seconds));
     assert.match(busy.headers.get('x-edge-reason') ?? '', /per-client/);
-    // Coming back before the time given, again and again: banned.
-    const early = [await range(base, hash, 0, 10), await range(base, hash, 0, 10), await range(base, hash, 0, 10)];
+    await new Promise((r) => setTimeout(r, seconds * 1000 + 100));
+    // A whole-file GET is served once the bucket is full, and charged in full: 400 kB at
+    // 50 kB/s leaves the client about 7 s in debt.
+    const whole = await fetch(new URL(`/seed/${hash}/clip.bin`, base));
+    assert.equal(whole.status, 200);
+    assert.equal((await whole.arrayBuffer()).byteLength, 400_000);
+    const owed = await range(base, hash, 0, 10);
+    assert.equal(owed.status, 503);
+    assert.ok(Number(await owed.text()) >= 6);
+    // Coming back before the time given, again and again (a second apart): banned.
+    const early: Response[] = [];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 1050));
+      early.push(await range(base, hash, 0, 10));
+    }
     assert.deepEqual(early.map((r) => r.status), [503, 503, 503]);
     assert.equal(early[2]!.headers.get('retry-after'), '120');
     assert.match(early[2]!.headers.get('x-edge-reason') ?? '', /banned/);

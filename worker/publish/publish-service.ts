@@ -12,6 +12,8 @@ import { passkeyFor } from '../access/passkeys.js';
 
 /** Upload parts are the storage chunks: one put each. */
 export const PART_SIZE = CHUNK_SIZE;
+/** Largest piece length a publication may use (16 MiB, what creators use for huge files). */
+const MAX_PUBLISH_PIECE = 16 * 1024 * 1024;
 /** Largest info dictionary accepted (a multi-GiB torrent with small pieces stays far below). */
 const MAX_INFO_BYTES = 8 * 1024 * 1024;
 
@@ -29,9 +31,6 @@ interface PendingFile {
   index: number;
   length: number;
   padding: boolean;
-  /** Part numbers (1-based) stored so far. */
-  parts: number[];
-  done: boolean;
 }
 
 /** Upload state of a publication in progress, kept in R2 beside the content. */
@@ -57,6 +56,8 @@ export async function beginPublish(env: Env, infoBytes: Uint8Array, user: string
   if (infoBytes.length > MAX_INFO_BYTES) throw new PublishError(413, `info dictionary larger than ${MAX_INFO_BYTES} bytes`);
   const info = parseInfo(infoBytes);
   if (info.rootHash) throw new PublishError(400, 'BEP 30 Merkle torrents cannot have web seeds; publish with piece hashes');
+  // A piece is held whole while it is checked (and by BEP 17 readers): keep it Worker-sized.
+  if (info.pieceLength > MAX_PUBLISH_PIECE) throw new PublishError(400, `piece length above ${MAX_PUBLISH_PIECE} bytes`);
   const hex = toHex(await sha1(infoBytes));
   const listing = (done: (i: number) => boolean) =>
     info.files.map((f, index) => ({ index, path: f.path.join('/'), length: f.length, done: f.padding || done(index) }));
@@ -65,16 +66,12 @@ export async function beginPublish(env: Env, infoBytes: Uint8Array, user: string
   }
   let pending = await readPending(env, hex);
   if (!pending) {
-    pending = {
-      infoHash: hex,
-      info: toBase64(infoBytes),
-      user,
-      files: info.files.map((f, index) => ({ index, length: f.length, padding: f.padding, parts: [], done: f.padding })),
-    };
+    pending = { infoHash: hex, info: toBase64(infoBytes), user, files: info.files.map((f, index) => ({ index, length: f.length, padding: f.padding })) };
     await writePending(env, pending);
   }
+  const stored = await storedParts(env, hex);
   const state = pending;
-  return { infoHash: hex, published: false, partSize: PART_SIZE, files: listing((i) => state.files[i]!.done) };
+  return { infoHash: hex, published: false, partSize: PART_SIZE, files: listing((i) => fileComplete(state.files[i]!, stored)) };
 }
 
 /**
@@ -82,19 +79,41 @@ export async function beginPublish(env: Env, infoBytes: Uint8Array, user: string
  * order and again (a retry overwrites), and no file is ever held whole.
  */
 export async function uploadPart(env: Env, hex: string, index: number, part: number, body: Uint8Array): Promise<{ done: boolean }> {
+  // Published content never changes: no part may be stored again once the torrent is live.
+  if (await env.CONTENT.head(contentKeys.torrent(hex))) throw new PublishError(409, 'this torrent is already published; its content cannot change');
   const pending = await readPending(env, hex);
   if (!pending) throw new PublishError(404, 'no publication in progress for this info-hash: begin with POST /api/publish');
   const file = pending.files[index];
   if (!file || file.padding) throw new PublishError(404, `the torrent has no file ${index} to upload`);
-  const parts = Math.max(1, Math.ceil(file.length / PART_SIZE));
+  const parts = partsOf(file);
   if (!Number.isInteger(part) || part < 1 || part > parts) throw new PublishError(400, `file ${index} has parts 1 to ${parts}`);
   const expected = part < parts ? PART_SIZE : file.length - (parts - 1) * PART_SIZE;
   if (body.length !== expected) throw new PublishError(400, `part ${part} of file ${index} must be ${expected} bytes, got ${body.length}`);
   await env.CONTENT.put(contentKeys.chunk(hex, index, part - 1), body);
-  if (!file.parts.includes(part)) file.parts.push(part);
-  file.done = file.parts.length === parts;
-  await writePending(env, pending);
-  return { done: file.done };
+  return { done: fileComplete(file, await storedParts(env, hex, index)) };
+}
+
+function partsOf(file: PendingFile): number {
+  return Math.max(1, Math.ceil(file.length / PART_SIZE));
+}
+
+/** `index/chunk` -> etag of every chunk stored for this torrent (or of one file). */
+async function storedParts(env: Env, hex: string, index?: number): Promise<Map<string, string>> {
+  const prefix = index === undefined ? `torrents/${hex}/files/` : `torrents/${hex}/files/${index}/`;
+  const out = new Map<string, string>();
+  let cursor: string | undefined;
+  do {
+    const page = await env.CONTENT.list({ prefix, ...(cursor ? { cursor } : {}) });
+    for (const o of page.objects) out.set(o.key.slice(`torrents/${hex}/files/`.length), o.etag);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return out;
+}
+
+function fileComplete(file: PendingFile, stored: Map<string, string>): boolean {
+  if (file.padding) return true;
+  for (let p = 0; p < partsOf(file); p++) if (!stored.has(`${file.index}/${p}`)) return false;
+  return true;
 }
 
 /**
@@ -107,13 +126,19 @@ export async function completePublish(env: Env, hex: string, origin: string): Pr
   if (published) return new Uint8Array(await published.arrayBuffer());
   const pending = await readPending(env, hex);
   if (!pending) throw new PublishError(404, 'no publication in progress for this info-hash');
-  const missing = pending.files.filter((f) => !f.done).map((f) => f.index);
+  const before = await storedParts(env, hex);
+  const missing = pending.files.filter((f) => !fileComplete(f, before)).map((f) => f.index);
   if (missing.length > 0) throw new PublishError(409, `files not uploaded yet: ${missing.slice(0, 20).join(', ')}`);
   const infoBytes = fromBase64(pending.info);
   const info = parseInfo(infoBytes);
   const bad = await firstBadPiece(env, hex, info);
   if (bad !== undefined) {
     throw new PublishError(422, `piece ${bad} does not match its hash: upload the files again (nothing was published)`);
+  }
+  // A part stored again while we were checking would be unchecked bytes: then nothing goes live.
+  const after = await storedParts(env, hex);
+  for (const [key, etag] of before) {
+    if (after.get(key) !== etag) throw new PublishError(409, 'content changed while it was being checked: complete again');
   }
   const torrent = await torrentFor(env, infoBytes, info.private, hex, origin, pending.user);
   await registerTorrent(env, fromHexStrict(hex), { private: info.private });
@@ -162,7 +187,11 @@ async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<num
  */
 export async function torrentFor(env: Env, infoBytes: Uint8Array, isPrivate: boolean, hex: string, origin: string, user: string): Promise<Uint8Array> {
   const announce = isPrivate ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}/announce` : `${origin}/announce`;
-  return buildPublishedTorrent(infoBytes, { announce, urlList: `${origin}/seed/${hex}/`, httpSeed: `${origin}/seed17` });
+  // BEP 19: a multi-file torrent's url-list is a folder (clients append NAME/PATH); a single
+  // file's is the file itself (webtorrent requests a single-file url-list as it is).
+  const info = parseInfo(infoBytes);
+  const urlList = info.multiFile ? `${origin}/seed/${hex}/` : `${origin}/seed/${hex}/${encodeURIComponent(info.name)}`;
+  return buildPublishedTorrent(infoBytes, { announce, urlList, httpSeed: `${origin}/seed17` });
 }
 
 /** The .torrent the edge hands out: our tracker and seeds around the publisher's info bytes. */

@@ -28,6 +28,7 @@ publish.post('/', async (c) => {
   } catch {
     return c.json({ error: 'body must be JSON: {"info": "<base64 of the bencoded info dictionary>"}' }, 400);
   }
+  if (typeof body !== 'object' || body === null) return c.json({ error: 'body must be a JSON object' }, 400);
   if (typeof body.info !== 'string') return c.json({ error: '"info" must be the base64 of the bencoded info dictionary' }, 400);
   const user = body.user ?? 'publisher';
   if (typeof user !== 'string' || !USER_PATTERN.test(user)) return c.json({ error: '"user" must be 1-32 of a-z, 0-9, _ and -' }, 400);

@@ -28,14 +28,15 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
   if (!torrent) return problem(c, 404, 'no published torrent with this info-hash');
   // The path after the info-hash, decoded segment by segment and matched against the torrent's
   // own file list: nothing outside it can be named, whatever the dots and slashes say.
-  const raw = new URL(c.req.url).pathname.slice(`/seed/${c.req.param('infoHash')}/`.length);
+  const raw = new URL(c.req.url).pathname.split('/').slice(3).join('/');
   let path: string;
   try {
     path = raw.split('/').map(decodeURIComponent).join('/');
   } catch {
-    return problem(c, 400, 'malformed percent-encoding in the path');
+    // Some clients send names with a bare '%' unescaped: then the path is the name as sent.
+    path = raw;
   }
-  const index = torrent.paths.get(path);
+  const index = torrent.paths.get(path) ?? torrent.paths.get(raw);
   if (index === undefined) return problem(c, 404, `the torrent has no file ${JSON.stringify(path.slice(0, 200))}`);
   const size = torrent.metainfo.info.files[index]!.length;
   const range = parseRange(c.req.header('range'), size);
@@ -113,6 +114,7 @@ seed.get('/seed17', async (c) => {
     if (end < start || end >= pieceSize) return problem(c, 416, `range ${part} is outside piece ${piece} (${pieceSize} bytes)`);
     ranges.push([start, end]);
   }
+  if (ranges.reduce((n, [a, b]) => n + b - a + 1, 0) > pieceSize) return problem(c, 400, `ranges add up to more than piece ${piece}`);
   // Each range may cross file boundaries: one ranged R2 read per file span, streamed in order.
   const spans = ranges.flatMap(([start, end]) => torrent.geometry.pieceRangeToFiles(piece, start, end - start + 1));
   const total = spans.reduce((n, s) => n + s.length, 0);
@@ -122,19 +124,30 @@ seed.get('/seed17', async (c) => {
   const hex = torrent.hex;
   const files = torrent.metainfo.info.files;
   let next = 0;
+  let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // One chunk per pull: a client that stops reading holds at most one chunk here.
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const span = spans[next++];
-      if (!span) {
-        controller.close();
-        return;
+      for (;;) {
+        if (current) {
+          const r = await current.read();
+          if (!r.done) {
+            controller.enqueue(r.value);
+            return;
+          }
+          current = undefined;
+        }
+        const span = spans[next++];
+        if (!span) {
+          controller.close();
+          return;
+        }
+        if (files[span.fileIndex]!.padding) {
+          controller.enqueue(new Uint8Array(span.length)); // BEP 47: padding is zeros
+          return;
+        }
+        current = readFileRange(env, hex, span.fileIndex, span.fileOffset, span.length, files[span.fileIndex]!.length).getReader();
       }
-      if (files[span.fileIndex]!.padding) {
-        controller.enqueue(new Uint8Array(span.length)); // BEP 47: padding is zeros
-        return;
-      }
-      const reader = readFileRange(env, hex, span.fileIndex, span.fileOffset, span.length, files[span.fileIndex]!.length).getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) controller.enqueue(r.value);
     },
   });
   return new Response(fixedLength(c, stream, total), { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } });

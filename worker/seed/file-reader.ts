@@ -46,6 +46,7 @@ export function readFileRange(
         const cached = memory.get(key);
         const chunkBytes = Math.min(CHUNK_SIZE, fileLength - chunk * CHUNK_SIZE);
         if (cached) {
+          memory.touch(key, chunkBytes); // hits count toward popularity too
           at += take;
           controller.enqueue(cached.subarray(within, within + take));
           return;

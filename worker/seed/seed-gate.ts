@@ -23,7 +23,7 @@ export async function admit(env: Env, hex: string, client: string, bytes: number
   const now = Date.now();
   throttle ??= new SeedThrottle(seedPolicy(env as unknown as Record<string, string | undefined>), now);
   const p2pSeeds = await swarmSeeds(env, hex, now, waitUntil);
-  const decision = throttle.decide(client, bytes, p2pSeeds, now);
+  const decision = throttle.decide(client, bytes, p2pSeeds, now, hex);
   if (decision.ok && now - (noticed.get(hex) ?? 0) > EDGE_NOTICE_MS) {
     noticed.set(hex, now);
     if (noticed.size > 10_000) noticed.clear();
@@ -62,12 +62,18 @@ function stub(env: Env, hex: string) {
   return env.SWARM.get(env.SWARM.idFromName(hex));
 }
 
-/** The client's address for per-client limits (CF-Connecting-IP, IPv4-mapped unmapped). */
+/**
+ * The client for per-client limits (CF-Connecting-IP): an IPv4 address, or an IPv6 /64 (one
+ * subscriber's prefix: rotating addresses inside it must not buy fresh buckets).
+ */
 export function clientAddress(header: string | undefined): string {
-  const ip = header ?? '';
+  const ip = unmapIPv4(header ?? '');
   if (parseIPv4(ip)) return ip;
   const v6 = parseIPv6(ip);
-  return v6 ? unmapIPv4(formatIPv6(v6)) : 'unknown';
+  if (!v6) return 'unknown';
+  const prefix = new Uint8Array(16);
+  prefix.set(v6.subarray(0, 8));
+  return `${formatIPv6(prefix)}/64`;
 }
 
 /** The answer for a refused request: BEP 17 wants the seconds to wait as the body. */

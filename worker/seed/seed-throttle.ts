@@ -36,8 +36,15 @@ interface Bucket {
 interface Penalty {
   notBefore: number;
   strikes: number;
+  lastStrike: number;
   bannedUntil: number;
 }
+
+/**
+ * Requests already on their way when a 503 went out are not retries: only one strike counts per
+ * this long (libtorrent pipelines several web-seed requests; webtorrent fetches in parallel).
+ */
+const STRIKE_GRACE_MS = 1000;
 
 /** Client addresses tracked at most (older entries are forgotten first). */
 const MAX_CLIENTS = 50_000;
@@ -55,46 +62,55 @@ export class SeedThrottle {
   }
 
   /**
-   * May `client` take `bytes` now? `p2pSeeds` is how many seeds other than the edge the swarm
-   * has. Charges the buckets when it says yes.
+   * May `client` take `requested` bytes of `torrent` now? `p2pSeeds` is how many seeds other than
+   * the edge the swarm has. Charges the buckets when it says yes. Waits and bans are per client
+   * and torrent: a refusal on one torrent says nothing about the client's others.
    */
-  decide(client: string, requested: number, p2pSeeds: number, now: number): SeedDecision {
+  decide(client: string, requested: number, p2pSeeds: number, now: number, torrent = ''): SeedDecision {
     const p = this.policy;
-    const penalty = this.penalties.get(client);
+    const key = `${client}|${torrent}`;
+    const penalty = this.penalties.get(key);
     if (penalty && now < penalty.bannedUntil) {
-      return this.refuse(client, Math.ceil((penalty.bannedUntil - now) / 1000), 'too many early retries: banned for a while', now, false);
+      return this.refuse(key, Math.ceil((penalty.bannedUntil - now) / 1000), 'too many early retries: banned for a while', now, false);
     }
     if (penalty && now < penalty.notBefore) {
-      penalty.strikes++;
+      if (now - penalty.lastStrike >= STRIKE_GRACE_MS) {
+        penalty.strikes++;
+        penalty.lastStrike = now;
+      }
       if (penalty.strikes >= p.banStrikes) {
         penalty.bannedUntil = now + p.banSeconds * 1000;
-        return this.refuse(client, p.banSeconds, 'too many early retries: banned for a while', now, false);
+        return this.refuse(key, p.banSeconds, 'too many early retries: banned for a while', now, false);
       }
-      return this.refuse(client, Math.ceil((penalty.notBefore - now) / 1000), 'retried before the time it was given', now, false);
+      return this.refuse(key, Math.ceil((penalty.notBefore - now) / 1000), 'retried before the time it was given', now, false);
     }
     if (p2pSeeds >= p.refuseAtSeeds) {
-      return this.refuse(client, p.swarmRetrySeconds, `the swarm has ${p2pSeeds} seeds: download from peers`, now);
+      // Not the client's fault: no wait is set, so no strike can follow from it.
+      return this.refuse(key, p.swarmRetrySeconds, `the swarm has ${p2pSeeds} seeds: download from peers`, now, false);
     }
     const rate = p2pSeeds >= p.throttleAtSeeds ? p.clientRate * p.throttleFactor : p.clientRate;
-    // A request larger than a full bucket (a whole-file GET) is charged a full bucket: it must
-    // be servable at all, and its client then waits a burst's worth before the next.
-    const bytes = Math.min(requested, rate * p.burstSeconds, p.totalRate * p.burstSeconds);
+    // A request larger than a full bucket (a whole-file GET) is let in once the bucket is full,
+    // and charged in full: the bucket goes into debt, and the client waits until it is repaid,
+    // so the average rate holds whatever the request sizes.
+    const needed = Math.min(requested, rate * p.burstSeconds);
     const bucket = this.bucket(client, rate, now);
     this.refill(this.total, p.totalRate, now);
-    if (bytes > bucket.tokens) return this.refuse(client, Math.max(1, Math.ceil((bytes - bucket.tokens) / rate)), 'per-client upload limit', now);
-    if (bytes > this.total.tokens) return this.refuse(client, Math.max(1, Math.ceil((bytes - this.total.tokens) / p.totalRate)), 'edge upload limit', now);
-    bucket.tokens -= bytes;
-    this.total.tokens -= bytes;
+    if (needed > bucket.tokens) return this.refuse(key, Math.max(1, Math.ceil((needed - bucket.tokens) / rate)), 'per-client upload limit', now);
+    const neededTotal = Math.min(requested, p.totalRate * p.burstSeconds);
+    if (neededTotal > this.total.tokens) return this.refuse(key, Math.max(1, Math.ceil((neededTotal - this.total.tokens) / p.totalRate)), 'edge upload limit', now);
+    bucket.tokens -= requested;
+    this.total.tokens -= requested;
     if (penalty) penalty.strikes = 0;
     return { ok: true };
   }
 
-  private refuse(client: string, seconds: number, reason: string, now: number, setWait = true): SeedDecision {
+  private refuse(key: string, seconds: number, reason: string, now: number, setWait = true): SeedDecision {
     if (setWait) {
-      const penalty = this.penalties.get(client) ?? { notBefore: 0, strikes: 0, bannedUntil: 0 };
+      const penalty = this.penalties.get(key) ?? { notBefore: 0, strikes: 0, lastStrike: now, bannedUntil: 0 };
       penalty.notBefore = now + seconds * 1000;
-      this.penalties.delete(client);
-      this.penalties.set(client, penalty);
+      penalty.lastStrike = now;
+      this.penalties.delete(key);
+      this.penalties.set(key, penalty);
       if (this.penalties.size > MAX_CLIENTS) this.penalties.delete(this.penalties.keys().next().value!);
     }
     return { ok: false, retryAfter: seconds, reason };
