@@ -15,7 +15,10 @@ export interface SeededTorrent {
 }
 
 const MAX_CACHED = 1000;
+/** Bytes of torrent metadata an isolate keeps (a torrent of a million files is large). */
+const MAX_CACHED_BYTES = 16 * 1024 * 1024;
 const cache = new Map<string, SeededTorrent>();
+let cachedBytes = 0;
 
 /**
  * The published torrent with this info-hash, or undefined. Only torrents whose publication
@@ -40,7 +43,16 @@ export async function seededTorrent(env: Env, hex: string): Promise<SeededTorren
     paths,
     publishedAt: object.uploaded,
   };
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-  cache.set(hex, torrent);
+  // Roughly what the parsed torrent holds: its bytes plus a little per file.
+  const weight = metainfo.infoBytes.length + info.files.length * 200;
+  while (cache.size > 0 && (cache.size >= MAX_CACHED || cachedBytes + weight > MAX_CACHED_BYTES)) {
+    const [oldest, old] = cache.entries().next().value!;
+    cache.delete(oldest);
+    cachedBytes -= old.metainfo.infoBytes.length + old.metainfo.info.files.length * 200;
+  }
+  if (weight <= MAX_CACHED_BYTES) {
+    cache.set(hex, torrent);
+    cachedBytes += weight;
+  }
   return torrent;
 }
