@@ -84,11 +84,15 @@ export function formatIPv6(bytes: Uint8Array): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
-/** Which family an address text is, if any. */
-export function ipFamily(text: string): 4 | 6 | undefined {
-  if (parseIPv4(text)) return 4;
-  if (parseIPv6(text)) return 6;
-  return undefined;
+/**
+ * The one text we use for an address a client came from: IPv4 as is, IPv6 in RFC 5952 form, and
+ * IPv4-mapped IPv6 (what dual-stack sockets report for IPv4 senders) as the IPv4 it is; so that
+ * the same client always has the same key. Undefined when the text is no IP address.
+ */
+export function canonicalIp(text: string): string | undefined {
+  if (parseIPv4(text)) return text;
+  const v6 = parseIPv6(text);
+  return v6 ? unmapIPv4(formatIPv6(v6)) : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Env } from '../env.js';
 import { decode, encode, isDict, type BDict } from '../../shared/bencode/index.js';
-import { toHex } from '../../shared/bytes.js';
+import { fromHex, toHex } from '../../shared/bytes.js';
 import { readInfoDict, type InfoDict } from '../../shared/metainfo/info-dict.js';
 import { PieceHasher } from '../../shared/metainfo/build-torrent.js';
 import { sha1 } from '../../shared/sha1.js';
@@ -140,8 +140,8 @@ export async function completePublish(env: Env, hex: string, origin: string): Pr
   for (const [key, etag] of before) {
     if (after.get(key) !== etag) throw new PublishError(409, 'content changed while it was being checked: complete again');
   }
-  const torrent = await torrentFor(env, infoBytes, info.private, hex, origin, pending.user);
-  await registerTorrent(env, fromHexStrict(hex), { private: info.private });
+  const torrent = await torrentFor(env, infoBytes, info, hex, origin, pending.user);
+  await registerTorrent(env, fromHex(hex)!, { private: info.private });
   // Written last: its presence is what makes the content servable.
   await env.CONTENT.put(contentKeys.torrent(hex), torrent);
   await env.CONTENT.delete(contentKeys.pending(hex));
@@ -185,11 +185,10 @@ async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<num
  * The .torrent for `user`: a private torrent (BEP 27) announces with that user's passkey, so each
  * member gets their own file around the same info dictionary (same info-hash).
  */
-export async function torrentFor(env: Env, infoBytes: Uint8Array, isPrivate: boolean, hex: string, origin: string, user: string): Promise<Uint8Array> {
-  const announce = isPrivate ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}/announce` : `${origin}/announce`;
+export async function torrentFor(env: Env, infoBytes: Uint8Array, info: InfoDict, hex: string, origin: string, user: string): Promise<Uint8Array> {
+  const announce = info.private ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}/announce` : `${origin}/announce`;
   // BEP 19: a multi-file torrent's url-list is a folder (clients append NAME/PATH); a single
   // file's is the file itself (webtorrent requests a single-file url-list as it is).
-  const info = parseInfo(infoBytes);
   const urlList = info.multiFile ? `${origin}/seed/${hex}/` : `${origin}/seed/${hex}/${encodeURIComponent(info.name)}`;
   return buildPublishedTorrent(infoBytes, { announce, urlList, httpSeed: `${origin}/seed17` });
 }
@@ -235,10 +234,6 @@ async function writePending(env: Env, pending: Pending): Promise<void> {
 function requireSecret(secret: string | undefined): string {
   if (!secret) throw new PublishError(400, 'private torrents need the PASSKEY_SECRET secret on this edge');
   return secret;
-}
-
-function fromHexStrict(hex: string): Uint8Array {
-  return Uint8Array.from({ length: 20 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
 }
 
 function toBase64(bytes: Uint8Array): string {

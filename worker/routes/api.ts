@@ -49,7 +49,7 @@ api.get('/torrents/:infoHash/torrent', async (c) => {
   const torrent = await seededTorrent(c.env, hex);
   if (!torrent) return c.json({ error: 'no published torrent with this info-hash' }, 404);
   try {
-    const bytes = await torrentFor(c.env, torrent.metainfo.infoBytes, torrent.metainfo.info.private, hex, new URL(c.req.url).origin, user);
+    const bytes = await torrentFor(c.env, torrent.metainfo.infoBytes, torrent.metainfo.info, hex, new URL(c.req.url).origin, user);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/x-bittorrent' });
   } catch (err) {
     if (err instanceof PublishError) return c.json({ error: err.message }, err.status);

@@ -3,7 +3,7 @@ import type { Env } from '../env.js';
 import { TrackerError } from '../../shared/errors.js';
 import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
 import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
-import { formatIPv6, parseIPv4, parseIPv6, unmapIPv4 } from '../../shared/ip.js';
+import { canonicalIp } from '../../shared/ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
@@ -34,10 +34,7 @@ function rawQuery(c: Context): string {
 
 /** The client address: Cloudflare's CF-Connecting-IP (Miniflare sets it locally too). */
 function clientHost(c: Context): string | undefined {
-  const ip = c.req.header('cf-connecting-ip') ?? '';
-  if (parseIPv4(ip)) return ip;
-  const v6 = parseIPv6(ip);
-  return v6 ? unmapIPv4(formatIPv6(v6)) : undefined;
+  return canonicalIp(c.req.header('cf-connecting-ip') ?? '');
 }
 
 async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Env } from '../env.js';
 import { UDP_MAX_PACKET } from '../../shared/tracker/udp-packets.js';
 import { decodeGatewayBatch, encodeGatewayReplies, GATEWAY_CLIENT_HEADER, GATEWAY_MAX_BATCH_BYTES, GATEWAY_SECRET_HEADER, GatewayBatchError } from '../../shared/tracker/gateway.js';
-import { formatIPv6, parseIPv4, parseIPv6, unmapIPv4 } from '../../shared/ip.js';
+import { canonicalIp, parseIPv6 } from '../../shared/ip.js';
 import { secretsEqual } from '../access/secrets.js';
 import { handleUdpBatch, handleUdpPacket, type UdpDatagram } from '../tracker/udp-tracker.js';
 
@@ -66,9 +66,8 @@ function parseEndpoint(text: string): { host: string; port: number } | undefined
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(text);
   if (!m) return undefined;
   const port = Number(m[3]);
-  const v6 = m[1] !== undefined ? parseIPv6(m[1]) : undefined;
-  if ((m[1] !== undefined ? !v6 : !parseIPv4(m[2]!)) || port < 1 || port > 65535) return undefined;
   // One canonical text per address, so the connection-id MAC does not depend on spelling; a
   // dual-stack gateway reports IPv4 senders as ::ffff:a.b.c.d, which are IPv4 clients.
-  return { host: v6 ? unmapIPv4(formatIPv6(v6)) : m[2]!, port };
+  const host = m[1] !== undefined ? (parseIPv6(m[1]) ? canonicalIp(m[1]) : undefined) : canonicalIp(m[2]!);
+  return host === undefined || port < 1 || port > 65535 ? undefined : { host, port };
 }

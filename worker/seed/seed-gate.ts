@@ -1,5 +1,5 @@
 import type { Env } from '../env.js';
-import { formatIPv6, parseIPv4, parseIPv6, unmapIPv4 } from '../../shared/ip.js';
+import { canonicalIp, formatIPv6, parseIPv6 } from '../../shared/ip.js';
 import { type SeedDecision, seedPolicy, SeedThrottle } from './seed-throttle.js';
 
 /** How long a swarm's health is trusted before it is asked again. */
@@ -67,10 +67,10 @@ function stub(env: Env, hex: string) {
  * subscriber's prefix: rotating addresses inside it must not buy fresh buckets).
  */
 export function clientAddress(header: string | undefined): string {
-  const ip = unmapIPv4(header ?? '');
-  if (parseIPv4(ip)) return ip;
+  const ip = canonicalIp(header ?? '');
+  if (ip === undefined) return 'unknown';
   const v6 = parseIPv6(ip);
-  if (!v6) return 'unknown';
+  if (!v6) return ip;
   const prefix = new Uint8Array(16);
   prefix.set(v6.subarray(0, 8));
   return `${formatIPv6(prefix)}/64`;
