@@ -1,7 +1,7 @@
 import { concatBytes, fromHex } from '../../shared/bytes.js';
 import { encode } from '../../shared/bencode/index.js';
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
-import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
+import { encodeCompactAnnounce, type ScrapeCounts } from '../../shared/tracker/http-response.js';
 import type { ListedPeer } from './swarm-rules.js';
 
 /** How the asker wants its peers: the HTTP models of BEP 3 / 23 / 7, or a BEP 15 family. */
@@ -22,10 +22,23 @@ export interface HttpAnswerFields {
  * IPv6 in `peers6` (BEP 7). Otherwise BEP 3's list of dictionaries.
  */
 export function httpAnnounceBody(peers: readonly ListedPeer[], fields: HttpAnswerFields, compact: boolean, noPeerId: boolean): Uint8Array {
+  const externalIp = parseIPv4(fields.externalIp) ?? parseIPv6(fields.externalIp);
+  if (compact && fields.warning === undefined) {
+    // The common answer, written directly (the same bytes as below; a test checks the encoder).
+    return encodeCompactAnnounce({
+      complete: fields.counts.complete,
+      incomplete: fields.counts.incomplete,
+      interval: fields.interval,
+      minInterval: fields.minInterval,
+      ...(externalIp ? { externalIp } : {}),
+      peers: compactPeers(peers, 4),
+      peers6: compactPeers(peers, 6),
+    });
+  }
   const body: Record<string, unknown> = {
     complete: fields.counts.complete,
     incomplete: fields.counts.incomplete,
-    'external ip': parseIPv4(fields.externalIp) ?? parseIPv6(fields.externalIp),
+    'external ip': externalIp,
     interval: fields.interval,
     'min interval': fields.minInterval,
     'warning message': fields.warning,
