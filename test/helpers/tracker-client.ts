@@ -19,13 +19,13 @@ export interface AnnounceOptions {
   event?: string;
   extra?: string;
   path?: string;
-  /** Pretend to come from this address (Miniflare keeps a CF-Connecting-IP we send). */
-  from?: string;
+  /** Extra request headers (e.g. a forged CF-Connecting-IP, which the edge must ignore). */
+  headers?: Record<string, string>;
 }
 
 export async function announceRaw(base: URL, o: AnnounceOptions): Promise<Response> {
   const query = `info_hash=${escapeBytes(o.hash)}&peer_id=${escapeBytes(peerId(o.peer))}&port=${o.port ?? 6000 + o.peer}&left=${o.left ?? 100}` + (o.event ? `&event=${o.event}` : '') + (o.extra ?? '');
-  return fetch(new URL(`${o.path ?? '/announce'}?${query}`, base), { headers: o.from ? { 'cf-connecting-ip': o.from } : {} });
+  return fetch(new URL(`${o.path ?? '/announce'}?${query}`, base), { headers: o.headers ?? {} });
 }
 
 export async function announce(base: URL, o: AnnounceOptions) {

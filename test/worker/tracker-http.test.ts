@@ -43,16 +43,28 @@ test('HTTP tracker on Miniflare: peers find each other, counts follow events, sc
   });
 });
 
+test('a client-sent CF-Connecting-IP is ignored: the address is the one the connection came from', async () => {
+  await withEdge({}, async (edge) => {
+    const hash = infoHash(14);
+    const forged = ok(await announce(edge.url, { hash, peer: 1, headers: { 'cf-connecting-ip': '203.0.113.9' } }));
+    assert.equal(forged.externalIp, '127.0.0.1');
+    const other = ok(await announce(edge.url, { hash, peer: 2 }));
+    assert.deepEqual(other.peers, [{ host: '127.0.0.1', port: 6001 }]);
+  });
+});
+
 test('dictionary-model peers carry peer ids unless no_peer_id; peers6 for IPv6 peers', async () => {
   await withEdge({}, async (edge) => {
     const hash = infoHash(2);
-    await announce(edge.url, { hash, peer: 1, from: '2001:db8::7' });
+    // BEP 7: peer 1 connects over IPv4 and says it also listens on an IPv6 address.
+    await announce(edge.url, { hash, peer: 1, extra: '&ipv6=2001:db8::7' });
     const dicts = ok(await announce(edge.url, { hash, peer: 2, extra: '&compact=0' }));
-    assert.equal(dicts.peers.length, 1);
-    assert.equal(dicts.peers[0]!.host, '2001:db8::7');
-    assert.equal(new TextDecoder().decode(dicts.peers[0]!.peerId), '-ES0100-000000000001');
+    assert.deepEqual(dicts.peers.map((p) => p.host).sort(), ['127.0.0.1', '2001:db8::7']);
+    for (const p of dicts.peers) assert.equal(new TextDecoder().decode(p.peerId), '-ES0100-000000000001');
     const compact = ok(await announce(edge.url, { hash, peer: 3 }));
     assert.deepEqual(compact.peers.filter((p) => p.host.includes(':')), [{ host: '2001:db8::7', port: 6001 }]);
+    const noIds = ok(await announce(edge.url, { hash, peer: 4, extra: '&compact=0&no_peer_id=1' }));
+    assert.ok(noIds.peers.length > 0 && noIds.peers.every((p) => p.peerId === undefined));
   });
 });
 

@@ -4,9 +4,10 @@ import { parseRange } from '../../shared/http/range.js';
 import { parseRawQuery } from '../../shared/tracker/http-query.js';
 import { toHex } from '../../shared/bytes.js';
 import { TrackerError } from '../../shared/errors.js';
-import { readFileRange } from '../seed/file-reader.js';
+import { ContentMissingError, readChunkSlice, readFileRange } from '../seed/file-reader.js';
 import { seededTorrent } from '../seed/catalog.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
+import { connectingIp } from '../client-ip.js';
 
 /**
  * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
@@ -39,25 +40,39 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
   const index = torrent.paths.get(path) ?? torrent.paths.get(raw);
   if (index === undefined) return problem(c, 404, `the torrent has no file ${JSON.stringify(path.slice(0, 200))}`);
   const size = torrent.metainfo.info.files[index]!.length;
-  const range = parseRange(c.req.header('range'), size);
+  const etag = `"${hex}-${index}"`;
+  const lastModified = torrent.publishedAt.toUTCString();
+  // RFC 9110 13.1.5: a Range under an If-Range that names another version is ignored (whole file).
+  const ifRange = c.req.header('if-range');
+  const rangeHeader = ifRange === undefined || ifRange === etag || ifRange === lastModified ? c.req.header('range') : undefined;
+  const range = parseRange(rangeHeader, size);
   if (range.kind === 'malformed') return problem(c, 400, range.reason);
   if (range.kind === 'unsatisfiable') return problem(c, 416, range.reason, { 'content-range': `bytes */${size}` });
   const [start, end] = range.kind === 'range' ? [range.range.start, range.range.end] : [0, size - 1];
   const length = end - start + 1;
   if (!head) {
-    const decision = await admit(c.env, hex, clientAddress(c.req.header('cf-connecting-ip')), length, (p) => c.executionCtx.waitUntil(p));
+    const decision = await admit(c.env, hex, clientAddress(connectingIp(c.req.raw)), length, (p) => c.executionCtx.waitUntil(p));
     if (!decision.ok) return busyResponse(decision);
   }
   const headers: Record<string, string> = {
     'accept-ranges': 'bytes',
     'content-type': 'application/octet-stream',
     // Published content never changes: the info-hash and file index identify the bytes.
-    etag: `"${hex}-${index}"`,
-    'last-modified': torrent.publishedAt.toUTCString(),
+    etag,
+    'last-modified': lastModified,
     'cache-control': 'public, max-age=31536000, immutable',
     'content-length': String(Math.max(0, length)),
   };
-  const body = head || length <= 0 ? null : fixedLength(c, readFileRange(c.env, hex, index, start, length, size), length);
+  let body: BodyInit | null = null;
+  if (!head && length > 0) {
+    try {
+      const slice = await readChunkSlice(c.env, hex, index, start, length, size);
+      body = slice ?? fixedLength(c, readFileRange(c.env, hex, index, start, length, size), length);
+    } catch (err) {
+      if (err instanceof ContentMissingError) return c.text(`${err.message}; try again later\n`, 503, { 'retry-after': '60' });
+      throw err;
+    }
+  }
   if (range.kind === 'range') {
     headers['content-range'] = `bytes ${start}-${end}/${size}`;
     return new Response(body, { status: 206, headers });
@@ -118,7 +133,7 @@ seed.get('/seed17', async (c) => {
   // Each range may cross file boundaries: one ranged R2 read per file span, streamed in order.
   const spans = ranges.flatMap(([start, end]) => torrent.geometry.pieceRangeToFiles(piece, start, end - start + 1));
   const total = spans.reduce((n, s) => n + s.length, 0);
-  const decision = await admit(c.env, torrent.hex, clientAddress(c.req.header('cf-connecting-ip')), total, (p) => c.executionCtx.waitUntil(p));
+  const decision = await admit(c.env, torrent.hex, clientAddress(connectingIp(c.req.raw)), total, (p) => c.executionCtx.waitUntil(p));
   if (!decision.ok) return busyResponse(decision);
   const env = c.env;
   const hex = torrent.hex;

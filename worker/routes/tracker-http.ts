@@ -3,7 +3,7 @@ import type { Env } from '../env.js';
 import { TrackerError } from '../../shared/errors.js';
 import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
 import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
-import { canonicalIp } from '../../shared/ip.js';
+import { connectingIp } from '../client-ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
 import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
@@ -32,9 +32,8 @@ function rawQuery(c: Context): string {
   return q < 0 ? '' : url.slice(q + 1);
 }
 
-/** The client address: Cloudflare's CF-Connecting-IP (Miniflare sets it locally too). */
 function clientHost(c: Context): string | undefined {
-  return canonicalIp(c.req.header('cf-connecting-ip') ?? '');
+  return connectingIp(c.req.raw);
 }
 
 async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {

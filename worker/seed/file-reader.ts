@@ -17,6 +17,53 @@ function chunkCache(env: Env): ChunkCache {
 export class ContentMissingError extends Error {}
 
 /**
+ * Bytes [offset, offset + length) of file `index` when they lie inside one storage chunk (every
+ * aligned piece-sized range does), as one buffer: a response body the runtime writes out in one
+ * go, where a JavaScript stream costs a turn per block (2x at 16 KiB). At most one chunk (8 MiB)
+ * is held, as the streaming reader holds too. The slice is a copy on purpose: workerd copies a
+ * view's whole underlying buffer, so a subarray of a cached 8 MiB chunk would cost 8 MiB per
+ * response (measured: 4 MiB ranges 107/s as views, 380/s as copies). Undefined when the range
+ * crosses a chunk boundary (then use readFileRange). Throws ContentMissingError, before any byte
+ * is sent, when storage does not hold what the catalog promises.
+ */
+export async function readChunkSlice(
+  env: Env,
+  hex: string,
+  index: number,
+  offset: number,
+  length: number,
+  fileLength: number,
+): Promise<Uint8Array | undefined> {
+  const chunk = Math.floor(offset / CHUNK_SIZE);
+  const within = offset - chunk * CHUNK_SIZE;
+  if (length <= 0 || within + length > CHUNK_SIZE) return undefined;
+  const key = contentKeys.chunk(hex, index, chunk);
+  const chunkBytes = Math.min(CHUNK_SIZE, fileLength - chunk * CHUNK_SIZE);
+  const memory = chunkCache(env);
+  const cached = memory.get(key);
+  if (cached) {
+    memory.touch(key, chunkBytes); // hits count toward popularity too
+    return cached.slice(within, within + length);
+  }
+  if (memory.touch(key, chunkBytes)) {
+    let bytes: Uint8Array | undefined;
+    try {
+      const whole = await env.CONTENT.get(key);
+      bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
+    } finally {
+      memory.loaded(key);
+    }
+    if (!bytes || bytes.length !== chunkBytes) throw new ContentMissingError(`chunk ${chunk} of file ${index} is missing or short`);
+    memory.put(key, bytes);
+    return bytes.slice(within, within + length);
+  }
+  const object = await env.CONTENT.get(key, { range: { offset: within, length } });
+  const bytes = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+  if (!bytes || bytes.length !== length) throw new ContentMissingError(`chunk ${chunk} of file ${index} is missing or short`);
+  return bytes;
+}
+
+/**
  * Streams bytes [offset, offset + length) of file `index` of a published torrent from its R2
  * chunks, one ranged read per chunk touched, never holding more than one chunk's slice.
  */
@@ -48,7 +95,7 @@ export function readFileRange(
         if (cached) {
           memory.touch(key, chunkBytes); // hits count toward popularity too
           at += take;
-          controller.enqueue(cached.subarray(within, within + take));
+          controller.enqueue(cached.slice(within, within + take)); // a copy: see readChunkSlice
           return;
         }
         if (Number.isFinite(chunkBytes) && memory.touch(key, chunkBytes)) {
@@ -62,7 +109,7 @@ export function readFileRange(
           if (bytes && bytes.length === chunkBytes) {
             memory.put(key, bytes);
             at += take;
-            controller.enqueue(bytes.subarray(within, within + take));
+            controller.enqueue(bytes.slice(within, within + take));
             return;
           }
         }

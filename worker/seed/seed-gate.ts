@@ -1,5 +1,5 @@
 import type { Env } from '../env.js';
-import { canonicalIp, formatIPv6, parseIPv6 } from '../../shared/ip.js';
+import { formatIPv6, parseIPv6 } from '../../shared/ip.js';
 import { type SeedDecision, seedPolicy, SeedThrottle } from './seed-throttle.js';
 
 /** How long a swarm's health is trusted before it is asked again. */
@@ -63,11 +63,10 @@ function stub(env: Env, hex: string) {
 }
 
 /**
- * The client for per-client limits (CF-Connecting-IP): an IPv4 address, or an IPv6 /64 (one
+ * The client for per-client limits (from its canonical address): an IPv4 address, or an IPv6 /64 (one
  * subscriber's prefix: rotating addresses inside it must not buy fresh buckets).
  */
-export function clientAddress(header: string | undefined): string {
-  const ip = canonicalIp(header ?? '');
+export function clientAddress(ip: string | undefined): string {
   if (ip === undefined) return 'unknown';
   const v6 = parseIPv6(ip);
   if (!v6) return ip;
