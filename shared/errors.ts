@@ -70,3 +70,10 @@ export class TrackerError extends ProtocolError {
     this.retryIn = retryIn;
   }
 }
+
+/** A peer-wire handshake or message that breaks BEP 3 (or BEP 6, BEP 10): the connection closes. */
+export class WireError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`wire.${code}`, message);
+  }
+}

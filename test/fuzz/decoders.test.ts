@@ -13,6 +13,8 @@ import { decode, decodePrefix, encode } from '../../shared/bencode/index.js';
 import { readTorrent, parseMagnet } from '../../shared/metainfo/index.js';
 import { decodeCompactNodes, decodeCompactPeer, decodeCompactPeers } from '../../shared/compact/index.js';
 import { ProtocolError } from '../../shared/errors.js';
+import { MessageFramer } from '../../shared/wire/framer.js';
+import { decodeHandshake } from '../../shared/wire/handshake.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -125,4 +127,37 @@ test('fuzz: compact peers and nodes', () => {
     }),
     { numRuns: RUNS },
   );
+});
+
+test('fuzz: peer-wire framer and messages, in any chunking', () => {
+  const message = fc.tuple(fc.nat(24), fc.uint8Array({ maxLength: 40 })).map(([id, payload]) => {
+    const out = new Uint8Array(5 + payload.length);
+    new DataView(out.buffer).setUint32(0, 1 + payload.length);
+    out[4] = id;
+    out.set(payload, 5);
+    return out;
+  });
+  const stream = fc.tuple(fc.array(fc.oneof(message, fc.uint8Array({ maxLength: 12 })), { maxLength: 6 }), fc.array(fc.nat(60), { maxLength: 6 }));
+  fc.assert(
+    fc.property(stream, ([parts, cuts]) => {
+      const bytes = Buffer.concat(parts);
+      const framer = new MessageFramer(64);
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        const end = Math.min(bytes.length, at + cut);
+        try {
+          framer.push(bytes.subarray(at, end));
+        } catch (err) {
+          mustBeTyped(() => {
+            throw err;
+          });
+          return; // the connection would close here
+        }
+        assert.ok(framer.bufferedBytes <= 4 + 64, 'never more than one bounded message buffered');
+        at = end;
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => mustBeTyped(() => decodeHandshake(bytes))), { numRuns: RUNS });
 });
