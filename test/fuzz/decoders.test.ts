@@ -15,6 +15,7 @@ import { decodeCompactNodes, decodeCompactPeer, decodeCompactPeers } from '../..
 import { ProtocolError } from '../../shared/errors.js';
 import { MessageFramer } from '../../shared/wire/framer.js';
 import { decodeHandshake } from '../../shared/wire/handshake.js';
+import { decodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -160,4 +161,5 @@ test('fuzz: peer-wire framer and messages, in any chunking', () => {
     { numRuns: RUNS },
   );
   fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => mustBeTyped(() => decodeHandshake(bytes))), { numRuns: RUNS });
+  fc.assert(fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeExtensionHandshake(bytes))), { numRuns: RUNS });
 });

@@ -5,6 +5,7 @@ import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
 import { MessageFramer } from '../../shared/wire/framer.js';
 import { capabilities, decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH, reservedBytes } from '../../shared/wire/handshake.js';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import { decodeExtensionHandshake, encodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 
 const hash = new Uint8Array(20).fill(0xaa);
 const peerId = new TextEncoder().encode('-ES0100-abcdefghijkl');
@@ -95,4 +96,21 @@ test('BEP 6 allowed-fast set matches the published example (80.4.4.200, info-has
   const small = await allowedFastSet(ip, hash, 3, 10);
   assert.deepEqual([...small].sort(), [0, 1, 2]);
   assert.deepEqual(await allowedFastSet(new Uint8Array(16), hash, 1313, 7), []);
+});
+
+test('BEP 10 extension handshake: round trip, disabled entries dropped, odd field types ignored, bad payloads refused', () => {
+  const bytes = encodeExtensionHandshake({ m: new Map([['ut_metadata', 2], ['ut_pex', 1]]), v: 'edge-swarm 0.1', p: 6881, reqq: 500, yourip: new Uint8Array([127, 0, 0, 1]), metadataSize: 31235, uploadOnly: true });
+  assert.equal(new TextDecoder().decode(bytes).slice(0, 4), 'd1:m');
+  const hs = decodeExtensionHandshake(bytes);
+  assert.deepEqual([...hs.m].sort(), [['ut_metadata', 2], ['ut_pex', 1]]);
+  assert.deepEqual([hs.v, hs.p, hs.reqq, hs.metadataSize, hs.uploadOnly], ['edge-swarm 0.1', 6881, 500, 31235, true]);
+  assert.deepEqual([...hs.yourip!], [127, 0, 0, 1]);
+  // 0 disables an extension; a v that is an integer and a 5-byte yourip are ignored, not fatal.
+  const odd = decodeExtensionHandshake(new TextEncoder().encode('d1:md6:ut_pexi0e11:ut_metadatai3ee1:vi5e6:youripi5ee'));
+  assert.deepEqual([...odd.m], [['ut_metadata', 3]]);
+  assert.equal(odd.v, undefined);
+  assert.equal(odd.yourip, undefined);
+  assert.throws(() => decodeExtensionHandshake(new TextEncoder().encode('li1ee')), /not a dictionary/);
+  assert.throws(() => decodeExtensionHandshake(new TextEncoder().encode('d1:mi1ee')), /"m" is not a dictionary/);
+  assert.throws(() => decodeExtensionHandshake(new TextEncoder().encode('d1:m')), /not bencode/);
 });

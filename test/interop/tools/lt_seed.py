@@ -1,0 +1,39 @@
+#!/usr/bin/python3
+"""A libtorrent seed on 127.0.0.1 for wire-protocol interop: checks SEED_DIR against TORRENT,
+prints {"port": N, "seeding": true} once it seeds, then serves until stdin closes or TIMEOUT_S.
+DHT, LSD, UPnP, NAT-PMP and uTP are off, so peers reach it only over TCP on that port.
+
+usage: lt_seed.py TORRENT SEED_DIR [TIMEOUT_S]
+"""
+import json
+import select
+import sys
+import time
+
+import libtorrent as lt
+
+torrent, seed_dir = sys.argv[1:3]
+timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 60
+
+ses = lt.session({
+    "listen_interfaces": "127.0.0.1:0",
+    "enable_dht": False,
+    "enable_lsd": False,
+    "enable_upnp": False,
+    "enable_natpmp": False,
+    "enable_outgoing_utp": False,
+    "enable_incoming_utp": False,
+    "allow_multiple_connections_per_ip": True,
+})
+params = lt.add_torrent_params()
+params.ti = lt.torrent_info(torrent)
+params.save_path = seed_dir
+handle = ses.add_torrent(params)
+deadline = time.time() + timeout
+while time.time() < deadline and not handle.status().is_seeding:
+    time.sleep(0.05)
+print(json.dumps({"port": ses.listen_port(), "seeding": handle.status().is_seeding}), flush=True)
+while time.time() < deadline:
+    ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+    if ready and not sys.stdin.read(1):
+        break
