@@ -1,0 +1,98 @@
+import { request } from 'undici';
+import { TrackerError } from '../../shared/errors.js';
+import { decodeAnnounceResponse, decodeScrapeResponse, MAX_TRACKER_RESPONSE, type AnnounceResponse, type ScrapeCounts, type TrackerFailure } from '../../shared/tracker/http-response.js';
+import type { AnnounceEvent } from '../../shared/tracker/announce-params.js';
+
+/**
+ * BEP 3 / BEP 23 HTTP tracker client through undici (keep-alive, bounded body, timeouts).
+ * Binary parameters (info_hash, peer_id) are percent-escaped byte by byte: they are not text.
+ * A tracker's `failure reason` (with BEP 31 `retry in`) comes back as a TrackerFailure, not an
+ * exception; transport problems (refused, timed out, non-200, oversized or undecodable bodies)
+ * throw TrackerError with the reason.
+ */
+export interface HttpAnnounce {
+  infoHash: Uint8Array;
+  peerId: Uint8Array;
+  port: number;
+  uploaded: number;
+  downloaded: number;
+  left: number;
+  event: AnnounceEvent;
+  numWant?: number;
+  key?: string;
+  trackerId?: string;
+}
+
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/** Percent-escapes raw bytes for a query string (unreserved ASCII stays as it is). */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) {
+    const ch = String.fromCharCode(b);
+    out += UNRESERVED.test(ch) ? ch : `%${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+export function announceUrl(base: string, a: HttpAnnounce): string {
+  const parts = [
+    `info_hash=${escapeBytes(a.infoHash)}`,
+    `peer_id=${escapeBytes(a.peerId)}`,
+    `port=${a.port}`,
+    `uploaded=${a.uploaded}`,
+    `downloaded=${a.downloaded}`,
+    `left=${a.left}`,
+    'compact=1',
+  ];
+  if (a.event !== 'none') parts.push(`event=${a.event}`);
+  if (a.numWant !== undefined) parts.push(`numwant=${a.numWant}`);
+  if (a.key) parts.push(`key=${encodeURIComponent(a.key)}`);
+  if (a.trackerId) parts.push(`trackerid=${encodeURIComponent(a.trackerId)}`);
+  return `${base}${base.includes('?') ? '&' : '?'}${parts.join('&')}`;
+}
+
+/** BEP 48: the scrape URL is the announce URL with its last `announce` path segment renamed. */
+export function scrapeUrl(announce: string): string | undefined {
+  const u = new URL(announce);
+  const last = u.pathname.lastIndexOf('/');
+  if (!u.pathname.slice(last + 1).startsWith('announce')) return undefined;
+  u.pathname = u.pathname.slice(0, last + 1) + 'scrape' + u.pathname.slice(last + 1 + 'announce'.length);
+  return u.toString();
+}
+
+async function getBounded(url: string, timeoutMs: number): Promise<Uint8Array> {
+  let response;
+  try {
+    response = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers: { 'user-agent': 'edge-swarm/0.1' } });
+  } catch (err) {
+    throw new TrackerError('http.unreachable', `tracker ${new URL(url).origin} unreachable: ${(err as Error).message}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_TRACKER_RESPONSE) {
+      response.body.destroy();
+      throw new TrackerError('http.too-large', `tracker answer over ${MAX_TRACKER_RESPONSE} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(Buffer.concat(chunks));
+  // Trackers send failure reasons with 200; some use 4xx with a bencoded body, which we read too.
+  if (response.statusCode !== 200 && !(response.statusCode >= 400 && response.statusCode < 500 && body[0] === 0x64)) {
+    throw new TrackerError('http.status', `tracker answered HTTP ${response.statusCode}`);
+  }
+  return body;
+}
+
+export async function httpAnnounce(announce: string, a: HttpAnnounce, timeoutMs = 15_000): Promise<AnnounceResponse | TrackerFailure> {
+  return decodeAnnounceResponse(await getBounded(announceUrl(announce, a), timeoutMs));
+}
+
+export async function httpScrape(announce: string, infoHashes: Uint8Array[], timeoutMs = 15_000): Promise<Map<string, ScrapeCounts> | TrackerFailure> {
+  const base = scrapeUrl(announce);
+  if (!base) throw new TrackerError('http.no-scrape', `no scrape URL for ${announce} (BEP 48: the path must end in announce)`);
+  const query = infoHashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&');
+  return decodeScrapeResponse(await getBounded(`${base}${base.includes('?') ? '&' : '?'}${query}`, timeoutMs));
+}
