@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import type { InfoDict } from '../../shared/metainfo/info-dict.js';
+import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
+
+/**
+ * A torrent's files on disk, addressed by piece: pieces are written as they arrive (across file
+ * boundaries), blocks are read for upload, and `verify` rebuilds what we have after a restart by
+ * hashing what is on disk, so verified data is never fetched twice. BEP 47 padding files are
+ * never written and read as zeros. Files are created sparse on first write. At most
+ * `maxOpenFiles` handles are kept open (least recently used closed first), so a torrent of
+ * thousands of files does not exhaust descriptors.
+ */
+export class TorrentStorage {
+  readonly geometry: TorrentGeometry;
+  private handles = new Map<number, Promise<FileHandle>>();
+
+  constructor(
+    readonly info: InfoDict,
+    /** The folder the torrent's name goes in. */
+    readonly dir: string,
+    private readonly maxOpenFiles = 64,
+  ) {
+    this.geometry = new TorrentGeometry({ pieceLength: info.pieceLength, files: info.files });
+  }
+
+  /** Where file `index` lives: DIR/NAME for a single file, DIR/NAME/PATH... for a multi-file torrent. */
+  filePath(index: number): string {
+    const f = this.info.files[index]!;
+    return this.info.multiFile ? path.join(this.dir, this.info.name, ...f.path) : path.join(this.dir, this.info.name);
+  }
+
+  private async handle(index: number, create: boolean): Promise<FileHandle | undefined> {
+    const known = this.handles.get(index);
+    if (known) {
+      this.handles.delete(index);
+      this.handles.set(index, known);
+      return known;
+    }
+    const file = this.filePath(index);
+    // The promise is shared at once, so concurrent reads and writes of one file open it once.
+    const opening = (async () => {
+      if (create) await mkdir(path.dirname(file), { recursive: true });
+      return open(file, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
+    })();
+    this.handles.set(index, opening);
+    while (this.handles.size > this.maxOpenFiles) {
+      const [oldest, h] = this.handles.entries().next().value!;
+      this.handles.delete(oldest);
+      void h.then((fh) => fh.close()).catch(() => undefined);
+    }
+    try {
+      return await opening;
+    } catch (err) {
+      if (this.handles.get(index) === opening) this.handles.delete(index);
+      if (!create && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes a whole, already verified piece. */
+  async writePiece(index: number, bytes: Uint8Array): Promise<void> {
+    if (bytes.length !== this.geometry.pieceSize(index)) throw new Error(`piece ${index} is ${this.geometry.pieceSize(index)} bytes, not ${bytes.length}`);
+    let at = 0;
+    for (const span of this.geometry.pieceRangeToFiles(index, 0, bytes.length)) {
+      if (!this.info.files[span.fileIndex]!.padding) {
+        const fh = (await this.handle(span.fileIndex, true))!;
+        await fh.write(bytes, at, span.length, span.fileOffset);
+      }
+      at += span.length;
+    }
+  }
+
+  /** Reads bytes of a piece; undefined when some of it is not on disk. */
+  async read(index: number, begin: number, length: number): Promise<Uint8Array | undefined> {
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const span of this.geometry.pieceRangeToFiles(index, begin, length)) {
+      if (!this.info.files[span.fileIndex]!.padding) {
+        const fh = await this.handle(span.fileIndex, false);
+        if (!fh) return undefined;
+        const { bytesRead } = await fh.read(out, at, span.length, span.fileOffset);
+        if (bytesRead !== span.length) return undefined;
+      }
+      at += span.length;
+    }
+    return out;
+  }
+
+  /**
+   * Hashes every piece on disk against the torrent: which pieces we have. Pieces whose files are
+   * missing or short count as absent without being read further.
+   */
+  async verify(onPiece?: (index: number, ok: boolean) => void): Promise<boolean[]> {
+    const have: boolean[] = [];
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      const bytes = await this.read(i, 0, this.geometry.pieceSize(i));
+      const expected = this.info.pieces[i];
+      const ok = bytes !== undefined && expected !== undefined && createHash('sha1').update(bytes).digest().equals(expected);
+      have.push(ok);
+      onPiece?.(i, ok);
+    }
+    return have;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(all.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
+  }
+}
