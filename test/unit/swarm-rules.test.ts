@@ -163,6 +163,17 @@ test('a late plain re-announce (answered elsewhere, fake clock) cannot undo a st
   assert.equal(rules.counts().downloaded, 1);
 });
 
+test('a late re-announce stamped in the same millisecond as an event loses to it (coarse Worker clocks)', () => {
+  const rules = new SwarmRules(config);
+  at(rules, 2, { left: 10 }, 100);
+  at(rules, 2, { left: 0, event: 'completed' }, 300);
+  rules.announce({ params: params(2, { left: 5, event: 'none' }), client: { host: '10.0.0.2' }, now: 300, late: true });
+  assert.equal(rules.counts().complete, 1, 'still a seed');
+  // A direct re-announce in the same millisecond is a real announce and counts.
+  at(rules, 2, { left: 5, event: 'none' }, 300);
+  assert.equal(rules.counts().complete, 0);
+});
+
 test('BEP 7: only dialable addresses of the other family are kept', () => {
   const probe = new SwarmRules(config);
   for (const host of ['::ffff:203.0.113.99', '::1', '::', 'fe80::1', 'ff02::1', '::1.2.3.4']) {

@@ -137,7 +137,7 @@ export class Swarm extends DurableObject<Env> {
    */
   async applyAnnounces(items: { params: AnnounceParams; client: { host: string }; at: number }[], access: AnnounceAccess): Promise<SwarmSnapshot | undefined> {
     // Each keeps the time it was answered, so that one overtaken by an event is ignored.
-    for (const { params, client, at } of items) this.run(params, client, access, Math.min(at, Date.now()));
+    for (const { params, client, at } of items) this.run(params, client, access, Math.min(at, Date.now()), true);
     return this.snapshot(access);
   }
 
@@ -163,11 +163,11 @@ export class Swarm extends DurableObject<Env> {
     return snapshot ? { answers, snapshot } : { answers };
   }
 
-  private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess, now = Date.now()): SwarmAnnounceResult | SwarmRefusal {
+  private run(params: AnnounceParams, client: { host: string }, access: AnnounceAccess, now = Date.now(), late = false): SwarmAnnounceResult | SwarmRefusal {
     const refusal = this.refuse(access);
     if (refusal) return refusal;
     try {
-      const result = this.rules.announce({ params, client, now, ...(access.user !== undefined ? { user: access.user } : {}) });
+      const result = this.rules.announce({ params, client, now, ...(late ? { late } : {}), ...(access.user !== undefined ? { user: access.user } : {}) });
       this.persist(result.change);
       this.deleteEvicted();
       return result;

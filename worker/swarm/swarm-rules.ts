@@ -49,6 +49,12 @@ export interface SwarmAnnounce {
   client: { host: string };
   now: number;
   user?: string;
+  /**
+   * A re-announce answered elsewhere and applied late (tracker/swarm-views.ts). Whatever the
+   * object saw in the same millisecond wins over it: events never wait in that queue, so they are
+   * at least as new (Workers' clocks are coarse, so equal times are common).
+   */
+  late?: boolean;
 }
 
 /**
@@ -150,7 +156,8 @@ export class SwarmRules {
     }
     // A re-announce that was answered elsewhere and reaches us late (tracker/swarm-views.ts)
     // must not undo what happened since: a stop, or a newer announce.
-    if (params.event === 'none' && (existing ? now < existing.lastSeen : (this.stoppedAt.get(id) ?? -Infinity) >= now)) {
+    const staleBefore = existing ? existing.lastSeen : this.stoppedAt.get(id);
+    if (params.event === 'none' && staleBefore !== undefined && (request.late || !existing ? now <= staleBefore : now < staleBefore)) {
       return { counts: this.counts(now), peers: [], change: { durable: false } };
     }
     if (existing) this.checkIdentity(existing, request);
