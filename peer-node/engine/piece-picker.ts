@@ -1,0 +1,167 @@
+import { BLOCK_LENGTH, type TorrentGeometry } from '../../shared/metainfo/geometry.js';
+import type { BlockRef } from '../../shared/wire/messages.js';
+
+/**
+ * Which blocks to ask a peer for next.
+ *
+ * - Rarest first: among pieces the peer has and we want, the ones fewest connected peers have,
+ *   ties broken at random so that peers of one swarm spread over different pieces.
+ * - Random first pieces: until we hold `randomFirst` pieces, any wanted piece the peer has, at
+ *   random: a newcomer needs something to trade soon, and the rarest piece is often the slowest.
+ * - Pieces already started are finished before new ones are opened (fewer half pieces, and
+ *   a verified piece can be shared sooner).
+ * - Endgame: once every missing block is requested, blocks still in flight may be asked again
+ *   from another peer (at most `endgameDuplicates` holders per block); the engine cancels the
+ *   others when one arrives.
+ * Availability counts come from bitfields, have, have-all and peers leaving.
+ */
+export interface PickerOptions {
+  randomFirst?: number;
+  endgameDuplicates?: number;
+  random?: () => number;
+}
+
+interface Partial {
+  /** Per block: how many requests are out for it (0 = free), or -1 when received. */
+  blocks: Int8Array;
+  received: number;
+}
+
+export class PiecePicker {
+  readonly availability: Uint32Array;
+  private have: Uint8Array;
+  private wanted: Uint8Array;
+  private haveCount = 0;
+  private partial = new Map<number, Partial>();
+  private readonly random: () => number;
+  private readonly randomFirst: number;
+  private readonly endgameDuplicates: number;
+  /** Peers that have everything (have-all / full bitfield) are counted here, not per piece. */
+  private seeds = 0;
+
+  constructor(
+    readonly geometry: TorrentGeometry,
+    options: PickerOptions = {},
+  ) {
+    const n = geometry.pieceCount;
+    this.availability = new Uint32Array(n);
+    this.have = new Uint8Array(n);
+    this.wanted = new Uint8Array(n).fill(1);
+    this.random = options.random ?? Math.random;
+    this.randomFirst = options.randomFirst ?? 4;
+    this.endgameDuplicates = options.endgameDuplicates ?? 2;
+  }
+
+  get complete(): boolean {
+    for (let i = 0; i < this.have.length; i++) if (this.wanted[i] && !this.have[i]) return false;
+    return true;
+  }
+
+  hasPiece(i: number): boolean {
+    return this.have[i] === 1;
+  }
+
+  setWanted(i: number, wanted: boolean): void {
+    this.wanted[i] = wanted ? 1 : 0;
+  }
+
+  markHave(i: number): void {
+    if (!this.have[i]) {
+      this.have[i] = 1;
+      this.haveCount++;
+    }
+    this.partial.delete(i);
+  }
+
+  /** A piece failed its hash: everything about it starts again. */
+  resetPiece(i: number): void {
+    this.partial.delete(i);
+  }
+
+  peerHasAll(delta: 1 | -1): void {
+    this.seeds += delta;
+  }
+
+  peerHas(i: number, delta: 1 | -1): void {
+    this.availability[i] = Math.max(0, this.availability[i]! + delta);
+  }
+
+  rarity(i: number): number {
+    return this.availability[i]! + this.seeds;
+  }
+
+  /** Up to `count` blocks for a peer whose pieces are `peerHas`, excluding blocks it already has in flight (`mine`). */
+  pick(peerHas: (i: number) => boolean, count: number, mine: (b: BlockRef) => boolean = () => false): BlockRef[] {
+    const out: BlockRef[] = [];
+    // 1. Finish started pieces, rarest first.
+    const started = [...this.partial.keys()].filter((i) => peerHas(i)).sort((a, b) => this.rarity(a) - this.rarity(b));
+    for (const i of started) if (this.takeBlocks(i, out, count, 0, mine)) return out;
+    // 2. Open new pieces.
+    const candidates: number[] = [];
+    for (let i = 0; i < this.have.length; i++) if (this.wanted[i] && !this.have[i] && !this.partial.has(i) && peerHas(i)) candidates.push(i);
+    this.shuffle(candidates);
+    if (this.haveCount >= this.randomFirst) candidates.sort((a, b) => this.rarity(a) - this.rarity(b)); // stable: ties stay shuffled
+    for (const i of candidates) if (this.takeBlocks(i, out, count, 0, mine)) return out;
+    // 3. Endgame: every missing block is requested somewhere; ask again, to at most N holders.
+    if (out.length === 0 && this.allRequested()) {
+      for (const i of started) if (this.takeBlocks(i, out, count, this.endgameDuplicates - 1, mine)) return out;
+    }
+    return out;
+  }
+
+  get inEndgame(): boolean {
+    return this.allRequested();
+  }
+
+  /** A request was answered with data (true when that completes the piece's blocks). */
+  received(b: BlockRef): boolean {
+    const p = this.partial.get(b.index);
+    if (!p) return false;
+    const k = b.begin / BLOCK_LENGTH;
+    if (p.blocks[k] === -1) return false;
+    p.blocks[k] = -1;
+    p.received++;
+    return p.received === p.blocks.length;
+  }
+
+  /** A request ended without data (reject, choke, peer gone, timeout). */
+  released(b: BlockRef): void {
+    const p = this.partial.get(b.index);
+    const k = b.begin / BLOCK_LENGTH;
+    if (p && p.blocks[k]! > 0) p.blocks[k]!--;
+  }
+
+  private allRequested(): boolean {
+    for (let i = 0; i < this.have.length; i++) {
+      if (!this.wanted[i] || this.have[i]) continue;
+      const p = this.partial.get(i);
+      if (!p || p.blocks.some((v) => v === 0)) return false;
+    }
+    return true;
+  }
+
+  /** Adds free blocks of piece i (requested at most `already` times) to out; true when out is full. */
+  private takeBlocks(i: number, out: BlockRef[], count: number, already: number, mine: (b: BlockRef) => boolean): boolean {
+    let p = this.partial.get(i);
+    if (!p) {
+      p = { blocks: new Int8Array(this.geometry.blockCount(i)), received: 0 };
+      this.partial.set(i, p);
+    }
+    for (let k = 0; k < p.blocks.length && out.length < count; k++) {
+      const state = p.blocks[k]!;
+      if (state < 0 || state > already) continue;
+      const ref = { index: i, begin: k * BLOCK_LENGTH, length: this.geometry.blockSize(i, k) };
+      if (state > 0 && mine(ref)) continue;
+      p.blocks[k] = state + 1;
+      out.push(ref);
+    }
+    return out.length >= count;
+  }
+
+  private shuffle(a: number[]): void {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+  }
+}
