@@ -10,12 +10,13 @@ import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
  * boundaries), blocks are read for upload, and `verify` rebuilds what we have after a restart by
  * hashing what is on disk, so verified data is never fetched twice. BEP 47 padding files are
  * never written and read as zeros. Files are created sparse on first write. At most
- * `maxOpenFiles` handles are kept open (least recently used closed first), so a torrent of
- * thousands of files does not exhaust descriptors.
+ * `maxOpenFiles` idle handles are kept open (least recently used closed first, and only once
+ * no read or write is using them), so a torrent of thousands of files does not exhaust
+ * descriptors.
  */
 export class TorrentStorage {
   readonly geometry: TorrentGeometry;
-  private handles = new Map<number, Promise<FileHandle>>();
+  private handles = new Map<number, { opening: Promise<FileHandle>; busy: number; evicted: boolean }>();
 
   constructor(
     readonly info: InfoDict,
@@ -32,31 +33,42 @@ export class TorrentStorage {
     return this.info.multiFile ? path.join(this.dir, this.info.name, ...f.path) : path.join(this.dir, this.info.name);
   }
 
-  private async handle(index: number, create: boolean): Promise<FileHandle | undefined> {
-    const known = this.handles.get(index);
-    if (known) {
+  /** Runs `use` with file `index` open; an evicted handle is closed only once no one uses it. */
+  private async withFile<T>(index: number, create: boolean, use: (fh: FileHandle) => Promise<T>): Promise<T | undefined> {
+    let entry = this.handles.get(index);
+    if (entry) {
       this.handles.delete(index);
-      this.handles.set(index, known);
-      return known;
+      this.handles.set(index, entry);
+    } else {
+      const file = this.filePath(index);
+      // The promise is shared at once, so concurrent reads and writes of one file open it once.
+      const opening = (async () => {
+        if (create) await mkdir(path.dirname(file), { recursive: true });
+        return open(file, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
+      })();
+      entry = { opening, busy: 0, evicted: false };
+      this.handles.set(index, entry);
+      while (this.handles.size > this.maxOpenFiles) {
+        const [oldest, old] = this.handles.entries().next().value!;
+        this.handles.delete(oldest);
+        old.evicted = true;
+        if (old.busy === 0) void old.opening.then((fh) => fh.close()).catch(() => undefined);
+      }
     }
-    const file = this.filePath(index);
-    // The promise is shared at once, so concurrent reads and writes of one file open it once.
-    const opening = (async () => {
-      if (create) await mkdir(path.dirname(file), { recursive: true });
-      return open(file, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
-    })();
-    this.handles.set(index, opening);
-    while (this.handles.size > this.maxOpenFiles) {
-      const [oldest, h] = this.handles.entries().next().value!;
-      this.handles.delete(oldest);
-      void h.then((fh) => fh.close()).catch(() => undefined);
-    }
+    const current = entry;
+    current.busy++;
     try {
-      return await opening;
-    } catch (err) {
-      if (this.handles.get(index) === opening) this.handles.delete(index);
-      if (!create && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
+      let fh: FileHandle;
+      try {
+        fh = await current.opening;
+      } catch (err) {
+        if (this.handles.get(index) === current) this.handles.delete(index);
+        if (!create && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      return await use(fh);
+    } finally {
+      if (--current.busy === 0 && current.evicted) void current.opening.then((fh) => fh.close()).catch(() => undefined);
     }
   }
 
@@ -66,8 +78,8 @@ export class TorrentStorage {
     let at = 0;
     for (const span of this.geometry.pieceRangeToFiles(index, 0, bytes.length)) {
       if (!this.info.files[span.fileIndex]!.padding) {
-        const fh = (await this.handle(span.fileIndex, true))!;
-        await fh.write(bytes, at, span.length, span.fileOffset);
+        const offset = at;
+        await this.withFile(span.fileIndex, true, (fh) => fh.write(bytes, offset, span.length, span.fileOffset));
       }
       at += span.length;
     }
@@ -79,9 +91,8 @@ export class TorrentStorage {
     let at = 0;
     for (const span of this.geometry.pieceRangeToFiles(index, begin, length)) {
       if (!this.info.files[span.fileIndex]!.padding) {
-        const fh = await this.handle(span.fileIndex, false);
-        if (!fh) return undefined;
-        const { bytesRead } = await fh.read(out, at, span.length, span.fileOffset);
+        const offset = at;
+        const bytesRead = await this.withFile(span.fileIndex, false, async (fh) => (await fh.read(out, offset, span.length, span.fileOffset)).bytesRead);
         if (bytesRead !== span.length) return undefined;
       }
       at += span.length;
@@ -108,6 +119,6 @@ export class TorrentStorage {
   async close(): Promise<void> {
     const all = [...this.handles.values()];
     this.handles.clear();
-    await Promise.all(all.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
+    await Promise.all(all.map((h) => h.opening.then((fh) => fh.close()).catch(() => undefined)));
   }
 }

@@ -41,6 +41,12 @@ test('pieces written in any order land in the right files; padding is never writ
     assert.deepEqual(Buffer.from(block!), whole.subarray(2 * pieceLength, 3 * pieceLength));
     await storage.close();
 
+    // Many reads at once through one handle slot: evicted handles close only when unused.
+    const narrow = new TorrentStorage(info, dir, 1);
+    const reads = await Promise.all([...Array(info.pieceCount).keys()].map((i) => narrow.read(i, 0, narrow.geometry.pieceSize(i))));
+    assert.deepEqual(Buffer.concat(reads.map((r) => r!)), whole);
+    await narrow.close();
+
     // A restart: verify from disk. Then damage one byte of b: only its piece is lost.
     const again = new TorrentStorage(info, dir);
     assert.deepEqual(await again.verify(), Array(info.pieceCount).fill(true));
