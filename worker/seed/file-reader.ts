@@ -33,29 +33,32 @@ export async function readChunkSlice(
   offset: number,
   length: number,
   fileLength: number,
+  useCache = true,
 ): Promise<Uint8Array | undefined> {
   const chunk = Math.floor(offset / CHUNK_SIZE);
   const within = offset - chunk * CHUNK_SIZE;
   if (length <= 0 || within + length > CHUNK_SIZE) return undefined;
   const key = contentKeys.chunk(hex, index, chunk);
   const chunkBytes = Math.min(CHUNK_SIZE, fileLength - chunk * CHUNK_SIZE);
-  const memory = chunkCache(env);
-  const cached = memory.get(key);
-  if (cached) {
-    memory.touch(key, chunkBytes); // hits count toward popularity too
-    return cached.slice(within, within + length);
-  }
-  if (memory.touch(key, chunkBytes)) {
-    let bytes: Uint8Array | undefined;
-    try {
-      const whole = await env.CONTENT.get(key);
-      bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
-    } finally {
-      memory.loaded(key);
+  if (useCache) {
+    const memory = chunkCache(env);
+    const cached = memory.get(key);
+    if (cached) {
+      memory.touch(key, chunkBytes); // hits count toward popularity too
+      return cached.slice(within, within + length);
     }
-    if (!bytes || bytes.length !== chunkBytes) throw new ContentMissingError(`chunk ${chunk} of file ${index} is missing or short`);
-    memory.put(key, bytes);
-    return bytes.slice(within, within + length);
+    if (memory.touch(key, chunkBytes)) {
+      let bytes: Uint8Array | undefined;
+      try {
+        const whole = await env.CONTENT.get(key);
+        bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
+      } finally {
+        memory.loaded(key);
+      }
+      if (!bytes || bytes.length !== chunkBytes) throw new ContentMissingError(`chunk ${chunk} of file ${index} is missing or short`);
+      memory.put(key, bytes);
+      return bytes.slice(within, within + length);
+    }
   }
   const object = await env.CONTENT.get(key, { range: { offset: within, length } });
   const bytes = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
@@ -65,7 +68,8 @@ export async function readChunkSlice(
 
 /**
  * Streams bytes [offset, offset + length) of file `index` of a published torrent from its R2
- * chunks, one ranged read per chunk touched, never holding more than one chunk's slice.
+ * chunks, one chunk's slice per pull (readChunkSlice), never holding more than one. `useCache`
+ * false reads around the memory cache (publication checks must not fill it).
  */
 export function readFileRange(
   env: Env,
@@ -73,7 +77,7 @@ export function readFileRange(
   index: number,
   offset: number,
   length: number,
-  fileLength = Infinity,
+  fileLength: number,
   useCache = true,
 ): ReadableStream<Uint8Array> {
   let at = offset;
@@ -84,48 +88,13 @@ export function readFileRange(
         controller.close();
         return;
       }
-      const chunk = Math.floor(at / CHUNK_SIZE);
-      const within = at - chunk * CHUNK_SIZE;
-      const take = Math.min(end - at, CHUNK_SIZE - within);
-      const key = contentKeys.chunk(hex, index, chunk);
-      if (useCache) {
-        const memory = chunkCache(env);
-        const cached = memory.get(key);
-        const chunkBytes = Math.min(CHUNK_SIZE, fileLength - chunk * CHUNK_SIZE);
-        if (cached) {
-          memory.touch(key, chunkBytes); // hits count toward popularity too
-          at += take;
-          controller.enqueue(cached.slice(within, within + take)); // a copy: see readChunkSlice
-          return;
-        }
-        if (Number.isFinite(chunkBytes) && memory.touch(key, chunkBytes)) {
-          let bytes: Uint8Array | undefined;
-          try {
-            const whole = await env.CONTENT.get(key);
-            bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
-          } finally {
-            memory.loaded(key);
-          }
-          if (bytes && bytes.length === chunkBytes) {
-            memory.put(key, bytes);
-            at += take;
-            controller.enqueue(bytes.slice(within, within + take));
-            return;
-          }
-        }
+      const take = Math.min(end - at, CHUNK_SIZE - (at % CHUNK_SIZE));
+      try {
+        controller.enqueue((await readChunkSlice(env, hex, index, at, take, fileLength, useCache))!);
+        at += take;
+      } catch (err) {
+        controller.error(err);
       }
-      const object = await env.CONTENT.get(key, { range: { offset: within, length: take } });
-      if (!object) {
-        controller.error(new ContentMissingError(`chunk ${chunk} of file ${index} is missing`));
-        return;
-      }
-      const bytes = new Uint8Array(await object.arrayBuffer());
-      if (bytes.length !== take) {
-        controller.error(new ContentMissingError(`chunk ${chunk} of file ${index} is short`));
-        return;
-      }
-      at += take;
-      controller.enqueue(bytes);
     },
   });
 }

@@ -12,19 +12,12 @@ import time
 
 import libtorrent as lt
 
+from lt_loopback import loopback_session
+
 torrent, seed_dir = sys.argv[1:3]
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 60
 
-ses = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
-    "enable_dht": False,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    "enable_outgoing_utp": False,
-    "enable_incoming_utp": False,
-    "allow_multiple_connections_per_ip": True,
-})
+ses = loopback_session(tcp_only=True)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
 params.save_path = seed_dir

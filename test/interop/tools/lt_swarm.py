@@ -11,22 +11,14 @@ import time
 
 import libtorrent as lt
 
+from lt_loopback import loopback_session
+
 torrent, seed_dir, leech_dir = sys.argv[1:4]
 timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 90
 
 
 def session():
-    return lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "alert_mask": lt.alert.category_t.all_categories,
-    })
+    return loopback_session(tcp_only=True)
 
 
 def add(ses, save_path):

@@ -10,16 +10,11 @@ import time
 
 import libtorrent as lt
 
+from lt_loopback import loopback_session
+
 torrent, save_dir = sys.argv[1:3]
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 90
-session = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
-    "enable_dht": False,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
-})
+session = loopback_session(alert_mask=lt.alert.category_t.error_notification | lt.alert.category_t.status_notification)
 info = lt.torrent_info(torrent)
 params = lt.add_torrent_params()
 params.ti = info
