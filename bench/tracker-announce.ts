@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startLocalEdge } from '../scripts/local-edge.js';
 import { startUdpGateway } from '../peer-node/gateway/udp-gateway.js';
 import { decodeAnnounceResponse } from '../shared/tracker/http-response.js';
+import { escapeBytes as escape } from '../shared/tracker/http-query.js';
 import { toHex } from '../shared/bytes.js';
 import { benchInfoHash, benchPeerId } from './bench-swarm.js';
 import { runWrk } from './wrk.js';
@@ -24,7 +25,6 @@ const CONNECTIONS = Number(process.argv[3] ?? 32);
 const SWARMS = 20;
 const PEERS = 2000;
 const ROOT = path.join(import.meta.dirname, '..');
-const escape = (b: Uint8Array) => Array.from(b, (x) => `%${x.toString(16).padStart(2, '0')}`).join('');
 
 interface Figure {
   target: string;

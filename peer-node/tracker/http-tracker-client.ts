@@ -1,7 +1,8 @@
 import { request } from 'undici';
 import { TrackerError } from '../../shared/errors.js';
 import { decodeAnnounceResponse, decodeScrapeResponse, MAX_TRACKER_RESPONSE, type AnnounceResponse, type ScrapeCounts, type TrackerFailure } from '../../shared/tracker/http-response.js';
-import type { AnnounceEvent } from '../../shared/tracker/announce-params.js';
+import { escapeBytes } from '../../shared/tracker/http-query.js';
+import type { ClientAnnounce } from './client-announce.js';
 
 /**
  * BEP 3 / BEP 23 HTTP tracker client through undici (keep-alive, bounded body, timeouts).
@@ -10,32 +11,7 @@ import type { AnnounceEvent } from '../../shared/tracker/announce-params.js';
  * exception; transport problems (refused, timed out, non-200, oversized or undecodable bodies)
  * throw TrackerError with the reason.
  */
-export interface HttpAnnounce {
-  infoHash: Uint8Array;
-  peerId: Uint8Array;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event: AnnounceEvent;
-  numWant?: number;
-  key?: string;
-  trackerId?: string;
-}
-
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
-
-/** Percent-escapes raw bytes for a query string (unreserved ASCII stays as it is). */
-export function escapeBytes(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) {
-    const ch = String.fromCharCode(b);
-    out += UNRESERVED.test(ch) ? ch : `%${b.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
-
-export function announceUrl(base: string, a: HttpAnnounce): string {
+export function announceUrl(base: string, a: ClientAnnounce): string {
   const parts = [
     `info_hash=${escapeBytes(a.infoHash)}`,
     `peer_id=${escapeBytes(a.peerId)}`,
@@ -47,7 +23,7 @@ export function announceUrl(base: string, a: HttpAnnounce): string {
   ];
   if (a.event !== 'none') parts.push(`event=${a.event}`);
   if (a.numWant !== undefined) parts.push(`numwant=${a.numWant}`);
-  if (a.key) parts.push(`key=${encodeURIComponent(a.key)}`);
+  if (a.key !== undefined) parts.push(`key=${(a.key >>> 0).toString(16).padStart(8, '0')}`);
   if (a.trackerId) parts.push(`trackerid=${encodeURIComponent(a.trackerId)}`);
   return `${base}${base.includes('?') ? '&' : '?'}${parts.join('&')}`;
 }
@@ -86,7 +62,7 @@ async function getBounded(url: string, timeoutMs: number): Promise<Uint8Array> {
   return body;
 }
 
-export async function httpAnnounce(announce: string, a: HttpAnnounce, timeoutMs = 15_000): Promise<AnnounceResponse | TrackerFailure> {
+export async function httpAnnounce(announce: string, a: ClientAnnounce, timeoutMs = 15_000): Promise<AnnounceResponse | TrackerFailure> {
   return decodeAnnounceResponse(await getBounded(announceUrl(announce, a), timeoutMs));
 }
 

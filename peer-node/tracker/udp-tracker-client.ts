@@ -3,33 +3,8 @@ import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { TrackerError } from '../../shared/errors.js';
 import { decodeUdpResponse, encodeUdpRequest, type UdpRequest, type UdpResponse } from '../../shared/tracker/udp-packets.js';
-import type { AnnounceEvent } from '../../shared/tracker/announce-params.js';
+import type { ClientAnnounce } from './client-announce.js';
 import type { PeerAddress } from '../../shared/compact/index.js';
-
-/**
- * BEP 15 tracker client over one UDP socket per address family.
- *
- * - Retransmission: wait 15 * 2^n seconds for an answer (n = 0..8), resending the request each
- *   time; after the last wait the tracker counts as unreachable.
- * - A connection ID may be used for one minute after it was received, then a new one is asked
- *   for before the next try (retransmissions included).
- * - Only an answer from the tracker's address, with our transaction id and the expected action
- *   (or an error), counts; anything else is ignored.
- * - BEP 41: the URL's path and query (a passkey, say) travel as URL data in the announce.
- *
- * `baseTimeoutMs` (default 15,000) exists so tests can shorten the schedule.
- */
-export interface UdpAnnounce {
-  infoHash: Uint8Array;
-  peerId: Uint8Array;
-  port: number;
-  uploaded: number;
-  downloaded: number;
-  left: number;
-  event: AnnounceEvent;
-  numWant?: number;
-  key: number;
-}
 
 export interface UdpAnnounceResult {
   interval: number;
@@ -48,6 +23,19 @@ interface Target {
   urlData?: string;
 }
 
+/**
+ * BEP 15 tracker client over one UDP socket per address family.
+ *
+ * - Retransmission: wait 15 * 2^n seconds for an answer (n = 0..8), resending the request each
+ *   time; after the last wait the tracker counts as unreachable.
+ * - A connection ID may be used for one minute after it was received, then a new one is asked
+ *   for before the next try (retransmissions included).
+ * - Only an answer from the tracker's address, with our transaction id and the expected action
+ *   (or an error), counts; anything else is ignored.
+ * - BEP 41: the URL's path and query (a passkey, say) travel as URL data in the announce.
+ *
+ * `baseTimeoutMs` (default 15,000) exists so tests can shorten the schedule.
+ */
 export class UdpTrackerClient {
   private sockets = new Map<4 | 6, Socket>();
   private connections = new Map<string, { id: Uint8Array; at: number }>();
@@ -56,7 +44,7 @@ export class UdpTrackerClient {
 
   constructor(private readonly options: { baseTimeoutMs?: number; maxRetries?: number } = {}) {}
 
-  async announce(url: string, a: UdpAnnounce): Promise<UdpAnnounceResult> {
+  async announce(url: string, a: ClientAnnounce): Promise<UdpAnnounceResult> {
     const target = await this.resolve(url);
     const response = await this.request(target, (connectionId, transactionId) => ({
       action: 'announce',
@@ -70,7 +58,7 @@ export class UdpTrackerClient {
       // BEP 15 has no `paused`: partial seeds announce as plain re-announces there.
       event: a.event === 'paused' ? 'none' : a.event,
       ip: 0,
-      key: a.key,
+      key: a.key ?? 0,
       numWant: a.numWant ?? -1,
       port: a.port,
       ...(target.urlData ? { urlData: target.urlData } : {}),

@@ -2,6 +2,21 @@ import { TrackerError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../ip.js';
 import { type AnnounceEvent, type AnnounceParams, type ScrapeParams, TRACKER_LIMITS } from './announce-params.js';
 
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * Percent-escapes raw bytes for a query string, byte by byte (unreserved ASCII stays as it is):
+ * info-hashes and peer ids are bytes, not text, and must not pass through a UTF-8 encoder.
+ */
+export function escapeBytes(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) {
+    const ch = String.fromCharCode(b);
+    out += UNRESERVED.test(ch) ? ch : `%${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
 /** Longest query string accepted (a scrape of 100 hashes escaped is about 6 KB). */
 export const MAX_QUERY_LENGTH = 8192;
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;

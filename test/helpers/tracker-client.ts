@@ -1,7 +1,7 @@
 /** A bare HTTP tracker client for tests: builds announce/scrape URLs with raw binary escapes. */
-import { decodeAnnounceResponse, decodeScrapeResponse } from '../../shared/tracker/index.js';
+import { decodeAnnounceResponse, decodeScrapeResponse, escapeBytes } from '../../shared/tracker/index.js';
 
-export const escapeBytes = (bytes: Uint8Array) => Array.from(bytes, (b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+export { escapeBytes };
 
 export function peerId(n: number): Uint8Array {
   return new TextEncoder().encode(`-ES0100-${String(n).padStart(12, '0')}`);

@@ -1,7 +1,8 @@
 /** Our HTTP tracker client (undici) against the edge's tracker on Miniflare. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpAnnounce, httpScrape, scrapeUrl, escapeBytes } from '../../peer-node/tracker/http-tracker-client.js';
+import { httpAnnounce, httpScrape, scrapeUrl } from '../../peer-node/tracker/http-tracker-client.js';
+import { escapeBytes } from '../../shared/tracker/http-query.js';
 import { toHex } from '../../shared/bytes.js';
 import { withEdge } from '../helpers/edge.js';
 import { infoHash, peerId } from '../helpers/tracker-client.js';
