@@ -32,10 +32,6 @@ function rawQuery(c: Context): string {
   return q < 0 ? '' : url.slice(q + 1);
 }
 
-function clientHost(c: Context): string | undefined {
-  return connectingIp(c.req.raw);
-}
-
 async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {
   const passkey = c.req.param('passkey');
   if (passkey === undefined) return undefined;
@@ -50,7 +46,7 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
     // A bad passkey is refused here, before any swarm is touched.
     if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
     const params = parseAnnounceQuery(rawQuery(c));
-    const host = clientHost(c);
+    const host = connectingIp(c.req.raw);
     if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
     const hex = toHex(params.infoHash);
     // Plain re-announces are answered from this isolate's view of the swarm (tracker/swarm-views.ts).
