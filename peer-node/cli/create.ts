@@ -12,6 +12,7 @@ Makes a .torrent for a file or a folder (files sorted by path; symlinks are not 
 Options:
   --out FILE           where to write the torrent (default: NAME.torrent here)
   --announce URL       tracker URL; repeat for backups (each its own BEP 12 tier)
+  --tracker URL        the same as --announce
   --web-seed URL       BEP 19 web seed (url-list); repeatable
   --http-seed URL      BEP 17 HTTP seed (httpseeds); repeatable
   --piece-length N     bytes per piece, a power of two >= 16384 (default: chosen for the size)
@@ -26,6 +27,7 @@ export async function createCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
     out: { type: 'string' },
     announce: { type: 'string', multiple: true },
+    tracker: { type: 'string', multiple: true },
     'web-seed': { type: 'string', multiple: true },
     'http-seed': { type: 'string', multiple: true },
     'piece-length': { type: 'string' },
@@ -56,7 +58,7 @@ export async function createCommand(args: string[]): Promise<number> {
     pieceLength,
     pieces,
     ...(source.isDirectory ? { files: source.files.map((f) => ({ path: f.path, length: f.length })) } : { length: total }),
-    announceList: (values.announce ?? []).map((url) => [url]),
+    announceList: [...(values.announce ?? []), ...(values.tracker ?? [])].map((url) => [url]),
     urlList: values['web-seed'] ?? [],
     httpSeeds: values['http-seed'] ?? [],
     private: values.private ?? false,

@@ -4,11 +4,14 @@ import { CREATE_HELP, createCommand } from './create.js';
 import { INFO_HELP, infoCommand } from './info.js';
 import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
 import { PUBLISH_HELP, publishCommand } from './publish.js';
+import { DOWNLOAD_HELP, downloadCommand, SEED_HELP, seedCommand } from './transfer.js';
 import { PublishRequestError } from '../publish/publish-client.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
   create: { summary: 'make a .torrent for a file or folder', help: CREATE_HELP, run: createCommand },
   info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
+  download: { summary: 'download a torrent (file, URL or magnet), then exit or seed', help: DOWNLOAD_HELP, run: downloadCommand },
+  seed: { summary: 'seed a torrent from a folder that holds its content', help: SEED_HELP, run: seedCommand },
   publish: { summary: 'publish a file or folder on the edge', help: PUBLISH_HELP, run: publishCommand },
   'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
 };
@@ -24,7 +27,9 @@ ${Object.entries(COMMANDS)
 
 Examples:
   peer-node create ./video.mp4 --announce http://127.0.0.1:8787/announce
-  peer-node info video.mp4.torrent`;
+  peer-node info video.mp4.torrent
+  peer-node seed video.mp4.torrent --dir .
+  peer-node download video.mp4.torrent --out ./downloads`;
 
 /** Runs one CLI invocation and returns the exit code; errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {

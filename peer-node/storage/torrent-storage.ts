@@ -85,6 +85,14 @@ export class TorrentStorage {
     }
   }
 
+  /** Creates the torrent's empty files: no piece ever writes them, yet they are part of the content. */
+  async createEmptyFiles(wanted: (fileIndex: number) => boolean = () => true): Promise<void> {
+    for (let i = 0; i < this.info.files.length; i++) {
+      const f = this.info.files[i]!;
+      if (f.length === 0 && !f.padding && wanted(i)) await this.withFile(i, true, async () => undefined);
+    }
+  }
+
   /** Reads bytes of a piece; undefined when some of it is not on disk. */
   async read(index: number, begin: number, length: number): Promise<Uint8Array | undefined> {
     const out = new Uint8Array(length);

@@ -81,6 +81,17 @@ export class PeerConnection extends EventEmitter {
     return new PeerConnection(socket, options, knows);
   }
 
+  /** What both sides set in their handshakes: only these may be used on this connection. */
+  get negotiated(): Capabilities {
+    const theirs = this.remote?.capabilities;
+    const ours = this.options.capabilities;
+    return {
+      extensionProtocol: ours.extensionProtocol && theirs?.extensionProtocol === true,
+      fast: ours.fast && theirs?.fast === true,
+      dht: ours.dht && theirs?.dht === true,
+    };
+  }
+
   get remoteAddress(): string {
     return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }

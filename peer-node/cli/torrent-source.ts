@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'undici';
+import { bytesEqual, toHex } from '../../shared/bytes.js';
+import { MetainfoError } from '../../shared/errors.js';
+import { MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
+import type { PeerAddress } from '../../shared/compact/index.js';
+
+/** A torrent to download and any peers the source itself named (magnet `x.pe`). */
+export interface LoadedSource {
+  torrent: ParsedTorrent;
+  peers: PeerAddress[];
+}
+
+/**
+ * Resolves what the user gave `download`: a .torrent path, an http(s) URL of one, or a magnet.
+ * A magnet carries no file list: its metadata comes from `xs` (exact source, the URL of the
+ * .torrent, which the edge serves at /api/torrents/HASH/torrent) and is checked against the
+ * magnet's info-hash.
+ */
+export async function loadSource(source: string): Promise<LoadedSource> {
+  if (/^https?:\/\//i.test(source)) return { torrent: await fetchTorrent(source), peers: [] };
+  if (source.startsWith('magnet:')) {
+    const link = parseMagnet(source);
+    const xs = new URL(source.replace(/^magnet:/, 'magnet://x/')).searchParams.getAll('xs').find((u) => /^https?:\/\//i.test(u));
+    if (!xs) {
+      throw new MetainfoError(
+        'magnet.no-metadata',
+        `magnet ${toHex(link.infoHash)} has no xs (exact source) URL; fetching metadata from peers (BEP 9) is not built yet: use the .torrent or its URL`,
+      );
+    }
+    const torrent = await fetchTorrent(xs);
+    if (!bytesEqual(torrent.infoHash, link.infoHash)) {
+      throw new MetainfoError('magnet.mismatch', `the torrent at ${xs} has info-hash ${torrent.infoHashHex}, not the magnet's ${toHex(link.infoHash)}`);
+    }
+    // The magnet's trackers are added as a further tier when the file lacks them.
+    const known = new Set(torrent.announceList.flat());
+    const extra = link.trackers.filter((t) => !known.has(t));
+    if (extra.length) torrent.announceList = [...torrent.announceList, extra];
+    return { torrent, peers: link.peers };
+  }
+  return { torrent: await parseTorrent(new Uint8Array(await readFile(source))), peers: [] };
+}
+
+async function fetchTorrent(url: string): Promise<ParsedTorrent> {
+  const response = await request(url, { headersTimeout: 15_000, bodyTimeout: 15_000 });
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new MetainfoError('http.status', `GET ${url} answered HTTP ${response.statusCode}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_TORRENT_BYTES) {
+      response.body.destroy();
+      throw new MetainfoError('too-large', `${url} is larger than ${MAX_TORRENT_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return parseTorrent(new Uint8Array(Buffer.concat(chunks)));
+}
+
+/** `--peer HOST:PORT` values (IPv6 in brackets). */
+export function parsePeerArg(text: string): PeerAddress {
+  const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) throw new RangeError(`--peer ${JSON.stringify(text)}: expected HOST:PORT`);
+  return { host: m[1]!, port };
+}

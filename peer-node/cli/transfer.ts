@@ -1,0 +1,169 @@
+import { Client } from '../client.js';
+import type { Torrent } from '../engine/torrent.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { transferLine } from './progress.js';
+import { loadSource, parsePeerArg } from './torrent-source.js';
+
+const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881; another free port if that is taken)
+  --host ADDR          address to listen on (default every interface)
+  --peer HOST:PORT     also connect to this peer; repeatable
+  --no-dht             do not use the DHT (trackers and given peers only)
+  --json               print one JSON summary at the end instead of progress lines
+  --quiet              no progress line`;
+
+export const DOWNLOAD_HELP = `peer-node download SOURCE --out DIR [options]
+
+Downloads a torrent into DIR (DIR/NAME), checking first what DIR already holds, and exits 0 once
+every wanted file is complete and verified. SOURCE is a .torrent file, an http(s) URL of one, or
+a magnet link with an xs= URL of the .torrent.
+
+Options:
+  --out DIR            where the torrent's NAME goes (required)
+  --files LIST         only these files (indexes from peer-node info, e.g. 0,2-4)
+  --seed               keep seeding after the download completes, until Ctrl-C
+${COMMON_OPTIONS}
+
+Examples:
+  peer-node download movie.torrent --out ./downloads
+  peer-node download http://127.0.0.1:8787/api/torrents/HASH/torrent --out . --seed`;
+
+export const SEED_HELP = `peer-node seed TORRENT --dir DIR [options]
+
+Seeds a torrent whose content is in DIR (DIR/NAME). The content is verified first; missing
+pieces are downloaded. Runs until Ctrl-C.
+
+Options:
+  --dir DIR            the folder that holds the torrent's NAME (required)
+${COMMON_OPTIONS}
+
+Example:
+  peer-node seed movie.torrent --dir ./media --port 6881`;
+
+const OPTIONS = {
+  out: { type: 'string' },
+  dir: { type: 'string' },
+  files: { type: 'string' },
+  seed: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'no-dht': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+export function downloadCommand(args: string[]): Promise<number> {
+  return transfer(args, 'download');
+}
+
+export function seedCommand(args: string[]): Promise<number> {
+  return transfer(args, 'seed');
+}
+
+async function transfer(args: string[], mode: 'download' | 'seed'): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (positionals.length !== 1) throw new UsageError(`${mode} takes exactly one ${mode === 'seed' ? 'TORRENT' : 'SOURCE'}`);
+  const dir = mode === 'seed' ? values.dir : values.out;
+  if (!dir) throw new UsageError(mode === 'seed' ? '--dir DIR is required' : '--out DIR is required');
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  let peers;
+  let files: number[] | undefined;
+  try {
+    peers = (values.peer ?? []).map(parsePeerArg);
+    files = values.files === undefined ? undefined : parseFileList(values.files);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+
+  const source = await loadSource(positionals[0]!);
+  const { torrent: metainfo } = source;
+  if (files) {
+    const bad = files.find((i) => i >= metainfo.info.files.length);
+    if (bad !== undefined) throw new UsageError(`--files: the torrent has ${metainfo.info.files.length} files (0-${metainfo.info.files.length - 1}), not ${bad}`);
+  }
+  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: port ?? 6881, dht: !values['no-dht'] });
+  try {
+    await client.listen();
+  } catch (err) {
+    if (port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    await client.close();
+    return transfer([...args, '--port', '0'], mode);
+  }
+  const err = process.stderr;
+  const say = (text: string) => !values.json && err.write(`${text}\n`);
+  say(`peer-node ${mode}: ${metainfo.info.name} (${metainfo.infoHashHex}), listening on port ${client.port}`);
+
+  const seedAfter = mode === 'seed' || values.seed === true;
+  let torrent: Torrent | undefined;
+  const line = transferLine(err);
+  const started = Date.now();
+  let finished = false;
+  const result = await new Promise<number>((resolve) => {
+    let ticker: NodeJS.Timeout | undefined;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      clearInterval(ticker);
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      resolve(code);
+    };
+    const interrupt = () => finish(seedAfter && torrent?.complete ? 0 : 130);
+    process.on('SIGINT', interrupt);
+    process.on('SIGTERM', interrupt);
+    client
+      .add(metainfo, { dir, ...(files ? { files } : {}) })
+      .then((t) => {
+        torrent = t;
+        const onDisk = t.have.count;
+        if (mode === 'seed' && onDisk === 0 && t.geometry.pieceCount > 0) {
+          err.write(`peer-node seed: no piece of ${metainfo.info.name} verifies in ${dir}: is DIR the folder that holds ${metainfo.info.name}?\n`);
+          return finish(1);
+        }
+        say(`checked ${dir}: ${onDisk} of ${t.geometry.pieceCount} pieces already there`);
+        t.on('warning', (text: string) => say(`warning: ${text}`));
+        t.on('ban', (id: string, reason: string) => say(`banned ${id}: ${reason}`));
+        t.addPeers(source.peers.concat(peers));
+        const report = () => {
+          if (!values.json && !values.quiet) line.update(t.complete ? 'seeding' : 'downloading', t.statsSnapshot());
+        };
+        ticker = setInterval(report, 500);
+        const onDone = () => {
+          report();
+          line.done();
+          const s = t.statsSnapshot();
+          const seconds = (Date.now() - started) / 1000;
+          if (mode === 'download' && s.done > 0) say(`complete: ${s.wanted} bytes in ${seconds.toFixed(1)} s (${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from web seeds)`);
+          if (!seedAfter) finish(0);
+          else say(`seeding ${metainfo.info.name}; Ctrl-C to stop`);
+        };
+        if (t.complete) onDone();
+        else t.once('done', onDone);
+      })
+      .catch((e: Error) => {
+        err.write(`peer-node ${mode}: ${e.message}\n`);
+        finish(1);
+      });
+  });
+  const summary = torrent?.statsSnapshot();
+  await client.close();
+  if (values.json && summary) {
+    console.log(JSON.stringify({ ...summary, seconds: (Date.now() - started) / 1000 }));
+  }
+  return result;
+}
+
+/** "0,2-4" -> [0, 2, 3, 4]. */
+export function parseFileList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new RangeError(`--files ${JSON.stringify(text)}: expected indexes like 0,2-4`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from || to - from > 1_000_000) throw new RangeError(`--files: bad range ${part}`);
+    for (let i = from; i <= to; i++) out.add(i);
+  }
+  return [...out].sort((a, b) => a - b);
+}

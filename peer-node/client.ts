@@ -1,0 +1,136 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { toHex } from '../shared/bytes.js';
+import type { ParsedTorrent } from '../shared/metainfo/torrent-file.js';
+import { generatePeerId } from '../shared/peer-id.js';
+import type { Capabilities } from '../shared/wire/handshake.js';
+import { Torrent, type TorrentOptions } from './engine/torrent.js';
+import { UdpTrackerClient } from './tracker/udp-tracker-client.js';
+import { PeerConnection } from './wire/peer-connection.js';
+
+export interface ClientOptions {
+  /** TCP port to listen on (0: any free port). Default 6881, the BitTorrent convention. */
+  port?: number;
+  /** Address to listen on (default every interface). */
+  host?: string;
+  peerId?: Uint8Array;
+  /** Mainline DHT (BEP 5); reserved for the DHT, which later work adds. Default on. */
+  dht?: boolean;
+  /** Incoming connections allowed before the handshake names a torrent. */
+  maxHalfOpenIncoming?: number;
+}
+
+export const CLIENT_NAME = 'peer-node 0.1';
+
+/**
+ * The embeddable BitTorrent client: one listening socket and one peer id shared by every
+ * torrent it runs. Incoming connections are routed by the info-hash in their handshake.
+ *
+ *   const client = new Client({ port: 0 });
+ *   await client.listen();
+ *   const torrent = await client.add(parsed, { dir: './downloads' });
+ *   torrent.on('done', () => console.log('complete'));
+ *
+ * Events: `torrent` (Torrent added), `warning` (text).
+ */
+export class Client extends EventEmitter {
+  readonly peerId: Uint8Array;
+  readonly capabilities: Capabilities;
+  readonly torrents = new Map<string, Torrent>();
+  private server?: net.Server;
+  private readonly udp = new UdpTrackerClient();
+  private listenPort = 0;
+  private incomingHalfOpen = 0;
+  /** Every accepted socket, so that close() does not wait on a peer that never hangs up. */
+  private readonly accepted = new Set<net.Socket>();
+
+  constructor(private readonly options: ClientOptions = {}) {
+    super();
+    this.peerId = options.peerId ?? generatePeerId();
+    // The DHT bit is set only once the DHT exists; BEP 5 says to set it only when a node runs.
+    this.capabilities = { extensionProtocol: true, fast: true, dht: false };
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** Starts listening for peers; resolves with the port. */
+  async listen(): Promise<number> {
+    if (this.server) return this.listenPort;
+    const server = net.createServer((socket) => this.onIncoming(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 6881, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.emit('warning', `listen socket: ${err.message}`));
+    this.listenPort = (server.address() as net.AddressInfo).port;
+    return this.listenPort;
+  }
+
+  /** Adds a torrent, checks what of it is on disk, and starts it. */
+  async add(metainfo: ParsedTorrent, options: TorrentOptions): Promise<Torrent> {
+    if (this.torrents.has(metainfo.infoHashHex)) throw new Error(`torrent ${metainfo.infoHashHex} is already added`);
+    const torrent = new Torrent(
+      metainfo,
+      {
+        connection: { peerId: this.peerId, capabilities: this.capabilities },
+        port: () => this.listenPort,
+        udp: this.udp,
+        clientName: CLIENT_NAME,
+      },
+      options,
+    );
+    this.torrents.set(metainfo.infoHashHex, torrent);
+    this.emit('torrent', torrent);
+    await torrent.start();
+    return torrent;
+  }
+
+  async remove(infoHashHex: string): Promise<void> {
+    const torrent = this.torrents.get(infoHashHex);
+    if (!torrent) return;
+    this.torrents.delete(infoHashHex);
+    await torrent.stop();
+  }
+
+  /** Stops every torrent (telling trackers) and the listener. */
+  async close(): Promise<void> {
+    await Promise.all([...this.torrents.keys()].map((h) => this.remove(h)));
+    this.udp.close();
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.accepted) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private onIncoming(socket: net.Socket): void {
+    if (this.incomingHalfOpen >= (this.options.maxHalfOpenIncoming ?? 50)) {
+      socket.destroy();
+      return;
+    }
+    this.incomingHalfOpen++;
+    this.accepted.add(socket);
+    socket.once('close', () => this.accepted.delete(socket));
+    const connection = PeerConnection.accept(socket, (infoHash) => this.torrents.has(toHex(infoHash)), {
+      peerId: this.peerId,
+      capabilities: this.capabilities,
+    });
+    let counted = true;
+    const settle = () => {
+      if (counted) this.incomingHalfOpen--;
+      counted = false;
+    };
+    connection.once('close', settle);
+    connection.once('handshake', () => {
+      settle();
+      const torrent = this.torrents.get(toHex(connection.remote!.infoHash));
+      if (torrent) torrent.attach(connection);
+      else connection.close('the torrent was removed');
+    });
+  }
+}

@@ -1,0 +1,646 @@
+import { EventEmitter } from 'node:events';
+import type { PeerAddress } from '../../shared/compact/index.js';
+import { bytesEqual, toHex } from '../../shared/bytes.js';
+import { ProtocolError } from '../../shared/errors.js';
+import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { BLOCK_LENGTH } from '../../shared/metainfo/geometry.js';
+import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
+import { sha1 } from '../../shared/sha1.js';
+import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
+import type { ExtensionHandshake } from '../../shared/wire/extension-handshake.js';
+import type { BlockRef } from '../../shared/wire/messages.js';
+import { PieceCache } from '../storage/piece-cache.js';
+import { TorrentStorage } from '../storage/torrent-storage.js';
+import { Announcer } from '../tracker/announcer.js';
+import { TrackerTiers } from '../tracker/tracker-tiers.js';
+import type { UdpTrackerClient } from '../tracker/udp-tracker-client.js';
+import { type ConnectionOptions, PeerConnection } from '../wire/peer-connection.js';
+import { Bitfield } from './bitfield.js';
+import { Choker } from './choker.js';
+import { PeerSession, MAX_INCOMING_REQUESTS, type SessionHost } from './peer-session.js';
+import { PiecePicker } from './piece-picker.js';
+import { RateMeter } from './rate-meter.js';
+
+/** What a torrent borrows from the client that runs it. */
+export interface TorrentContext {
+  connection: ConnectionOptions;
+  /** Our listen port, for trackers and the extension handshake. */
+  port(): number;
+  udp: UdpTrackerClient;
+  clientName: string;
+}
+
+export interface TorrentOptions {
+  /** The folder that holds the torrent's NAME (a save path, as in every client). */
+  dir: string;
+  /** File indexes to download (selective download); default every file. */
+  files?: number[];
+  /** Connections per torrent (default 50). */
+  maxPeers?: number;
+  /** Upload slots including the optimistic one (default 4). */
+  uploadSlots?: number;
+  /** A request unanswered this long is cancelled and asked elsewhere (default 20 s). */
+  requestTimeoutMs?: number;
+  /** Bad-piece strikes before a peer is banned (default 3; a piece it sent alone counts 2). */
+  maxStrikes?: number;
+  /** Peers to dial at once (default 10). */
+  maxHalfOpen?: number;
+  /** Ask the torrent's trackers (default true). */
+  trackers?: boolean;
+}
+
+/** Snapshot of a torrent for progress lines, the API and `--json`. */
+export interface TorrentStats {
+  infoHash: string;
+  name: string;
+  /** Verified bytes of wanted pieces, and their total. */
+  done: number;
+  wanted: number;
+  complete: boolean;
+  downloadRate: number;
+  uploadRate: number;
+  /** Payload bytes received from peers (all of them, including wasted ones) and sent to peers. */
+  bytesFromPeers: number;
+  bytesFromWebSeeds: number;
+  uploaded: number;
+  wasted: number;
+  hashFailures: number;
+  peers: number;
+  seeds: number;
+  /** Seconds until done at the current rate; undefined when unknown. */
+  eta?: number;
+}
+
+interface Assembly {
+  data: Uint8Array;
+  got: Uint8Array;
+  count: number;
+  from: Set<PeerSession>;
+}
+
+interface KnownPeer extends PeerAddress {
+  failures: number;
+  nextTry: number;
+  connecting: boolean;
+}
+
+const RECHOKE_MS = 10_000;
+/** Verified pieces waiting for the disk, in bytes, before we stop asking for more. */
+const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
+/** Pieces a peer may fetch while choked (BEP 6 suggests 10). */
+const ALLOWED_FAST_COUNT = 10;
+/** Upload stops feeding a socket that holds this much unsent data, until it drains. */
+const SOCKET_HIGH_WATER = 1024 * 1024;
+const MAX_KNOWN_PEERS = 2000;
+
+/**
+ * One torrent being downloaded or seeded: its storage, its peers and the decisions that span
+ * them. Events: `ready` (pieces on disk checked), `piece` (index verified), `done` (every wanted
+ * piece verified), `peer` (PeerSession), `peerClosed` (id, reason), `ban` (address, reason),
+ * `hashFailed` (index), `warning` (text).
+ */
+export class Torrent extends EventEmitter implements SessionHost {
+  readonly infoHash: Uint8Array;
+  readonly infoHashHex: string;
+  readonly storage: TorrentStorage;
+  readonly geometry;
+  readonly have: Bitfield;
+  readonly picker: PiecePicker;
+  readonly sessions = new Map<string, PeerSession>();
+  readonly banned = new Map<string, string>();
+  private readonly cache: PieceCache;
+  private readonly choker: Choker;
+  private readonly announcer: Announcer;
+  private readonly assembling = new Map<number, Assembly>();
+  private readonly known = new Map<string, KnownPeer>();
+  private readonly wanted: Uint8Array;
+  private readonly downloadRate = new RateMeter();
+  private readonly uploadRate = new RateMeter();
+  private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
+  private timer?: NodeJS.Timeout;
+  private lastRechoke = 0;
+  private writeBacklog = 0;
+  private stopped = false;
+  private started = false;
+  private halfOpen = 0;
+  private wasComplete = false;
+  stats = { bytesFromPeers: 0, bytesFromWebSeeds: 0, uploaded: 0, wasted: 0, hashFailures: 0, verifiedDownloaded: 0 };
+
+  constructor(
+    readonly metainfo: ParsedTorrent,
+    private readonly context: TorrentContext,
+    options: TorrentOptions,
+  ) {
+    super();
+    this.options = {
+      maxPeers: 50,
+      uploadSlots: 4,
+      requestTimeoutMs: 20_000,
+      maxStrikes: 3,
+      maxHalfOpen: 10,
+      trackers: true,
+      ...options,
+    };
+    this.infoHash = metainfo.infoHash;
+    this.infoHashHex = metainfo.infoHashHex;
+    this.storage = new TorrentStorage(metainfo.info, options.dir);
+    this.geometry = this.storage.geometry;
+    this.have = new Bitfield(this.geometry.pieceCount);
+    this.picker = new PiecePicker(this.geometry);
+    this.cache = new PieceCache(this.storage);
+    this.choker = new Choker({ slots: this.options.uploadSlots });
+    this.wanted = this.wantedPieces(options.files);
+    for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
+    // BEP 27: a private torrent's peers come from its own trackers only; that is all we use yet.
+    this.announcer = new Announcer(
+      new TrackerTiers(metainfo.announceList, metainfo.announce),
+      context.udp,
+      () => ({ infoHash: this.infoHash, peerId: context.connection.peerId, port: context.port(), uploaded: this.stats.uploaded, downloaded: this.stats.verifiedDownloaded, left: this.left }),
+      {
+        peers: (peers) => this.addPeers(peers),
+        warning: (text) => this.emit('warning', text),
+      },
+    );
+  }
+
+  get name(): string {
+    return this.metainfo.info.name;
+  }
+
+  get complete(): boolean {
+    return this.picker.complete;
+  }
+
+  /** Bytes of wanted pieces we lack: what trackers hear as `left`. */
+  get left(): number {
+    let left = 0;
+    for (let i = 0; i < this.wanted.length; i++) if (this.wanted[i] && !this.have.has(i)) left += this.geometry.pieceSize(i);
+    return left;
+  }
+
+  /** Checks what is already on disk (resume), then starts announcing and trading. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const onDisk = await this.storage.verify();
+    const files = this.options.files ? new Set(this.options.files) : undefined;
+    await this.storage.createEmptyFiles((i) => !files || files.has(i));
+    onDisk.forEach((ok, i) => ok && this.markHave(i));
+    this.stats.verifiedDownloaded = 0;
+    this.wasComplete = this.complete;
+    this.emit('ready', this.have.count);
+    if (this.stopped) return;
+    if (this.options.trackers) this.announcer.start();
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+    if (this.wasComplete) this.emit('done');
+    this.connectMore();
+  }
+
+  /** Stops trading: says `stopped` to the tracker, closes every connection and file. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const s of this.sessions.values()) s.connection.close('torrent stopped');
+    await this.announcer.stop();
+    await this.storage.close();
+    this.cache.clear();
+  }
+
+  statsSnapshot(): TorrentStats {
+    let wanted = 0;
+    let done = 0;
+    for (let i = 0; i < this.wanted.length; i++) {
+      if (!this.wanted[i]) continue;
+      const size = this.geometry.pieceSize(i);
+      wanted += size;
+      if (this.have.has(i)) done += size;
+    }
+    const downloadRate = this.downloadRate.rate;
+    const seeds = [...this.sessions.values()].filter((s) => s.isSeed).length;
+    return {
+      infoHash: this.infoHashHex,
+      name: this.name,
+      done,
+      wanted,
+      complete: this.complete,
+      downloadRate,
+      uploadRate: this.uploadRate.rate,
+      bytesFromPeers: this.stats.bytesFromPeers,
+      bytesFromWebSeeds: this.stats.bytesFromWebSeeds,
+      uploaded: this.stats.uploaded,
+      wasted: this.stats.wasted,
+      hashFailures: this.stats.hashFailures,
+      peers: this.sessions.size,
+      seeds,
+      ...(downloadRate > 0 && done < wanted ? { eta: (wanted - done) / downloadRate } : {}),
+    };
+  }
+
+  /** Peers to try (from trackers, the command line, later DHT and PEX). */
+  addPeers(peers: readonly PeerAddress[]): void {
+    for (const p of peers) {
+      const id = `${p.host}:${p.port}`;
+      if (this.known.has(id) || this.known.size >= MAX_KNOWN_PEERS || p.port === 0) continue;
+      this.known.set(id, { host: p.host, port: p.port, failures: 0, nextTry: 0, connecting: false });
+    }
+    this.connectMore();
+  }
+
+  /** A connection whose handshake named this torrent (incoming, or one we dialled). */
+  attach(connection: PeerConnection): void {
+    const reason = this.refusal(connection);
+    if (reason) return connection.close(reason);
+    const session = new PeerSession(connection, this, this.ourExtensionIds());
+    this.sessions.set(session.id, session);
+    connection.on('message', (m) => {
+      try {
+        session.handle(m);
+      } catch (err) {
+        if (err instanceof ProtocolError) connection.close(`protocol error: ${err.message}`);
+        else throw err;
+      }
+    });
+    connection.on('close', (why: string) => this.detach(session, why));
+    session.greet(this.ourExtensionHandshake(connection));
+    void this.grantAllowedFast(session);
+    this.emit('peer', session);
+  }
+
+  private refusal(connection: PeerConnection): string | undefined {
+    if (this.stopped) return 'torrent stopped';
+    if (this.bannedReason(connection)) return `banned: ${this.bannedReason(connection)}`;
+    if (this.sessions.size >= this.options.maxPeers) return 'too many peers';
+    const peerId = connection.remote!.peerId;
+    for (const s of this.sessions.values()) if (bytesEqual(s.connection.remote!.peerId, peerId)) return 'already connected to this peer';
+    return undefined;
+  }
+
+  private bannedReason(connection: PeerConnection): string | undefined {
+    for (const k of banKeys(connection)) {
+      const reason = this.banned.get(k);
+      if (reason) return reason;
+    }
+    return undefined;
+  }
+
+  /** Bans a peer: its address (on loopback, where every peer shares one, its peer id) for this torrent. */
+  ban(session: PeerSession, reason: string): void {
+    const [k] = banKeys(session.connection);
+    if (k) this.banned.set(k, reason);
+    this.emit('ban', session.id, reason);
+    session.connection.close(`banned: ${reason}`);
+    // Its blocks in unfinished pieces cannot be trusted either: those pieces start over, or an
+    // honest peer completing them would fail the hash and take the blame.
+    for (const [index, assembly] of this.assembling) if (assembly.from.has(session) && assembly.count < assembly.got.length) this.discardPiece(index);
+  }
+
+  /** Forgets a partly received piece: its blocks, and our requests for the rest. */
+  private discardPiece(index: number): void {
+    this.assembling.delete(index);
+    for (const s of this.sessions.values()) {
+      for (const o of [...s.outstanding.values()]) if (o.ref.index === index) s.cancel(o.ref);
+    }
+    this.picker.resetPiece(index);
+  }
+
+  private detach(session: PeerSession, reason: string): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    for (const o of session.outstanding.values()) this.picker.released(o.ref);
+    session.outstanding.clear();
+    if (session.isSeed) this.picker.peerHasAll(-1);
+    else for (let i = 0; i < session.bits.length; i++) if (session.bits.has(i)) this.picker.peerHas(i, -1);
+    this.emit('peerClosed', session.id, reason);
+    if (!this.stopped) {
+      this.fillAll();
+      this.connectMore();
+    }
+  }
+
+  // --- SessionHost: what one peer's messages mean for the torrent ---
+
+  peerHas(s: PeerSession, index: number): void {
+    this.picker.peerHas(index, 1);
+    if (this.wants(index)) {
+      s.interesting++;
+      this.updateInterest(s);
+    }
+  }
+
+  peerHasAll(s: PeerSession): void {
+    this.picker.peerHasAll(1);
+    if (this.complete && this.wasComplete) return s.connection.close('both sides are seeds');
+    s.interesting = 0;
+    for (let i = 0; i < this.wanted.length; i++) if (this.wants(i)) s.interesting++;
+    this.updateInterest(s);
+  }
+
+  peerBitfield(s: PeerSession): void {
+    s.interesting = 0;
+    for (let i = 0; i < s.bits.length; i++) {
+      if (!s.bits.has(i)) continue;
+      this.picker.peerHas(i, 1);
+      if (this.wants(i)) s.interesting++;
+    }
+    this.updateInterest(s);
+  }
+
+  block(s: PeerSession, ref: BlockRef, data: Uint8Array): void {
+    this.stats.bytesFromPeers += data.length;
+    this.downloadRate.add(data.length);
+    const assembly = this.assembling.get(ref.index) ?? this.newAssembly(ref.index);
+    const k = ref.begin / BLOCK_LENGTH;
+    if (assembly.got[k] || this.have.has(ref.index)) {
+      this.stats.wasted += data.length; // an endgame duplicate
+    } else {
+      assembly.data.set(data, ref.begin);
+      assembly.got[k] = 1;
+      assembly.count++;
+      assembly.from.add(s);
+      this.picker.received(ref);
+      // Endgame: whoever else was asked for this block need not send it.
+      for (const other of this.sessions.values()) if (other !== s && other.isOutstanding(ref)) other.cancel(ref);
+      if (assembly.count === assembly.got.length) void this.finishPiece(ref.index, assembly);
+    }
+    this.fillRequests(s);
+  }
+
+  released(_s: PeerSession, refs: BlockRef[]): void {
+    for (const ref of refs) this.picker.released(ref);
+    this.fillAll();
+  }
+
+  canRequest(s: PeerSession): void {
+    this.fillRequests(s);
+  }
+
+  peerWants(s: PeerSession): void {
+    // A free upload slot goes to an interested peer at once rather than at the next rechoke.
+    if (s.peerInterested && s.amChoking) {
+      const unchoked = [...this.sessions.values()].filter((p) => !p.amChoking).length;
+      if (unchoked < this.options.uploadSlots) s.setChoking(false);
+    }
+    void this.serve(s);
+  }
+
+  extended(s: PeerSession, name: string, payload: Uint8Array): void {
+    this.emit('extended', s, name, payload);
+  }
+
+  extensionHandshake(s: PeerSession): void {
+    this.emit('extensionHandshake', s);
+  }
+
+  // --- downloading ---
+
+  private wants(index: number): boolean {
+    return this.wanted[index] === 1 && !this.have.has(index);
+  }
+
+  private updateInterest(s: PeerSession): void {
+    s.setInterested(s.interesting > 0);
+    if (s.amInterested) this.fillRequests(s);
+  }
+
+  private fillAll(): void {
+    for (const s of this.sessions.values()) this.fillRequests(s);
+  }
+
+  /** Tops up the peer's request pipeline from the picker. */
+  private fillRequests(s: PeerSession): void {
+    if (!s.amInterested || this.stopped || s.connection.closed || this.writeBacklog > MAX_WRITE_BACKLOG) return;
+    const depth = s.pipelineDepth();
+    // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
+    if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
+    const refs = this.picker.pick((i) => s.mayRequest(i), depth - s.outstanding.size, (ref) => s.isOutstanding(ref));
+    for (const ref of refs) s.request(ref);
+  }
+
+  private newAssembly(index: number): Assembly {
+    const size = this.geometry.pieceSize(index);
+    const assembly = { data: new Uint8Array(size), got: new Uint8Array(this.geometry.blockCount(index)), count: 0, from: new Set<PeerSession>() };
+    this.assembling.set(index, assembly);
+    return assembly;
+  }
+
+  private async finishPiece(index: number, assembly: Assembly): Promise<void> {
+    const expected = this.metainfo.info.pieces[index];
+    const digest = await sha1(assembly.data);
+    if (this.stopped) return;
+    if (!expected || !bytesEqual(digest, expected)) return this.pieceFailed(index, assembly);
+    this.writeBacklog += assembly.data.length;
+    try {
+      await this.storage.writePiece(index, assembly.data);
+    } catch (err) {
+      this.emit('warning', `cannot write piece ${index}: ${(err as Error).message}`);
+      this.assembling.delete(index);
+      this.picker.resetPiece(index);
+      return;
+    } finally {
+      this.writeBacklog -= assembly.data.length;
+    }
+    if (this.stopped) return;
+    this.assembling.delete(index);
+    this.cache.put(index, assembly.data);
+    this.stats.verifiedDownloaded += assembly.data.length;
+    this.markHave(index);
+    for (const s of this.sessions.values()) s.send({ type: 'have', index });
+    this.emit('piece', index);
+    if (this.complete && !this.wasComplete) this.onComplete();
+    else this.fillAll();
+  }
+
+  private markHave(index: number): void {
+    if (!this.have.set(index)) return;
+    this.picker.markHave(index);
+    if (!this.wanted[index]) return;
+    for (const s of this.sessions.values()) {
+      if (!s.hasPiece(index)) continue;
+      s.interesting--;
+      if (s.interesting <= 0) s.setInterested(false);
+    }
+  }
+
+  private pieceFailed(index: number, assembly: Assembly): void {
+    this.assembling.delete(index);
+    this.picker.resetPiece(index);
+    this.stats.hashFailures++;
+    this.stats.wasted += assembly.data.length;
+    this.emit('hashFailed', index);
+    const sole = assembly.from.size === 1;
+    for (const s of assembly.from) {
+      if (s.connection.closed) continue; // already gone (or banned) while this piece was hashed
+      s.strikes += sole ? 2 : 1;
+      if (s.strikes >= this.options.maxStrikes) this.ban(s, `sent data for ${s.strikes >= 2 && sole ? 'pieces' : 'a piece'} that failed the hash check (piece ${index})`);
+    }
+    this.fillAll();
+  }
+
+  private onComplete(): void {
+    this.wasComplete = true;
+    this.emit('done');
+    this.announcer.completed();
+    // Two seeds have nothing to trade.
+    for (const s of this.sessions.values()) if (s.isSeed || s.bits.complete) s.connection.close('both sides are seeds');
+  }
+
+  // --- uploading ---
+
+  /** Sends queued blocks to the peer while its socket keeps up. */
+  private async serve(s: PeerSession): Promise<void> {
+    if (s.serving) return;
+    s.serving = true;
+    try {
+      const socket = s.connection.socket;
+      while (s.incoming.length > 0 && !s.connection.closed) {
+        if (socket.writableLength > SOCKET_HIGH_WATER) {
+          socket.once('drain', () => void this.serve(s));
+          return;
+        }
+        const r = s.incoming.shift()!;
+        const block = await this.cache.read(r.index, r.begin, r.length);
+        if (!block) {
+          this.emit('warning', `piece ${r.index} is no longer readable on disk`);
+          if (s.fast) s.send({ type: 'rejectRequest', ...r });
+          continue;
+        }
+        s.send({ type: 'piece', index: r.index, begin: r.begin, block });
+        s.upload.add(r.length);
+        this.uploadRate.add(r.length);
+        this.stats.uploaded += r.length;
+      }
+    } finally {
+      s.serving = false;
+    }
+  }
+
+  private async grantAllowedFast(s: PeerSession): Promise<void> {
+    const ip = parseIPv4(s.connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '');
+    if (!s.fast || !ip || this.geometry.pieceCount <= ALLOWED_FAST_COUNT) return;
+    s.grantAllowedFast(await allowedFastSet(ip, this.infoHash, this.geometry.pieceCount, ALLOWED_FAST_COUNT));
+  }
+
+  private rechoke(now: number): void {
+    const peers = [...this.sessions.values()].map((s) => ({
+      id: s.id,
+      interested: s.peerInterested,
+      downloadRate: s.download.rate,
+      uploadRate: s.upload.rate,
+      connectedAt: s.connectedAt,
+      weWant: s.amInterested,
+      ...(s.lastBlockAt !== undefined ? { lastBlockAt: s.lastBlockAt } : {}),
+    }));
+    const unchoked = this.choker.rechoke(peers, now, this.complete);
+    for (const s of this.sessions.values()) {
+      s.setChoking(!unchoked.has(s.id));
+      if (!s.amChoking) void this.serve(s);
+    }
+  }
+
+  // --- housekeeping ---
+
+  private tick(): void {
+    const now = Date.now();
+    for (const s of this.sessions.values()) {
+      const expired = s.expireRequests(now, this.options.requestTimeoutMs);
+      if (expired.length) this.released(s, expired);
+      if (s.incoming.length > MAX_INCOMING_REQUESTS) s.incoming.length = MAX_INCOMING_REQUESTS;
+    }
+    if (now - this.lastRechoke >= RECHOKE_MS) {
+      this.lastRechoke = now;
+      this.rechoke(now);
+    }
+    this.fillAll();
+    this.connectMore();
+  }
+
+  private connectMore(): void {
+    if (this.stopped || !this.started) return;
+    const now = Date.now();
+    const connected = new Set([...this.sessions.values()].map((s) => s.connection.remoteAddress));
+    for (const peer of this.known.values()) {
+      if (this.sessions.size + this.halfOpen >= this.options.maxPeers || this.halfOpen >= this.options.maxHalfOpen) return;
+      const id = `${peer.host}:${peer.port}`;
+      if (peer.connecting || peer.nextTry > now || connected.has(id) || this.banned.has(peer.host)) continue;
+      // A finished download does not dial peers that cannot want anything from it... unknown until
+      // their bitfield, so seeds dial too; two seeds hang up on each other after the bitfields.
+      this.dial(peer);
+    }
+  }
+
+  private dial(peer: KnownPeer): void {
+    peer.connecting = true;
+    this.halfOpen++;
+    const connection = PeerConnection.connect(peer.host, peer.port, this.infoHash, this.context.connection);
+    let opened = false;
+    const settle = () => {
+      if (!peer.connecting) return;
+      peer.connecting = false;
+      this.halfOpen--;
+    };
+    connection.once('handshake', () => {
+      opened = true;
+      settle();
+      peer.failures = 0;
+      this.attach(connection);
+    });
+    connection.once('close', (reason: string) => {
+      settle();
+      if (reason === 'connected to ourselves') {
+        peer.nextTry = Infinity; // our own address, handed back by a tracker
+        return;
+      }
+      // Unreachable or refused: try again later, less and less often. A peer that did talk may be
+      // redialled after a pause (it may have restarted).
+      peer.failures = opened ? 0 : peer.failures + 1;
+      peer.nextTry = Date.now() + Math.min(30_000 * 2 ** peer.failures, 30 * 60_000);
+      if (!this.stopped) setImmediate(() => this.connectMore());
+    });
+  }
+
+  // --- extension handshake and selective download ---
+
+  private ourExtensionIds(): Map<string, number> {
+    return new Map();
+  }
+
+  private ourExtensionHandshake(connection: PeerConnection): ExtensionHandshake {
+    // BEP 10 `yourip`: the peer learns its address as we see it (4 or 16 bytes).
+    const ip = connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    const yourip = parseIPv4(ip) ?? parseIPv6(ip);
+    return {
+      m: this.ourExtensionIds(),
+      v: this.context.clientName,
+      p: this.context.port(),
+      reqq: MAX_INCOMING_REQUESTS,
+      ...(yourip ? { yourip } : {}),
+    };
+  }
+
+  private wantedPieces(files: number[] | undefined): Uint8Array {
+    const n = this.geometry.pieceCount;
+    if (!files) return new Uint8Array(n).fill(1);
+    const wanted = new Uint8Array(n);
+    const all = this.metainfo.info.files;
+    for (const index of files) {
+      const f = all[index];
+      if (!f) throw new RangeError(`file index ${index} is out of range (the torrent has ${all.length} files)`);
+      if (f.length === 0 || f.padding) continue;
+      const first = Math.floor(f.offset / this.geometry.pieceLength);
+      const last = Math.floor((f.offset + f.length - 1) / this.geometry.pieceLength);
+      for (let i = first; i <= last; i++) wanted[i] = 1;
+    }
+    return wanted;
+  }
+}
+
+/** What identifies a peer for banning: its IP, but on loopback (one IP for all) its peer id. */
+function banKeys(connection: PeerConnection): string[] {
+  const ip = connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+  const loopback = ip.startsWith('127.') || ip === '::1';
+  const peerId = connection.remote ? toHex(connection.remote.peerId) : undefined;
+  if (loopback) return peerId ? [`peer:${peerId}`] : [];
+  return [ip, ...(peerId ? [`peer:${peerId}`] : [])];
+}
