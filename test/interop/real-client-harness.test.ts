@@ -7,21 +7,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { buildTorrent, hashPieces } from '../../shared/metainfo/index.js';
 import { sleep } from '../helpers/local-process.js';
 import { type QbtInstance, startQbittorrent } from '../helpers/qbittorrent.js';
-import { missingTools, SYSTEM_PYTHON } from '../helpers/real-tools.js';
+import { type LtSeed, runLtLeech, startLtSeed } from '../helpers/libtorrent.js';
+import { missingTools } from '../helpers/real-tools.js';
 import { startTransmissionSeed, type TransmissionSeed } from '../helpers/transmission.js';
-
-const TOOLS = path.join(import.meta.dirname, 'tools');
 
 /** Uneven file sizes, so pieces straddle file boundaries. */
 const FILES: Array<{ path: string[]; length: number }> = [
@@ -60,32 +57,19 @@ async function assertSameFiles(saveDir: string, contents: Buffer[]): Promise<voi
   }
 }
 
-/** libtorrent seeding `album` on 127.0.0.1 (lt_seed.py) until `stop`. */
-async function startLtSeed(album: Album): Promise<{ port: number; stop: () => void }> {
-  const child = spawn(SYSTEM_PYTHON, [path.join(TOOLS, 'lt_seed.py'), album.torrentPath, album.seedDir, '80'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const stop = () => {
-    child.stdin!.end();
-    child.kill();
-  };
-  let line = '';
-  while (!line.includes('\n')) line += String((await once(child.stdout, 'data'))[0]);
-  const { port, seeding } = JSON.parse(line) as { port: number; seeding: boolean };
-  if (!seeding) {
-    stop();
-    throw new Error('libtorrent did not seed');
-  }
-  return { port, stop };
+async function startAlbumSeed(album: Album): Promise<LtSeed> {
+  return startLtSeed(album.torrentPath, album.seedDir);
 }
 
 const qbtSkip = missingTools(['qbittorrent-nox'], true);
 
 test('qBittorrent-nox leeches a multi-file torrent from a libtorrent seed it is given with addPeer', { skip: qbtSkip, timeout: 90_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'qbt-harness-'));
-  let seed: Awaited<ReturnType<typeof startLtSeed>> | undefined;
+  let seed: LtSeed | undefined;
   let qbt: QbtInstance | undefined;
   try {
     const album = await makeAlbum(dir);
-    seed = await startLtSeed(album);
+    seed = await startAlbumSeed(album);
     qbt = await startQbittorrent();
     const saveDir = path.join(dir, 'qbt');
     const hash = await qbt.addTorrent(album.bytes, saveDir);
@@ -104,7 +88,7 @@ test('qBittorrent-nox leeches a multi-file torrent from a libtorrent seed it is 
 
 test('qBittorrent waitComplete dials again when the peer refused the first connections', { skip: qbtSkip, timeout: 90_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'qbt-redial-'));
-  let seed: Awaited<ReturnType<typeof startLtSeed>> | undefined;
+  let seed: LtSeed | undefined;
   let qbt: QbtInstance | undefined;
   // A port that drops every connection until `open`, then forwards to the seed: like a peer
   // that is not ready yet when qBittorrent first dials.
@@ -118,7 +102,7 @@ test('qBittorrent waitComplete dials again when the peer refused the first conne
   });
   try {
     const album = await makeAlbum(dir);
-    seed = await startLtSeed(album);
+    seed = await startAlbumSeed(album);
     gate.listen(0, '127.0.0.1');
     await once(gate, 'listening');
     qbt = await startQbittorrent();
@@ -146,9 +130,8 @@ test('Transmission seeds to a plaintext libtorrent leech that dials its port', {
     const album = await makeAlbum(dir);
     seed = await startTransmissionSeed(album.torrentPath, album.seedDir);
     const saveDir = path.join(dir, 'lt');
-    const { stdout } = await promisify(execFile)(SYSTEM_PYTHON, [path.join(TOOLS, 'lt_leech.py'), album.torrentPath, saveDir, '127.0.0.1', String(seed.port), '60']);
-    const result = JSON.parse(stdout) as { complete: boolean; seconds: number; downloaded: number };
-    assert.equal(result.complete, true, `libtorrent completed: ${stdout}`);
+    const result = await runLtLeech(album.torrentPath, saveDir, '127.0.0.1', seed.port);
+    assert.equal(result.complete, true, `libtorrent completed: ${JSON.stringify(result)}`);
     await assertSameFiles(saveDir, album.contents);
     assert.ok((await seed.status()).uploadedEver > 0, 'Transmission reports the upload');
   } finally {
