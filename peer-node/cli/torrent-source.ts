@@ -32,10 +32,11 @@ export async function loadSource(source: string): Promise<LoadedSource> {
     if (!bytesEqual(torrent.infoHash, link.infoHash)) {
       throw new MetainfoError('magnet.mismatch', `the torrent at ${xs} has info-hash ${torrent.infoHashHex}, not the magnet's ${toHex(link.infoHash)}`);
     }
-    // The magnet's trackers are added as a further tier when the file lacks them.
+    // The magnet's trackers join as a further tier, except for a private torrent (BEP 27:
+    // its own trackers only).
     const known = new Set(torrent.announceList.flat());
     const extra = link.trackers.filter((t) => !known.has(t));
-    if (extra.length) torrent.announceList = [...torrent.announceList, extra];
+    if (extra.length && !torrent.info.private) torrent.announceList = [...torrent.announceList, extra];
     return { torrent, peers: link.peers };
   }
   return { torrent: await parseTorrent(new Uint8Array(await readFile(source))), peers: [] };

@@ -126,7 +126,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
         t.on('ban', (id: string, reason: string) => say(`banned ${id}: ${reason}`));
         t.addPeers(source.peers.concat(peers));
         const report = () => {
-          if (!values.json && !values.quiet) line.update(t.complete ? 'seeding' : 'downloading', t.statsSnapshot());
+          if (!values.json && !values.quiet) line.update(!t.complete ? 'downloading' : seedAfter ? 'seeding' : 'complete', t.statsSnapshot());
         };
         ticker = setInterval(report, 500);
         const onDone = () => {

@@ -145,7 +145,7 @@ export class PeerSession {
     if (!choking) return;
     // BEP 6: requests for allowed-fast pieces survive a choke; the rest are rejected explicitly.
     const keep = this.incoming.filter((r) => this.fast && this.allowedForPeer.has(r.index));
-    if (this.fast) for (const r of this.incoming) if (!this.allowedForPeer.has(r.index)) this.send({ type: 'rejectRequest', ...r });
+    if (this.fast) for (const r of this.incoming) if (!this.allowedForPeer.has(r.index)) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
     this.incoming.splice(0, this.incoming.length, ...keep);
   }
 
@@ -164,7 +164,7 @@ export class PeerSession {
 
   request(ref: BlockRef): void {
     this.outstanding.set(key(ref.index, ref.begin), { ref, sentAt: Date.now() });
-    this.send({ type: 'request', ...ref });
+    this.send({ type: 'request', index: ref.index, begin: ref.begin, length: ref.length });
   }
 
   /** Withdraws a request (endgame duplicate arrived elsewhere, or it timed out). */
@@ -172,7 +172,7 @@ export class PeerSession {
     const k = key(ref.index, ref.begin);
     if (!this.outstanding.delete(k)) return;
     this.cancelled.set(k, Date.now());
-    this.send({ type: 'cancel', ...ref });
+    this.send({ type: 'cancel', index: ref.index, begin: ref.begin, length: ref.length });
   }
 
   /**
@@ -278,7 +278,7 @@ export class PeerSession {
     const refuse = !this.host.have.has(r.index) || (this.amChoking && !allowedChoked) || this.incoming.length >= MAX_INCOMING_REQUESTS;
     if (refuse) {
       // BEP 6: with Fast every unserved request is answered with a reject; without it, dropped.
-      if (this.fast) this.send({ type: 'rejectRequest', ...r });
+      if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
       return;
     }
     this.incoming.push({ index: r.index, begin: r.begin, length: r.length });
@@ -290,7 +290,7 @@ export class PeerSession {
     if (at < 0) return; // already sent, or never asked: nothing to do
     this.incoming.splice(at, 1);
     // BEP 6: a cancelled request is answered with a reject (or the piece, if already sent).
-    if (this.fast) this.send({ type: 'rejectRequest', ...r });
+    if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
   }
 
   private onPiece(index: number, begin: number, data: Uint8Array): void {

@@ -503,7 +503,7 @@ export class Torrent extends EventEmitter implements SessionHost {
         const block = await this.cache.read(r.index, r.begin, r.length);
         if (!block) {
           this.emit('warning', `piece ${r.index} is no longer readable on disk`);
-          if (s.fast) s.send({ type: 'rejectRequest', ...r });
+          if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
           continue;
         }
         s.send({ type: 'piece', index: r.index, begin: r.begin, block });

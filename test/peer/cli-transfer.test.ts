@@ -1,0 +1,100 @@
+/**
+ * `peer-node seed` and `peer-node download` as a user runs them: real processes, the edge
+ * tracker on Miniflare, the .torrent given as a path, an http URL and a magnet with `xs`; exit
+ * codes, the JSON summary, and one-line errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeContent, sameFiles } from '../helpers/content.js';
+import { withEdge } from '../helpers/edge.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+
+function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return once(child, 'exit').then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, stdout, stderr };
+  });
+}
+
+test('seed and download through the edge tracker: a path, an http URL and a magnet with xs; exit 0 and a JSON summary', { timeout: 120_000 }, () =>
+  withEdge({}, async (edge) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cli-transfer-'));
+    const announce = new URL('/announce', edge.url).href;
+    const content = await makeContent(path.join(dir, 'seed'), [400_000, 12_345], { announceList: [[announce]] });
+    const seeder = spawn(process.execPath, [BIN, 'seed', content.torrentPath, '--dir', content.dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seedErr = '';
+    seeder.stderr.on('data', (d) => (seedErr += d));
+    // A plain HTTP server hands out the .torrent, as a publisher's site would.
+    const torrentBytes = await readFile(content.torrentPath);
+    const site = http.createServer((req, res) => {
+      if (req.url === '/content.torrent') res.end(torrentBytes);
+      else res.writeHead(404).end();
+    });
+    site.listen(0, '127.0.0.1');
+    await once(site, 'listening');
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/content.torrent`;
+    try {
+      while (!/seeding content/.test(seedErr)) await once(seeder.stderr, 'data');
+      const hash = content.built.torrent.infoHashHex;
+      const sources = [content.torrentPath, url, `magnet:?xt=urn:btih:${hash}&dn=content&xs=${encodeURIComponent(url)}`];
+      for (const [i, source] of sources.entries()) {
+        const out = path.join(dir, `out${i}`);
+        const r = await run(['download', source, '--out', out, '--host', '127.0.0.1', '--port', '0', '--json']);
+        assert.equal(r.code, 0, `download ${source}: ${r.stderr}`);
+        const summary = JSON.parse(r.stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number; done: number };
+        assert.equal(summary.complete, true);
+        assert.equal(summary.done, content.built.torrent.info.length);
+        assert.equal(summary.bytesFromPeers, content.built.torrent.info.length, 'everything came from the seed, found through the tracker');
+        assert.equal(summary.bytesFromWebSeeds, 0);
+        assert.deepEqual(await sameFiles(content, out), [true, true]);
+      }
+      // Without --json: progress and a final line on stderr, nothing on stdout.
+      const plain = await run(['download', content.torrentPath, '--out', path.join(dir, 'out0'), '--host', '127.0.0.1', '--port', '0']);
+      assert.equal(plain.code, 0);
+      assert.match(plain.stderr, /already there/);
+      assert.equal(plain.stdout, '');
+    } finally {
+      seeder.kill('SIGINT');
+      await once(seeder, 'exit');
+      site.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }),
+);
+
+test('download and seed mistakes: one line on stderr and a non-zero exit', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-transfer-bad-'));
+  try {
+    const content = await makeContent(path.join(dir, 'seed'), [50_000]);
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+    const noOut = cli('download', content.torrentPath);
+    assert.equal(noOut.status, 2);
+    assert.match(noOut.stderr, /--out DIR is required/);
+    const badFiles = cli('download', content.torrentPath, '--out', dir, '--files', '7', '--port', '0');
+    assert.equal(badFiles.status, 2);
+    assert.match(badFiles.stderr, /--files: the torrent has 1 files/);
+    const wrongDir = cli('seed', content.torrentPath, '--dir', path.join(dir, 'empty'), '--port', '0', '--host', '127.0.0.1');
+    assert.equal(wrongDir.status, 1);
+    assert.match(wrongDir.stderr, /no piece of content verifies/);
+    const magnet = cli('download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', dir, '--port', '0');
+    assert.equal(magnet.status, 1);
+    assert.match(magnet.stderr, /has no xs \(exact source\) URL/);
+    assert.equal(magnet.stderr.trim().split('\n').length, 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
