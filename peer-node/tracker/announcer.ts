@@ -32,8 +32,8 @@ export class Announcer {
   private pendingEvent: AnnounceEvent = 'started';
   private running?: Promise<void>;
   private stopped = false;
-  /** Set once any tracker accepted `started`: only then does `stopped` mean anything. */
-  private announced = false;
+  /** The tracker that last answered: `stopped` goes there (it is the one that lists us). */
+  private current?: string;
 
   constructor(
     private readonly tiers: TrackerTiers,
@@ -68,8 +68,7 @@ export class Announcer {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    if (!this.announced) return;
-    const url = this.tiers.order()[0];
+    const url = this.current;
     if (!url) return;
     await Promise.race([this.announceTo(url, 'stopped').catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
@@ -100,7 +99,7 @@ export class Announcer {
         const { interval, minInterval } = await this.announceTo(url, event);
         if (this.stopped) return;
         this.tiers.succeeded(url);
-        this.announced = true;
+        this.current = url;
         if (this.pendingEvent === event) this.pendingEvent = 'none';
         this.notBefore.set(url, Date.now() + nextAnnounceMs(minInterval ?? 0, 0));
         this.schedule(nextAnnounceMs(interval, minInterval));
