@@ -116,6 +116,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
       .add(metainfo, { dir, ...(files ? { files } : {}) })
       .then((t) => {
         torrent = t;
+        if (finished) return; // interrupted while checking the files
         const onDisk = t.have.count;
         if (mode === 'seed' && onDisk === 0 && t.geometry.pieceCount > 0) {
           err.write(`peer-node seed: no piece of ${metainfo.info.name} verifies in ${dir}: is DIR the folder that holds ${metainfo.info.name}?\n`);

@@ -81,6 +81,8 @@ export class PeerSession {
   interesting = 0;
   /** An upload loop is running for this peer. */
   serving = false;
+  /** The upload loop waits for the socket to drain (one listener, however many requests). */
+  awaitingDrain = false;
   private sawFirstMessage = false;
   /** Our extension names by the id we receive them under. */
   private readonly ourIds: Map<number, string>;

@@ -86,7 +86,7 @@ interface KnownPeer extends PeerAddress {
 
 const RECHOKE_MS = 10_000;
 /** Verified pieces waiting for the disk, in bytes, before we stop asking for more. */
-const MAX_WRITE_BACKLOG = 64 * 1024 * 1024;
+const MAX_WRITE_BACKLOG = 16 * 1024 * 1024;
 /** Pieces a peer may fetch while choked (BEP 6 suggests 10). */
 const ALLOWED_FAST_COUNT = 10;
 /** Upload stops feeding a socket that holds this much unsent data, until it drains. */
@@ -112,6 +112,11 @@ export class Torrent extends EventEmitter implements SessionHost {
   private readonly choker: Choker;
   private readonly announcer: Announcer;
   private readonly assembling = new Map<number, Assembly>();
+  /**
+   * Full-size piece buffers for reuse once written: allocating a fresh megabyte per piece left
+   * tens of megabytes of dead buffers waiting for the garbage collector at high rates.
+   */
+  private readonly spareBuffers: Uint8Array[] = [];
   private readonly known = new Map<string, KnownPeer>();
   private readonly wanted: Uint8Array;
   private readonly downloadRate = new RateMeter();
@@ -147,7 +152,7 @@ export class Torrent extends EventEmitter implements SessionHost {
     this.geometry = this.storage.geometry;
     this.have = new Bitfield(this.geometry.pieceCount);
     this.picker = new PiecePicker(this.geometry);
-    this.cache = new PieceCache(this.storage);
+    this.cache = new PieceCache(this.storage, 16 * 1024 * 1024);
     this.choker = new Choker({ slots: this.options.uploadSlots });
     this.wanted = this.wantedPieces(options.files);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
@@ -182,7 +187,7 @@ export class Torrent extends EventEmitter implements SessionHost {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const onDisk = await this.storage.verify();
+    const onDisk = await this.storage.verify(() => !this.stopped);
     const files = this.options.files ? new Set(this.options.files) : undefined;
     await this.storage.createEmptyFiles((i) => !files || files.has(i));
     onDisk.forEach((ok, i) => ok && this.markHave(i));
@@ -415,12 +420,18 @@ export class Torrent extends EventEmitter implements SessionHost {
     // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
     if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
     const refs = this.picker.pick((i) => s.mayRequest(i), depth - s.outstanding.size, (ref) => s.isOutstanding(ref));
+    if (refs.length === 0) return;
+    // One write for the batch: a syscall per 17-byte request was the leech's largest cost.
+    const socket = s.connection.socket;
+    socket.cork();
     for (const ref of refs) s.request(ref);
+    socket.uncork();
   }
 
   private newAssembly(index: number): Assembly {
     const size = this.geometry.pieceSize(index);
-    const assembly = { data: new Uint8Array(size), got: new Uint8Array(this.geometry.blockCount(index)), count: 0, from: new Set<PeerSession>() };
+    const data = (size === this.geometry.pieceLength && this.spareBuffers.pop()) || new Uint8Array(size);
+    const assembly = { data, got: new Uint8Array(this.geometry.blockCount(index)), count: 0, from: new Set<PeerSession>() };
     this.assembling.set(index, assembly);
     return assembly;
   }
@@ -443,7 +454,9 @@ export class Torrent extends EventEmitter implements SessionHost {
     }
     if (this.stopped) return;
     this.assembling.delete(index);
-    this.cache.put(index, assembly.data);
+    // Fresh pieces are what the swarm asks for next, but only worth memory when someone asks.
+    if ([...this.sessions.values()].some((s) => s.peerInterested)) this.cache.put(index, assembly.data);
+    else this.recycle(assembly.data);
     this.stats.verifiedDownloaded += assembly.data.length;
     this.markHave(index);
     for (const s of this.sessions.values()) s.send({ type: 'have', index });
@@ -463,8 +476,13 @@ export class Torrent extends EventEmitter implements SessionHost {
     }
   }
 
+  private recycle(buffer: Uint8Array): void {
+    if (buffer.length === this.geometry.pieceLength && this.spareBuffers.length < 8) this.spareBuffers.push(buffer);
+  }
+
   private pieceFailed(index: number, assembly: Assembly): void {
     this.assembling.delete(index);
+    this.recycle(assembly.data);
     this.picker.resetPiece(index);
     this.stats.hashFailures++;
     this.stats.wasted += assembly.data.length;
@@ -496,7 +514,13 @@ export class Torrent extends EventEmitter implements SessionHost {
       const socket = s.connection.socket;
       while (s.incoming.length > 0 && !s.connection.closed) {
         if (socket.writableLength > SOCKET_HIGH_WATER) {
-          socket.once('drain', () => void this.serve(s));
+          if (!s.awaitingDrain) {
+            s.awaitingDrain = true;
+            socket.once('drain', () => {
+              s.awaitingDrain = false;
+              void this.serve(s);
+            });
+          }
           return;
         }
         const r = s.incoming.shift()!;

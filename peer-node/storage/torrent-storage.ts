@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { InfoDict } from '../../shared/metainfo/info-dict.js';
@@ -109,17 +109,23 @@ export class TorrentStorage {
   }
 
   /**
-   * Hashes every piece on disk against the torrent: which pieces we have. Pieces whose files are
-   * missing or short count as absent without being read further.
+   * Hashes every piece on disk against the torrent: which pieces we have. Each file's size is
+   * looked up once first, so pieces in missing or short files count as absent without a read
+   * (a fresh download checks an empty folder in no time). `onPiece` returning false stops early.
    */
-  async verify(onPiece?: (index: number, ok: boolean) => void): Promise<boolean[]> {
+  async verify(onPiece?: (index: number, ok: boolean) => boolean | void): Promise<boolean[]> {
+    const sizes = await Promise.all(
+      this.info.files.map((f, i) => (f.padding ? Promise.resolve(f.length) : stat(this.filePath(i)).then((st) => (st.isFile() ? st.size : -1), () => -1))),
+    );
     const have: boolean[] = [];
     for (let i = 0; i < this.geometry.pieceCount; i++) {
-      const bytes = await this.read(i, 0, this.geometry.pieceSize(i));
+      const size = this.geometry.pieceSize(i);
+      const onDisk = this.geometry.pieceRangeToFiles(i, 0, size).every((span) => sizes[span.fileIndex]! >= span.fileOffset + span.length);
+      const bytes = onDisk ? await this.read(i, 0, size) : undefined;
       const expected = this.info.pieces[i];
       const ok = bytes !== undefined && expected !== undefined && createHash('sha1').update(bytes).digest().equals(expected);
       have.push(ok);
-      onPiece?.(i, ok);
+      if (onPiece?.(i, ok) === false) break;
     }
     return have;
   }
