@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { toHex } from '../shared/bytes.js';
-import type { ParsedTorrent } from '../shared/metainfo/torrent-file.js';
+import type { MagnetLink } from '../shared/metainfo/magnet.js';
+import { type ParsedTorrent, torrentFromInfoBytes } from '../shared/metainfo/torrent-file.js';
+import { MetadataFetcher } from './engine/metadata-fetcher.js';
 import { generatePeerId } from '../shared/peer-id.js';
 import type { Capabilities } from '../shared/wire/handshake.js';
 import { Torrent, type TorrentOptions } from './engine/torrent.js';
@@ -41,6 +43,7 @@ export class Client extends EventEmitter {
   private readonly udp = new UdpTrackerClient();
   private listenPort = 0;
   private incomingHalfOpen = 0;
+  private readonly fetchers = new Set<MetadataFetcher>();
   /** Every accepted socket, so that close() does not wait on a peer that never hangs up. */
   private readonly accepted = new Set<net.Socket>();
 
@@ -91,6 +94,31 @@ export class Client extends EventEmitter {
     return torrent;
   }
 
+  /**
+   * Gets a magnet's torrent from peers (BEP 9): from the magnet's `x.pe` addresses and the peers
+   * its trackers return. The result carries the magnet's trackers (each its own tier) and web
+   * seeds; `peers` are the ones that answered, to dial first.
+   */
+  async fetchMetadata(link: MagnetLink, timeoutMs = 120_000): Promise<{ torrent: ParsedTorrent; peers: { host: string; port: number }[] }> {
+    const fetcher = new MetadataFetcher(
+      link.infoHash,
+      { peerId: this.peerId, capabilities: this.capabilities },
+      () => this.listenPort,
+      this.udp,
+      link.trackers.map((t) => [t]),
+      CLIENT_NAME,
+    );
+    fetcher.on('warning', (text: string) => this.emit('warning', text));
+    this.fetchers.add(fetcher);
+    try {
+      const { infoBytes, peers } = await fetcher.fetch(link.peers, timeoutMs);
+      const torrent = await torrentFromInfoBytes(infoBytes, link.infoHash, { announceList: link.trackers.map((t) => [t]), urlList: link.webSeeds });
+      return { torrent, peers: [...peers, ...link.peers] };
+    } finally {
+      this.fetchers.delete(fetcher);
+    }
+  }
+
   async remove(infoHashHex: string): Promise<void> {
     const torrent = this.torrents.get(infoHashHex);
     if (!torrent) return;
@@ -100,6 +128,7 @@ export class Client extends EventEmitter {
 
   /** Stops every torrent (telling trackers) and the listener. */
   async close(): Promise<void> {
+    for (const f of this.fetchers) f.cancel();
     await Promise.all([...this.torrents.keys()].map((h) => this.remove(h)));
     this.udp.close();
     const server = this.server;

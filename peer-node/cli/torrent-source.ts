@@ -2,14 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { bytesEqual, toHex } from '../../shared/bytes.js';
 import { MetainfoError } from '../../shared/errors.js';
-import { MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
+import { type MagnetLink, MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
 import type { PeerAddress } from '../../shared/compact/index.js';
 
-/** A torrent to download and any peers the source itself named (magnet `x.pe`). */
-export interface LoadedSource {
-  torrent: ParsedTorrent;
-  peers: PeerAddress[];
-}
+/**
+ * A torrent to download and any peers the source itself named (magnet `x.pe`); or a magnet
+ * whose torrent must come from peers (BEP 9).
+ */
+export type LoadedSource = { torrent: ParsedTorrent; peers: PeerAddress[] } | { magnet: MagnetLink; peers: PeerAddress[] };
 
 /**
  * Resolves what the user gave `download`: a .torrent path, an http(s) URL of one, or a magnet.
@@ -23,10 +23,10 @@ export async function loadSource(source: string): Promise<LoadedSource> {
     const link = parseMagnet(source);
     const xs = new URL(source.replace(/^magnet:/, 'magnet://x/')).searchParams.getAll('xs').find((u) => /^https?:\/\//i.test(u));
     if (!xs) {
-      throw new MetainfoError(
-        'magnet.no-metadata',
-        `magnet ${toHex(link.infoHash)} has no xs (exact source) URL; fetching metadata from peers (BEP 9) is not built yet: use the .torrent or its URL`,
-      );
+      if (link.trackers.length === 0 && link.peers.length === 0) {
+        throw new MetainfoError('magnet.no-source', `magnet ${toHex(link.infoHash)} names no tracker (tr=), peer (x.pe=) or .torrent URL (xs=): nowhere to find the torrent (the DHT comes later)`);
+      }
+      return { magnet: link, peers: link.peers };
     }
     const torrent = await fetchTorrent(xs);
     if (!bytesEqual(torrent.infoHash, link.infoHash)) {

@@ -1,3 +1,5 @@
+import { toHex } from '../../shared/bytes.js';
+import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -15,7 +17,8 @@ export const DOWNLOAD_HELP = `peer-node download SOURCE --out DIR [options]
 
 Downloads a torrent into DIR (DIR/NAME), checking first what DIR already holds, and exits 0 once
 every wanted file is complete and verified. SOURCE is a .torrent file, an http(s) URL of one, or
-a magnet link with an xs= URL of the .torrent.
+a magnet link (the torrent then comes from peers: x.pe= addresses and tr= trackers, or
+from an xs= URL).
 
 Options:
   --out DIR            where the torrent's NAME goes (required)
@@ -77,11 +80,6 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   }
 
   const source = await loadSource(positionals[0]!);
-  const { torrent: metainfo } = source;
-  if (files) {
-    const bad = files.find((i) => i >= metainfo.info.files.length);
-    if (bad !== undefined) throw new UsageError(`--files: the torrent has ${metainfo.info.files.length} files (0-${metainfo.info.files.length - 1}), not ${bad}`);
-  }
   const client = new Client({ ...(values.host ? { host: values.host } : {}), port: port ?? 6881, dht: !values['no-dht'] });
   try {
     await client.listen();
@@ -89,6 +87,26 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     if (port !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     await client.close();
     return transfer([...args, '--port', '0'], mode);
+  }
+  let metainfo: ParsedTorrent;
+  let sourcePeers = source.peers;
+  if ('torrent' in source) metainfo = source.torrent;
+  else {
+    if (!values.json) process.stderr.write(`peer-node ${mode}: fetching the torrent of ${toHex(source.magnet.infoHash)} from peers (BEP 9)\n`);
+    try {
+      const fetched = await client.fetchMetadata(source.magnet);
+      metainfo = fetched.torrent;
+      sourcePeers = fetched.peers;
+    } finally {
+      if (!metainfo!) await client.close();
+    }
+  }
+  if (files) {
+    const bad = files.find((i) => i >= metainfo.info.files.length);
+    if (bad !== undefined) {
+      await client.close();
+      throw new UsageError(`--files: the torrent has ${metainfo.info.files.length} files (0-${metainfo.info.files.length - 1}), not ${bad}`);
+    }
   }
   const err = process.stderr;
   const say = (text: string) => !values.json && err.write(`${text}\n`);
@@ -125,7 +143,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
         say(`checked ${dir}: ${onDisk} of ${t.geometry.pieceCount} pieces already there`);
         t.on('warning', (text: string) => say(`warning: ${text}`));
         t.on('ban', (id: string, reason: string) => say(`banned ${id}: ${reason}`));
-        t.addPeers(source.peers.concat(peers));
+        t.addPeers(sourcePeers.concat(peers));
         const report = () => {
           if (!values.json && !values.quiet) line.update(!t.complete ? 'downloading' : seedAfter ? 'seeding' : 'complete', t.statsSnapshot());
         };

@@ -9,6 +9,8 @@ import { sha1 } from '../../shared/sha1.js';
 import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
 import type { ExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 import type { BlockRef } from '../../shared/wire/messages.js';
+import { LOCAL_EXTENSION_IDS, type PeerExtension } from '../extensions/extension.js';
+import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
 import { Announcer } from '../tracker/announcer.js';
@@ -112,6 +114,7 @@ export class Torrent extends EventEmitter implements SessionHost {
   private readonly choker: Choker;
   private readonly announcer: Announcer;
   private readonly assembling = new Map<number, Assembly>();
+  private readonly extensions = new Map<string, PeerExtension>();
   /**
    * Full-size piece buffers for reuse once written: allocating a fresh megabyte per piece left
    * tens of megabytes of dead buffers waiting for the garbage collector at high rates.
@@ -155,6 +158,7 @@ export class Torrent extends EventEmitter implements SessionHost {
     this.cache = new PieceCache(this.storage, 16 * 1024 * 1024);
     this.choker = new Choker({ slots: this.options.uploadSlots });
     this.wanted = this.wantedPieces(options.files);
+    this.addExtension(new UtMetadataServer(metainfo.infoBytes));
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     // BEP 27: a private torrent's peers come from its own trackers only; that is all we use yet.
     this.announcer = new Announcer(
@@ -166,6 +170,12 @@ export class Torrent extends EventEmitter implements SessionHost {
         warning: (text) => this.emit('warning', text),
       },
     );
+  }
+
+  /** Plugs a BEP 10 extension in; peers connected from now on see it in our handshake. */
+  addExtension(extension: PeerExtension): void {
+    if (!(extension.name in LOCAL_EXTENSION_IDS)) throw new Error(`no local id for extension ${extension.name}`);
+    this.extensions.set(extension.name, extension);
   }
 
   get name(): string {
@@ -317,6 +327,7 @@ export class Torrent extends EventEmitter implements SessionHost {
     session.outstanding.clear();
     if (session.isSeed) this.picker.peerHasAll(-1);
     else for (let i = 0; i < session.bits.length; i++) if (session.bits.has(i)) this.picker.peerHas(i, -1);
+    for (const ext of this.extensions.values()) ext.closed?.(session);
     this.emit('peerClosed', session.id, reason);
     if (!this.stopped) {
       this.fillAll();
@@ -391,10 +402,11 @@ export class Torrent extends EventEmitter implements SessionHost {
   }
 
   extended(s: PeerSession, name: string, payload: Uint8Array): void {
-    this.emit('extended', s, name, payload);
+    this.extensions.get(name)?.message(s, payload);
   }
 
   extensionHandshake(s: PeerSession): void {
+    for (const ext of this.extensions.values()) ext.peerHandshake?.(s);
     this.emit('extensionHandshake', s);
   }
 
@@ -627,14 +639,16 @@ export class Torrent extends EventEmitter implements SessionHost {
   // --- extension handshake and selective download ---
 
   private ourExtensionIds(): Map<string, number> {
-    return new Map();
+    return new Map([...this.extensions.keys()].map((name) => [name, LOCAL_EXTENSION_IDS[name]!]));
   }
 
   private ourExtensionHandshake(connection: PeerConnection): ExtensionHandshake {
     // BEP 10 `yourip`: the peer learns its address as we see it (4 or 16 bytes).
     const ip = connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
     const yourip = parseIPv4(ip) ?? parseIPv6(ip);
+    const fields = Object.assign({}, ...[...this.extensions.values()].map((e) => e.handshakeFields?.() ?? {})) as Partial<ExtensionHandshake>;
     return {
+      ...fields,
       m: this.ourExtensionIds(),
       v: this.context.clientName,
       p: this.context.port(),

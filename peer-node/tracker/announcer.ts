@@ -64,9 +64,10 @@ export class Announcer {
   }
 
   /** Says `stopped` to the tracker that last answered (best effort, bounded), then stays quiet. */
-  async stop(timeoutMs = 3000): Promise<void> {
+  async stop(timeoutMs = 3000, sayStopped = true): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    if (!sayStopped) return;
     await this.running;
     const url = this.current;
     if (!url) return;

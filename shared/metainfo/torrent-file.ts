@@ -137,3 +137,29 @@ function textOf(value: BValue | undefined, where: string): string {
   if (text === undefined) throw new MetainfoError('bad-field', `${where}: expected a UTF-8 string`);
   return text;
 }
+
+/**
+ * A torrent from an info dictionary fetched from peers (BEP 9) plus what the magnet said:
+ * checked against the info-hash it must have, then validated like a .torrent's.
+ */
+export async function torrentFromInfoBytes(
+  infoBytes: Uint8Array,
+  expectedInfoHash: Uint8Array,
+  extras: { announceList?: string[][]; urlList?: string[] } = {},
+): Promise<ParsedTorrent> {
+  const infoHash = await sha1(infoBytes);
+  if (toHex(infoHash) !== toHex(expectedInfoHash)) throw new MetainfoError('info-hash-mismatch', `metadata hashes to ${toHex(infoHash)}, not ${toHex(expectedInfoHash)}`);
+  const { value, end } = decodePrefix(infoBytes, { maxBytes: MAX_TORRENT_BYTES });
+  if (end !== infoBytes.length || !isDict(value)) throw new MetainfoError('not-a-dict', 'metadata is not one bencoded dictionary');
+  const info = readInfoDict(value);
+  return {
+    info,
+    infoBytes,
+    announceList: extras.announceList ?? [],
+    urlList: extras.urlList ?? [],
+    httpSeeds: [],
+    nodes: [],
+    infoHash,
+    infoHashHex: toHex(infoHash),
+  };
+}

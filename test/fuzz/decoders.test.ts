@@ -16,6 +16,7 @@ import { ProtocolError } from '../../shared/errors.js';
 import { MessageFramer } from '../../shared/wire/framer.js';
 import { decodeHandshake } from '../../shared/wire/handshake.js';
 import { decodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
+import { decodeMetadataMessage, encodeMetadataMessage } from '../../shared/wire/ut-metadata.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -162,4 +163,20 @@ test('fuzz: peer-wire framer and messages, in any chunking', () => {
   );
   fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => mustBeTyped(() => decodeHandshake(bytes))), { numRuns: RUNS });
   fc.assert(fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeExtensionHandshake(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: BEP 9 ut_metadata messages (request, data with its trailing bytes, reject)', () => {
+  const seeds = [
+    encodeMetadataMessage({ type: 'request', piece: 3 }),
+    encodeMetadataMessage({ type: 'reject', piece: 0 }),
+    encodeMetadataMessage({ type: 'data', piece: 1, totalSize: 20_000, data: new Uint8Array(20_000 - 16_384) }),
+  ];
+  const mutatedMessage = fc
+    .tuple(fc.constantFrom(...seeds), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 40 }))
+    .map(([seed, at, byte, cut]) => {
+      const out = seed.slice(0, Math.max(0, seed.length - cut));
+      if (out.length > 0) out[at % out.length] = byte;
+      return out;
+    });
+  fc.assert(fc.property(fc.oneof(mutatedMessage, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeMetadataMessage(bytes))), { numRuns: RUNS });
 });

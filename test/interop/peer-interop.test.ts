@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
+import { parseMagnet } from '../../shared/metainfo/index.js';
 import { parsePeerIdPrefix } from '../../shared/peer-id.js';
 import { makeContent, sameFiles, type TestContent } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
@@ -74,6 +75,27 @@ test('our peer downloads a multi-file torrent from a libtorrent seed', { skip: l
   }),
 );
 
+test('our peer downloads from a libtorrent seed with only a magnet: the torrent from libtorrent (BEP 9), then the files', { skip: ltSkip, timeout: 90_000 }, () =>
+  withDir('magnet-from-lt-', async (dir) => {
+    const content = await makeContent(path.join(dir, 'seed'), SIZES);
+    const seed = await startLtSeed(content.torrentPath, content.dir);
+    const client = new Client({ port: 0, host: '127.0.0.1' });
+    try {
+      await client.listen();
+      const magnet = parseMagnet(`magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}&x.pe=127.0.0.1:${seed.port}`);
+      const { torrent, peers } = await client.fetchMetadata(magnet, 30_000);
+      assert.deepEqual(Buffer.from(torrent.infoBytes), Buffer.from(content.built.torrent.infoBytes), 'the info dictionary, byte for byte');
+      const t = await client.add(torrent, { dir: path.join(dir, 'ours') });
+      t.addPeers(peers);
+      if (!t.complete) await once(t, 'done');
+      assert.deepEqual(await sameFiles(content, path.join(dir, 'ours')), ALL_SAME);
+    } finally {
+      await client.close();
+      seed.stop();
+    }
+  }),
+);
+
 test('our peer downloads a multi-file torrent from a Transmission seed', { skip: missingTools(['transmission-daemon'], false), timeout: 90_000 }, () =>
   withDir('peer-from-tr-', async (dir) => {
     const content = await makeContent(path.join(dir, 'seed'), SIZES);
@@ -100,6 +122,21 @@ test('libtorrent downloads a multi-file torrent from our seed', { skip: ltSkip, 
       assert.equal(result.complete, true, JSON.stringify(result));
       assert.deepEqual(await sameFiles(content, path.join(dir, 'lt')), ALL_SAME);
       assert.equal(torrent.statsSnapshot().uploaded, content.built.torrent.info.length);
+    } finally {
+      await client.close();
+    }
+  }),
+);
+
+test('libtorrent downloads from our seed with only a magnet: it gets the torrent from us (BEP 9)', { skip: ltSkip, timeout: 90_000 }, () =>
+  withDir('lt-magnet-from-peer-', async (dir) => {
+    const content = await makeContent(path.join(dir, 'seed'), SIZES);
+    const { client } = await ourSeed(content);
+    try {
+      const magnet = `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}&dn=content`;
+      const result = await runLtLeech(magnet, path.join(dir, 'lt'), '127.0.0.1', client.port);
+      assert.equal(result.complete, true, JSON.stringify(result));
+      assert.deepEqual(await sameFiles(content, path.join(dir, 'lt')), ALL_SAME);
     } finally {
       await client.close();
     }

@@ -30,7 +30,7 @@ function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null;
   });
 }
 
-test('seed and download through the edge tracker: a path, an http URL and a magnet with xs; exit 0 and a JSON summary', { timeout: 120_000 }, () =>
+test('seed and download through the edge tracker: a path, an http URL, a magnet with xs and a magnet with only a tracker; exit 0 and a JSON summary', { timeout: 120_000 }, () =>
   withEdge({}, async (edge) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cli-transfer-'));
     const announce = new URL('/announce', edge.url).href;
@@ -50,7 +50,12 @@ test('seed and download through the edge tracker: a path, an http URL and a magn
     try {
       while (!/seeding content/.test(seedErr)) await once(seeder.stderr, 'data');
       const hash = content.built.torrent.infoHashHex;
-      const sources = [content.torrentPath, url, `magnet:?xt=urn:btih:${hash}&dn=content&xs=${encodeURIComponent(url)}`];
+      const sources = [
+        content.torrentPath,
+        url,
+        `magnet:?xt=urn:btih:${hash}&dn=content&xs=${encodeURIComponent(url)}`,
+        `magnet:?xt=urn:btih:${hash}&tr=${encodeURIComponent(announce)}`, // the torrent itself from peers (BEP 9)
+      ];
       for (const [i, source] of sources.entries()) {
         const out = path.join(dir, `out${i}`);
         const r = await run(['download', source, '--out', out, '--host', '127.0.0.1', '--port', '0', '--json']);
@@ -92,7 +97,7 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
     assert.match(wrongDir.stderr, /no piece of content verifies/);
     const magnet = cli('download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', dir, '--port', '0');
     assert.equal(magnet.status, 1);
-    assert.match(magnet.stderr, /has no xs \(exact source\) URL/);
+    assert.match(magnet.stderr, /names no tracker \(tr=\), peer \(x.pe=\) or .torrent URL \(xs=\)/);
     assert.equal(magnet.stderr.trim().split('\n').length, 1);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ Encryption is off both ways, so it speaks plaintext BitTorrent as our own peer d
 completes from is known to accept unencrypted connections. The peer is re-dialled every few
 seconds while none is connected, in case the first attempt came before the seed was ready.
 
-usage: lt_leech.py TORRENT SAVE_DIR PEER_HOST PEER_PORT [TIMEOUT_S]
+usage: lt_leech.py TORRENT|MAGNET SAVE_DIR PEER_HOST PEER_PORT [TIMEOUT_S]
 """
 import json
 import sys
@@ -25,8 +25,12 @@ ses.apply_settings({
     "out_enc_policy": lt.enc_policy.pe_disabled,
     "in_enc_policy": lt.enc_policy.pe_disabled,
 })
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent)
+# TORRENT may be a magnet link: libtorrent then fetches the info dictionary from the peer (BEP 9).
+if torrent.startswith("magnet:"):
+    params = lt.parse_magnet_uri(torrent)
+else:
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent)
 params.save_path = save_dir
 handle = ses.add_torrent(params)
 
