@@ -79,6 +79,10 @@ export class PeerSession {
   strikes = 0;
   /** Pieces the peer has that we want and lack: we are interested while this is above zero. */
   interesting = 0;
+  /** Where the peer accepts connections: the address we dialled, or its IP with BEP 10 `p`. */
+  listenAddress?: { host: string; port: number };
+  /** We dialled it (so it is reachable: BEP 11 flag 0x10). */
+  outgoing = false;
   /** An upload loop is running for this peer. */
   serving = false;
   /** The upload loop waits for the socket to drain (one listener, however many requests). */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PeerAddress } from '../../shared/compact/index.js';
-import { bytesEqual, toHex } from '../../shared/bytes.js';
+import { bytesEqual, compareBytes, toHex } from '../../shared/bytes.js';
 import { ProtocolError } from '../../shared/errors.js';
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { BLOCK_LENGTH } from '../../shared/metainfo/geometry.js';
@@ -11,6 +11,8 @@ import type { ExtensionHandshake } from '../../shared/wire/extension-handshake.j
 import type { BlockRef } from '../../shared/wire/messages.js';
 import { LOCAL_EXTENSION_IDS, type PeerExtension } from '../extensions/extension.js';
 import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
+import { type PexHost, UtPex } from '../extensions/ut-pex.js';
+import { PEX_FLAG, type PexPeer } from '../../shared/wire/ut-pex.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
 import { Announcer } from '../tracker/announcer.js';
@@ -49,6 +51,8 @@ export interface TorrentOptions {
   maxHalfOpen?: number;
   /** Ask the torrent's trackers (default true). */
   trackers?: boolean;
+  /** Peer exchange, BEP 11 (default true; never for private torrents). */
+  pex?: boolean;
 }
 
 /** Snapshot of a torrent for progress lines, the API and `--json`. */
@@ -80,7 +84,11 @@ interface Assembly {
   from: Set<PeerSession>;
 }
 
+/** Where we heard of a peer. */
+export type PeerSource = 'tracker' | 'pex' | 'given';
+
 interface KnownPeer extends PeerAddress {
+  source: PeerSource;
   failures: number;
   nextTry: number;
   connecting: boolean;
@@ -101,7 +109,7 @@ const MAX_KNOWN_PEERS = 2000;
  * piece verified), `peer` (PeerSession), `peerClosed` (id, reason), `ban` (address, reason),
  * `hashFailed` (index), `warning` (text).
  */
-export class Torrent extends EventEmitter implements SessionHost {
+export class Torrent extends EventEmitter implements SessionHost, PexHost {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
   readonly storage: TorrentStorage;
@@ -147,6 +155,7 @@ export class Torrent extends EventEmitter implements SessionHost {
       maxStrikes: 3,
       maxHalfOpen: 10,
       trackers: true,
+      pex: true,
       ...options,
     };
     this.infoHash = metainfo.infoHash;
@@ -159,6 +168,7 @@ export class Torrent extends EventEmitter implements SessionHost {
     this.choker = new Choker({ slots: this.options.uploadSlots });
     this.wanted = this.wantedPieces(options.files);
     this.addExtension(new UtMetadataServer(metainfo.infoBytes));
+    if (this.options.pex && !metainfo.info.private) this.addExtension(new UtPex(this));
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     // BEP 27: a private torrent's peers come from its own trackers only; that is all we use yet.
     this.announcer = new Announcer(
@@ -166,7 +176,7 @@ export class Torrent extends EventEmitter implements SessionHost {
       context.udp,
       () => ({ infoHash: this.infoHash, peerId: context.connection.peerId, port: context.port(), uploaded: this.stats.uploaded, downloaded: this.stats.verifiedDownloaded, left: this.left }),
       {
-        peers: (peers) => this.addPeers(peers),
+        peers: (peers) => this.addPeers(peers, 'tracker'),
         warning: (text) => this.emit('warning', text),
       },
     );
@@ -206,6 +216,7 @@ export class Torrent extends EventEmitter implements SessionHost {
     this.emit('ready', this.have.count);
     if (this.stopped) return;
     if (this.options.trackers) this.announcer.start();
+    this.lastRechoke = Date.now(); // free slots are given at once; the first rotation is 10 s away
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
     if (this.wasComplete) this.emit('done');
@@ -253,21 +264,46 @@ export class Torrent extends EventEmitter implements SessionHost {
     };
   }
 
-  /** Peers to try (from trackers, the command line, later DHT and PEX). */
-  addPeers(peers: readonly PeerAddress[]): void {
+  /** Peers to try (from trackers, the command line, PEX, later the DHT). */
+  addPeers(peers: readonly PeerAddress[], source: PeerSource = 'given'): void {
     for (const p of peers) {
       const id = `${p.host}:${p.port}`;
       if (this.known.has(id) || this.known.size >= MAX_KNOWN_PEERS || p.port === 0) continue;
-      this.known.set(id, { host: p.host, port: p.port, failures: 0, nextTry: 0, connecting: false });
+      this.known.set(id, { host: p.host, port: p.port, source, failures: 0, nextTry: 0, connecting: false });
     }
     this.connectMore();
   }
 
-  /** A connection whose handshake named this torrent (incoming, or one we dialled). */
-  attach(connection: PeerConnection): void {
-    const reason = this.refusal(connection);
+  /** Where we first heard of HOST:PORT, if we did. */
+  peerSource(address: string): PeerSource | undefined {
+    return this.known.get(address)?.source;
+  }
+
+  // --- PexHost ---
+
+  pexPeers(): Map<PeerSession, PexPeer> {
+    const out = new Map<PeerSession, PexPeer>();
+    for (const s of this.sessions.values()) {
+      if (!s.listenAddress) continue;
+      const flags = (s.isSeed || s.bits.complete ? PEX_FLAG.seed : 0) | (s.outgoing ? PEX_FLAG.reachable : 0);
+      out.set(s, { ...s.listenAddress, flags });
+    }
+    return out;
+  }
+
+  learned(peers: PeerAddress[]): void {
+    this.addPeers(peers, 'pex');
+  }
+
+  /** A connection whose handshake named this torrent: incoming, or one we dialled at `dialled`. */
+  attach(connection: PeerConnection, dialled?: PeerAddress): void {
+    const reason = this.refusal(connection, dialled !== undefined);
     if (reason) return connection.close(reason);
     const session = new PeerSession(connection, this, this.ourExtensionIds());
+    if (dialled) {
+      session.listenAddress = { host: dialled.host, port: dialled.port };
+      session.outgoing = true;
+    }
     this.sessions.set(session.id, session);
     connection.on('message', (m) => {
       try {
@@ -283,12 +319,21 @@ export class Torrent extends EventEmitter implements SessionHost {
     this.emit('peer', session);
   }
 
-  private refusal(connection: PeerConnection): string | undefined {
+  private refusal(connection: PeerConnection, outgoing: boolean): string | undefined {
     if (this.stopped) return 'torrent stopped';
     if (this.bannedReason(connection)) return `banned: ${this.bannedReason(connection)}`;
-    if (this.sessions.size >= this.options.maxPeers) return 'too many peers';
     const peerId = connection.remote!.peerId;
-    for (const s of this.sessions.values()) if (bytesEqual(s.connection.remote!.peerId, peerId)) return 'already connected to this peer';
+    const ours = this.context.connection.peerId;
+    for (const s of this.sessions.values()) {
+      if (!bytesEqual(s.connection.remote!.peerId, peerId)) continue;
+      // Two peers that dial each other at once (PEX makes it common) must keep the same one of
+      // the two connections, or each closes the other's: the one the smaller peer id dialled.
+      const keepNew = outgoing === compareBytes(ours, peerId) < 0;
+      if (!keepNew) return 'already connected to this peer';
+      s.connection.close('a second connection to this peer replaces this one');
+      break;
+    }
+    if (this.sessions.size >= this.options.maxPeers) return 'too many peers';
     return undefined;
   }
 
@@ -406,6 +451,8 @@ export class Torrent extends EventEmitter implements SessionHost {
   }
 
   extensionHandshake(s: PeerSession): void {
+    const ip = s.connection.socket.remoteAddress?.replace(/^::ffff:/, '');
+    if (!s.listenAddress && s.extensions?.p && ip) s.listenAddress = { host: ip, port: s.extensions.p };
     for (const ext of this.extensions.values()) ext.peerHandshake?.(s);
     this.emit('extensionHandshake', s);
   }
@@ -584,6 +631,7 @@ export class Torrent extends EventEmitter implements SessionHost {
       if (expired.length) this.released(s, expired);
       if (s.incoming.length > MAX_INCOMING_REQUESTS) s.incoming.length = MAX_INCOMING_REQUESTS;
     }
+    for (const ext of this.extensions.values()) ext.tick?.(now, this.sessions.values());
     if (now - this.lastRechoke >= RECHOKE_MS) {
       this.lastRechoke = now;
       this.rechoke(now);
@@ -620,7 +668,7 @@ export class Torrent extends EventEmitter implements SessionHost {
       opened = true;
       settle();
       peer.failures = 0;
-      this.attach(connection);
+      this.attach(connection, peer);
     });
     connection.once('close', (reason: string) => {
       settle();

@@ -15,6 +15,8 @@ export interface PeerExtension {
   peerHandshake?(session: PeerSession): void;
   message(session: PeerSession, payload: Uint8Array): void;
   closed?(session: PeerSession): void;
+  /** Called every second with the torrent's sessions (for periodic messages such as PEX). */
+  tick?(now: number, sessions: Iterable<PeerSession>): void;
 }
 
 /** The ids we receive each extension under (fixed, so logs and captures read the same). */
