@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ import { makeContent, sameFiles, type TestContent } from '../helpers/content.js'
 import { withEdge } from '../helpers/edge.js';
 import { runLtLeech, startLtSeed } from '../helpers/libtorrent.js';
 import { startQbittorrent } from '../helpers/qbittorrent.js';
-import { missingTools } from '../helpers/real-tools.js';
+import { missingTools, SYSTEM_PYTHON } from '../helpers/real-tools.js';
 import { startTransmissionSeed } from '../helpers/transmission.js';
 
 /** Uneven sizes (pieces straddle files), an empty file, and a nested folder. */
@@ -160,6 +161,42 @@ test('qBittorrent-nox downloads a multi-file torrent from our seed', { skip: mis
     } finally {
       await qbt.stop();
       await client.close();
+    }
+  }),
+);
+
+test('our peer learns a third peer from libtorrent peer exchange (BEP 11) and connects to it', { skip: ltSkip, timeout: 120_000 }, () =>
+  withDir('pex-from-lt-', async (dir) => {
+    const content = await makeContent(path.join(dir, 'seed'), [300_000]);
+    // A libtorrent peer with none of the data: our two peers dial it, and stay (nothing to trade).
+    const hub = spawn(SYSTEM_PYTHON, [path.join(import.meta.dirname, 'tools', 'lt_hub.py'), content.torrentPath, path.join(dir, 'hub'), '100'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const clients = [new Client({ port: 0, host: '127.0.0.1' }), new Client({ port: 0, host: '127.0.0.1' })];
+    try {
+      let line = '';
+      while (!line.includes('\n')) line += String((await once(hub.stdout!, 'data'))[0]);
+      const { port } = JSON.parse(line) as { port: number };
+      const [a, c] = await Promise.all(
+        clients.map(async (client, i) => {
+          await client.listen();
+          return client.add(content.built.torrent, { dir: path.join(dir, `ours${i}`) });
+        }),
+      );
+      a!.addPeers([{ host: '127.0.0.1', port }]);
+      c!.addPeers([{ host: '127.0.0.1', port }]);
+      const cId = Buffer.from(clients[1]!.peerId).toString('hex');
+      const aId = Buffer.from(clients[0]!.peerId).toString('hex');
+      const metEachOther = () =>
+        [...a!.sessions.values()].some((s) => Buffer.from(s.connection.remote!.peerId).toString('hex') === cId) ||
+        [...c!.sessions.values()].some((s) => Buffer.from(s.connection.remote!.peerId).toString('hex') === aId);
+      const until = Date.now() + 100_000;
+      while (!metEachOther() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      assert.ok(metEachOther(), 'our two peers found each other');
+      const fromPex = a!.peerSource(`127.0.0.1:${clients[1]!.port}`) === 'pex' || c!.peerSource(`127.0.0.1:${clients[0]!.port}`) === 'pex';
+      assert.ok(fromPex, 'and the address came from libtorrent\'s PEX');
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      hub.stdin!.end();
+      hub.kill();
     }
   }),
 );
