@@ -90,7 +90,14 @@ export class Client extends EventEmitter {
     );
     this.torrents.set(metainfo.infoHashHex, torrent);
     this.emit('torrent', torrent);
-    await torrent.start();
+    try {
+      await torrent.start();
+    } catch (err) {
+      // A torrent that cannot start (unreadable folder) must not linger half-registered.
+      this.torrents.delete(metainfo.infoHashHex);
+      await torrent.stop().catch(() => undefined);
+      throw err;
+    }
     return torrent;
   }
 

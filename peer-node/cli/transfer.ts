@@ -143,7 +143,8 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
         say(`checked ${dir}: ${onDisk} of ${t.geometry.pieceCount} pieces already there`);
         t.on('warning', (text: string) => say(`warning: ${text}`));
         t.on('ban', (id: string, reason: string) => say(`banned ${id}: ${reason}`));
-        t.addPeers(sourcePeers.concat(peers));
+        // BEP 27: a private torrent's peers come from its tracker (and the user), not the magnet.
+        t.addPeers((metainfo.info.private ? [] : sourcePeers).concat(peers));
         const report = () => {
           if (!values.json && !values.quiet) line.update(!t.complete ? 'downloading' : seedAfter ? 'seeding' : 'complete', t.statsSnapshot());
         };

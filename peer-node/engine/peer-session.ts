@@ -39,6 +39,8 @@ export const MAX_INCOMING_REQUESTS = 500;
 const MAX_UNSOLICITED = 64;
 /** Requests we already cancelled are kept this long so that their late piece or reject is accepted. */
 const CANCELLED_TTL_MS = 30_000;
+/** A piece the peer rejected is not asked of it again for this long. */
+const REJECT_REST_MS = 5_000;
 
 export interface OutstandingRequest {
   ref: BlockRef;
@@ -81,6 +83,8 @@ export class PeerSession {
   interesting = 0;
   /** Where the peer accepts connections: the address we dialled, or its IP with BEP 10 `p`. */
   listenAddress?: { host: string; port: number };
+  /** BEP 21: the peer wants nothing more (a seed or a partial seed). */
+  uploadOnly = false;
   /** We dialled it (so it is reachable: BEP 11 flag 0x10). */
   outgoing = false;
   /** An upload loop is running for this peer. */
@@ -88,6 +92,10 @@ export class PeerSession {
   /** The upload loop waits for the socket to drain (one listener, however many requests). */
   awaitingDrain = false;
   private sawFirstMessage = false;
+  /** Requests that arrived while the queue was full. */
+  private overflow = 0;
+  /** When the peer last rejected a request for each piece. */
+  private readonly rejectedAt = new Map<number, number>();
   /** Our extension names by the id we receive them under. */
   private readonly ourIds: Map<number, string>;
 
@@ -157,7 +165,12 @@ export class PeerSession {
 
   /** We may ask for piece `index` now. */
   mayRequest(index: number): boolean {
-    return (this.isSeed || this.bits.has(index)) && (!this.peerChoking || this.allowedFromPeer.has(index));
+    if (!(this.isSeed || this.bits.has(index)) || (this.peerChoking && !this.allowedFromPeer.has(index))) return false;
+    const rejected = this.rejectedAt.get(index);
+    if (rejected === undefined) return true;
+    if (Date.now() - rejected < REJECT_REST_MS) return false;
+    this.rejectedAt.delete(index);
+    return true;
   }
 
   hasPiece(index: number): boolean {
@@ -189,7 +202,7 @@ export class PeerSession {
     if (this.snubbed) return 1;
     const byRate = Math.ceil((this.download.rate * 3) / BLOCK_LENGTH);
     const cap = Math.min(this.extensions?.reqq ?? 250, 500);
-    return Math.max(16, Math.min(byRate, cap));
+    return Math.min(cap, Math.max(16, byRate));
   }
 
   /** Handles one message from the peer; a WireError closes the connection with its reason. */
@@ -279,9 +292,11 @@ export class PeerSession {
       throw new WireError('request.range', `request for ${r.length} bytes at ${r.begin} of piece ${r.index} lies outside the piece`);
     }
     if (r.length > MAX_REQUEST_LENGTH) throw new WireError('request.too-long', `request for ${r.length} bytes (limit ${MAX_REQUEST_LENGTH})`);
-    if (this.incoming.length >= 2 * MAX_INCOMING_REQUESTS) throw new WireError('request.flood', `more than ${2 * MAX_INCOMING_REQUESTS} requests queued`);
+    const full = this.incoming.length >= MAX_INCOMING_REQUESTS;
+    // Past our `reqq` a request is refused; a peer that keeps sending them anyway is flooding.
+    if (full && ++this.overflow > MAX_INCOMING_REQUESTS) throw new WireError('request.flood', `${this.overflow} requests beyond the ${MAX_INCOMING_REQUESTS} we queue`);
     const allowedChoked = this.fast && this.allowedForPeer.has(r.index);
-    const refuse = !this.host.have.has(r.index) || (this.amChoking && !allowedChoked) || this.incoming.length >= MAX_INCOMING_REQUESTS;
+    const refuse = !this.host.have.has(r.index) || (this.amChoking && !allowedChoked) || full;
     if (refuse) {
       // BEP 6: with Fast every unserved request is answered with a reject; without it, dropped.
       if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
@@ -324,6 +339,10 @@ export class PeerSession {
       throw new WireError('reject.unrequested', `reject for a request we never sent (piece ${r.index} at ${r.begin})`);
     }
     this.outstanding.delete(k);
+    // A rejected allowed-fast piece is not allowed after all (libtorrent does the same); any
+    // rejected piece rests a while, or a peer that rejects everything would get re-asked at once.
+    if (this.peerChoking) this.allowedFromPeer.delete(r.index);
+    this.rejectedAt.set(r.index, Date.now());
     this.host.released(this, [request.ref]);
   }
 

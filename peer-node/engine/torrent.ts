@@ -12,6 +12,7 @@ import type { BlockRef } from '../../shared/wire/messages.js';
 import { LOCAL_EXTENSION_IDS, type PeerExtension } from '../extensions/extension.js';
 import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
+import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
 import { PEX_FLAG, type PexPeer } from '../../shared/wire/ut-pex.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
@@ -84,11 +85,18 @@ interface Assembly {
   from: Set<PeerSession>;
 }
 
+/** A piece that failed with blocks from several peers: fetched again from one peer alone. */
+interface Parole {
+  owner?: PeerSession;
+}
+
 /** Where we heard of a peer. */
 export type PeerSource = 'tracker' | 'pex' | 'given';
 
 interface KnownPeer extends PeerAddress {
   source: PeerSource;
+  /** Known to be a seed (PEX flag 0x02): not worth dialling once we want nothing either. */
+  seed: boolean;
   failures: number;
   nextTry: number;
   connecting: boolean;
@@ -109,7 +117,7 @@ const MAX_KNOWN_PEERS = 2000;
  * piece verified), `peer` (PeerSession), `peerClosed` (id, reason), `ban` (address, reason),
  * `hashFailed` (index), `warning` (text).
  */
-export class Torrent extends EventEmitter implements SessionHost, PexHost {
+export class Torrent extends EventEmitter implements SessionHost, PexHost, UploadOnlyHost {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
   readonly storage: TorrentStorage;
@@ -123,6 +131,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
   private readonly announcer: Announcer;
   private readonly assembling = new Map<number, Assembly>();
   private readonly extensions = new Map<string, PeerExtension>();
+  /** Bad-piece strikes by ban key, so that leaving and coming back does not clear them. */
+  private readonly strikes = new Map<string, number>();
+  private readonly parole = new Map<number, Parole>();
+  private ready = false;
+  private readonly uploadOnlyExtension: UploadOnly;
   /**
    * Full-size piece buffers for reuse once written: allocating a fresh megabyte per piece left
    * tens of megabytes of dead buffers waiting for the garbage collector at high rates.
@@ -169,12 +182,23 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     this.wanted = this.wantedPieces(options.files);
     this.addExtension(new UtMetadataServer(metainfo.infoBytes));
     if (this.options.pex && !metainfo.info.private) this.addExtension(new UtPex(this));
+    this.uploadOnlyExtension = new UploadOnly(this);
+    this.addExtension(this.uploadOnlyExtension);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     // BEP 27: a private torrent's peers come from its own trackers only; that is all we use yet.
     this.announcer = new Announcer(
       new TrackerTiers(metainfo.announceList, metainfo.announce),
       context.udp,
-      () => ({ infoHash: this.infoHash, peerId: context.connection.peerId, port: context.port(), uploaded: this.stats.uploaded, downloaded: this.stats.verifiedDownloaded, left: this.left }),
+      () => ({
+        infoHash: this.infoHash,
+        peerId: context.connection.peerId,
+        port: context.port(),
+        uploaded: this.stats.uploaded,
+        downloaded: this.stats.verifiedDownloaded,
+        left: this.left,
+        // BEP 21: a partial seed says `paused` in its announces.
+        paused: this.uploadOnly && this.have.count < this.geometry.pieceCount,
+      }),
       {
         peers: (peers) => this.addPeers(peers, 'tracker'),
         warning: (text) => this.emit('warning', text),
@@ -196,10 +220,23 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     return this.picker.complete;
   }
 
-  /** Bytes of wanted pieces we lack: what trackers hear as `left`. */
+  /** BEP 21: every wanted piece is here, so we only upload (a seed or a partial seed). */
+  get uploadOnly(): boolean {
+    return this.complete;
+  }
+
+  peerUploadOnly(s: PeerSession): void {
+    // Neither side wants anything from the other: the connection only costs a slot.
+    if (s.uploadOnly && this.uploadOnly && this.started) s.connection.close('both sides are upload-only (BEP 21)');
+  }
+
+  /**
+   * Bytes of the torrent we lack: what trackers hear as `left`. The whole torrent, as libtorrent
+   * reports it, so a partial seed (BEP 21) is not counted as a seed; it says `paused` instead.
+   */
   get left(): number {
     let left = 0;
-    for (let i = 0; i < this.wanted.length; i++) if (this.wanted[i] && !this.have.has(i)) left += this.geometry.pieceSize(i);
+    for (let i = 0; i < this.geometry.pieceCount; i++) if (!this.have.has(i)) left += this.geometry.pieceSize(i);
     return left;
   }
 
@@ -213,6 +250,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     onDisk.forEach((ok, i) => ok && this.markHave(i));
     this.stats.verifiedDownloaded = 0;
     this.wasComplete = this.complete;
+    this.ready = true;
     this.emit('ready', this.have.count);
     if (this.stopped) return;
     if (this.options.trackers) this.announcer.start();
@@ -265,13 +303,28 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
   }
 
   /** Peers to try (from trackers, the command line, PEX, later the DHT). */
-  addPeers(peers: readonly PeerAddress[], source: PeerSource = 'given'): void {
+  addPeers(peers: readonly (PeerAddress & { flags?: number })[], source: PeerSource = 'given'): void {
     for (const p of peers) {
       const id = `${p.host}:${p.port}`;
-      if (this.known.has(id) || this.known.size >= MAX_KNOWN_PEERS || p.port === 0) continue;
-      this.known.set(id, { host: p.host, port: p.port, source, failures: 0, nextTry: 0, connecting: false });
+      if (this.known.has(id) || p.port === 0) continue;
+      if (this.known.size >= MAX_KNOWN_PEERS && !this.evictKnownPeer()) continue;
+      const seed = ((p.flags ?? 0) & PEX_FLAG.seed) !== 0;
+      this.known.set(id, { host: p.host, port: p.port, source, seed, failures: 0, nextTry: 0, connecting: false });
     }
     this.connectMore();
+  }
+
+  /** Makes room in the peer list: the peer that failed most often and is not in use. */
+  private evictKnownPeer(): boolean {
+    let worst: [string, KnownPeer] | undefined;
+    for (const entry of this.known) {
+      const p = entry[1];
+      if (p.connecting || p.failures === 0) continue;
+      if (!worst || p.failures > worst[1].failures) worst = entry;
+    }
+    if (!worst) return false;
+    this.known.delete(worst[0]);
+    return true;
   }
 
   /** Where we first heard of HOST:PORT, if we did. */
@@ -291,7 +344,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     return out;
   }
 
-  learned(peers: PeerAddress[]): void {
+  learned(peers: PexPeer[]): void {
     this.addPeers(peers, 'pex');
   }
 
@@ -321,6 +374,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
 
   private refusal(connection: PeerConnection, outgoing: boolean): string | undefined {
     if (this.stopped) return 'torrent stopped';
+    if (!this.ready) return 'still checking the files on disk';
     if (this.bannedReason(connection)) return `banned: ${this.bannedReason(connection)}`;
     const peerId = connection.remote!.peerId;
     const ours = this.context.connection.peerId;
@@ -328,7 +382,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
       if (!bytesEqual(s.connection.remote!.peerId, peerId)) continue;
       // Two peers that dial each other at once (PEX makes it common) must keep the same one of
       // the two connections, or each closes the other's: the one the smaller peer id dialled.
-      const keepNew = outgoing === compareBytes(ours, peerId) < 0;
+      // Only for a fresh connection from the same address: a peer id is no secret, and anyone
+      // could otherwise push an established peer out by claiming its id.
+      const sameIp = s.connection.socket.remoteAddress === connection.socket.remoteAddress;
+      const fresh = Date.now() - s.connectedAt < 5_000;
+      const keepNew = sameIp && fresh && outgoing === compareBytes(ours, peerId) < 0;
       if (!keepNew) return 'already connected to this peer';
       s.connection.close('a second connection to this peer replaces this one');
       break;
@@ -346,9 +404,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
   }
 
   /** Bans a peer: its address (on loopback, where every peer shares one, its peer id) for this torrent. */
-  ban(session: PeerSession, reason: string): void {
-    const [k] = banKeys(session.connection);
-    if (k) this.banned.set(k, reason);
+  ban(session: PeerSession, reason: string, key = banKeys(session.connection)[0]): void {
+    if (key) this.banned.set(key, reason);
     this.emit('ban', session.id, reason);
     session.connection.close(`banned: ${reason}`);
     // Its blocks in unfinished pieces cannot be trusted either: those pieces start over, or an
@@ -384,10 +441,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
 
   peerHas(s: PeerSession, index: number): void {
     this.picker.peerHas(index, 1);
-    if (this.wants(index)) {
-      s.interesting++;
-      this.updateInterest(s);
-    }
+    if (!this.wants(index)) return;
+    s.interesting++;
+    s.setInterested(true);
+    // Only a piece we may ask for now is worth a trip to the picker (a choking peer's haves are not).
+    if (s.mayRequest(index)) this.fillRequests(s);
   }
 
   peerHasAll(s: PeerSession): void {
@@ -411,9 +469,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
   block(s: PeerSession, ref: BlockRef, data: Uint8Array): void {
     this.stats.bytesFromPeers += data.length;
     this.downloadRate.add(data.length);
-    const assembly = this.assembling.get(ref.index) ?? this.newAssembly(ref.index);
     const k = ref.begin / BLOCK_LENGTH;
-    if (assembly.got[k] || this.have.has(ref.index)) {
+    const assembly = this.have.has(ref.index) ? undefined : (this.assembling.get(ref.index) ?? this.newAssembly(ref.index));
+    if (!assembly || assembly.got[k]) {
       this.stats.wasted += data.length; // an endgame duplicate
     } else {
       assembly.data.set(data, ref.begin);
@@ -478,8 +536,12 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     const depth = s.pipelineDepth();
     // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
     if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
-    const refs = this.picker.pick((i) => s.mayRequest(i), depth - s.outstanding.size, (ref) => s.isOutstanding(ref));
+    const refs = this.picker.pick((i) => s.mayRequest(i) && this.paroleAllows(i, s), depth - s.outstanding.size, (ref) => s.isOutstanding(ref));
     if (refs.length === 0) return;
+    for (const ref of refs) {
+      const p = this.parole.get(ref.index);
+      if (p && (!p.owner || p.owner.connection.closed)) p.owner = s;
+    }
     // One write for the batch: a syscall per 17-byte request was the leech's largest cost.
     const socket = s.connection.socket;
     socket.cork();
@@ -520,6 +582,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     this.markHave(index);
     for (const s of this.sessions.values()) s.send({ type: 'have', index });
     this.emit('piece', index);
+    this.parole.delete(index);
     if (this.complete && !this.wasComplete) this.onComplete();
     else this.fillAll();
   }
@@ -539,6 +602,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     if (buffer.length === this.geometry.pieceLength && this.spareBuffers.length < 8) this.spareBuffers.push(buffer);
   }
 
+  /**
+   * A piece failed its hash. When one peer sent all of it, that peer is to blame: two strikes
+   * (kept by ban key, so reconnecting does not clear them). When several did, nobody can tell
+   * who lied: no strikes, and the piece goes on parole, fetched next time from one peer only, so
+   * that a repeat failure has a single culprit. (Blaming every contributor would let a peer that
+   * spoils one block per piece get the honest seed that completed those pieces banned.)
+   */
   private pieceFailed(index: number, assembly: Assembly): void {
     this.assembling.delete(index);
     this.recycle(assembly.data);
@@ -546,21 +616,35 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     this.stats.hashFailures++;
     this.stats.wasted += assembly.data.length;
     this.emit('hashFailed', index);
-    const sole = assembly.from.size === 1;
-    for (const s of assembly.from) {
-      if (s.connection.closed) continue; // already gone (or banned) while this piece was hashed
-      s.strikes += sole ? 2 : 1;
-      if (s.strikes >= this.options.maxStrikes) this.ban(s, `sent data for ${s.strikes >= 2 && sole ? 'pieces' : 'a piece'} that failed the hash check (piece ${index})`);
+    if (assembly.from.size !== 1) {
+      this.parole.set(index, {});
+      return this.fillAll();
     }
+    this.parole.delete(index);
+    const [culprit] = assembly.from;
+    const [k] = banKeys(culprit!.connection);
+    const strikes = (k ? (this.strikes.get(k) ?? 0) : culprit!.strikes) + 2;
+    if (k) this.strikes.set(k, strikes);
+    culprit!.strikes = strikes;
+    if (strikes >= this.options.maxStrikes) this.ban(culprit!, `sent pieces that failed the hash check (last: piece ${index})`, k);
     this.fillAll();
+  }
+
+  /** May this peer take blocks of piece i? Not when the piece is on parole with another peer. */
+  private paroleAllows(i: number, s: PeerSession): boolean {
+    const p = this.parole.get(i);
+    return !p || !p.owner || p.owner === s || p.owner.connection.closed;
   }
 
   private onComplete(): void {
     this.wasComplete = true;
     this.emit('done');
-    this.announcer.completed();
-    // Two seeds have nothing to trade.
-    for (const s of this.sessions.values()) if (s.isSeed || s.bits.complete) s.connection.close('both sides are seeds');
+    // A whole download is `completed`; a partial seed re-announces at once, as `paused` (BEP 21).
+    if (this.have.count === this.geometry.pieceCount) this.announcer.completed();
+    else this.announcer.paused();
+    this.uploadOnlyExtension.announce(this.sessions.values());
+    // Two seeds, or upload-only peers, have nothing to trade.
+    for (const s of this.sessions.values()) if (s.isSeed || s.bits.complete || s.uploadOnly) s.connection.close('both sides are seeds or upload-only');
   }
 
   // --- uploading ---
@@ -583,7 +667,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
           return;
         }
         const r = s.incoming.shift()!;
-        const block = await this.cache.read(r.index, r.begin, r.length);
+        let block: Uint8Array | undefined;
+        try {
+          block = await this.cache.read(r.index, r.begin, r.length);
+        } catch (err) {
+          // A disk error fails this request, not the process.
+          this.emit('warning', `cannot read piece ${r.index}: ${(err as Error).message}`);
+          block = undefined;
+        }
         if (!block) {
           this.emit('warning', `piece ${r.index} is no longer readable on disk`);
           if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
@@ -629,7 +720,6 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
     for (const s of this.sessions.values()) {
       const expired = s.expireRequests(now, this.options.requestTimeoutMs);
       if (expired.length) this.released(s, expired);
-      if (s.incoming.length > MAX_INCOMING_REQUESTS) s.incoming.length = MAX_INCOMING_REQUESTS;
     }
     for (const ext of this.extensions.values()) ext.tick?.(now, this.sessions.values());
     if (now - this.lastRechoke >= RECHOKE_MS) {
@@ -648,6 +738,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
       if (this.sessions.size + this.halfOpen >= this.options.maxPeers || this.halfOpen >= this.options.maxHalfOpen) return;
       const id = `${peer.host}:${peer.port}`;
       if (peer.connecting || peer.nextTry > now || connected.has(id) || this.banned.has(peer.host)) continue;
+      if (peer.seed && this.uploadOnly) continue; // BEP 21: two upload-only peers have nothing to say
       // A finished download does not dial peers that cannot want anything from it... unknown until
       // their bitfield, so seeds dial too; two seeds hang up on each other after the bitfields.
       this.dial(peer);
@@ -676,6 +767,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost {
         peer.nextTry = Infinity; // our own address, handed back by a tracker
         return;
       }
+      if (reason.startsWith('both sides are seeds')) peer.seed = true; // no point redialling it while we seed
       // Unreachable or refused: try again later, less and less often. A peer that did talk may be
       // redialled after a pause (it may have restarted).
       peer.failures = opened ? 0 : peer.failures + 1;

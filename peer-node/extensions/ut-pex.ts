@@ -8,7 +8,7 @@ export interface PexHost {
   /** The peers we are connected to, by the address they accept connections on. */
   pexPeers(): Map<PeerSession, PexPeer>;
   /** Addresses learned from a peer. */
-  learned(peers: PeerAddress[], from: PeerSession): void;
+  learned(peers: PexPeer[], from: PeerSession): void;
 }
 
 interface PexState {

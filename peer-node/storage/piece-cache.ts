@@ -19,6 +19,8 @@ export class PieceCache {
 
   /** A block of a piece we have; undefined when the data is not on disk (deleted under us). */
   async read(index: number, begin: number, length: number): Promise<Uint8Array | undefined> {
+    // Pieces too big to keep several of are not cached: read just the block.
+    if (this.storage.geometry.pieceSize(index) > this.maxBytes / 4) return this.storage.read(index, begin, length);
     let piece = this.pieces.get(index);
     if (piece) {
       this.pieces.delete(index);

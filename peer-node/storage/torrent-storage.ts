@@ -16,7 +16,7 @@ import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
  */
 export class TorrentStorage {
   readonly geometry: TorrentGeometry;
-  private handles = new Map<number, { opening: Promise<FileHandle>; busy: number; evicted: boolean }>();
+  private handles = new Map<number, { opening: Promise<FileHandle>; busy: number; evicted: boolean; writable: boolean }>();
 
   constructor(
     readonly info: InfoDict,
@@ -36,6 +36,14 @@ export class TorrentStorage {
   /** Runs `use` with file `index` open; an evicted handle is closed only once no one uses it. */
   private async withFile<T>(index: number, create: boolean, use: (fh: FileHandle) => Promise<T>): Promise<T | undefined> {
     let entry = this.handles.get(index);
+    if (entry && create && !entry.writable) {
+      // Opened read-only for seeding (read-only content stays seedable); a write reopens it.
+      this.handles.delete(index);
+      const old = entry;
+      old.evicted = true;
+      if (old.busy === 0) void old.opening.then((fh) => fh.close()).catch(() => undefined);
+      entry = undefined;
+    }
     if (entry) {
       this.handles.delete(index);
       this.handles.set(index, entry);
@@ -44,9 +52,9 @@ export class TorrentStorage {
       // The promise is shared at once, so concurrent reads and writes of one file open it once.
       const opening = (async () => {
         if (create) await mkdir(path.dirname(file), { recursive: true });
-        return open(file, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDWR);
+        return open(file, create ? constants.O_RDWR | constants.O_CREAT : constants.O_RDONLY);
       })();
-      entry = { opening, busy: 0, evicted: false };
+      entry = { opening, busy: 0, evicted: false, writable: create };
       this.handles.set(index, entry);
       while (this.handles.size > this.maxOpenFiles) {
         const [oldest, old] = this.handles.entries().next().value!;

@@ -8,7 +8,10 @@ import { nextAnnounceMs, TrackerTiers } from './tracker-tiers.js';
 import type { UdpTrackerClient } from './udp-tracker-client.js';
 
 /** What the torrent reports in each announce. */
-export type AnnounceState = Omit<ClientAnnounce, 'event' | 'key' | 'trackerId'>;
+export type AnnounceState = Omit<ClientAnnounce, 'event' | 'key' | 'trackerId'> & {
+  /** BEP 21 partial seed: regular announces say `paused` instead of nothing. */
+  paused?: boolean;
+};
 
 export interface AnnouncerEvents {
   peers(peers: PeerAddress[], tracker: string): void;
@@ -24,6 +27,9 @@ export interface AnnouncerEvents {
  * walks the trackers in tier order and stops at the first that answers; a failing tracker waits
  * out its BEP 31 `retry in` or backoff before it is asked again.
  */
+/** Longest one announce to one tracker may take (BEP 15 retries alone could take two hours). */
+const ATTEMPT_MS = 20_000;
+
 export class Announcer {
   private timer?: NodeJS.Timeout;
   private readonly key = randomInt(0, 2 ** 32);
@@ -32,6 +38,7 @@ export class Announcer {
   private pendingEvent: AnnounceEvent = 'started';
   private running?: Promise<void>;
   private stopped = false;
+  private rerun = false;
   /** The tracker that last answered: `stopped` goes there (it is the one that lists us). */
   private current?: string;
 
@@ -58,20 +65,35 @@ export class Announcer {
     this.schedule(0);
   }
 
-  /** Announces again soon (more peers wanted), respecting each tracker's minimum wait. */
-  more(): void {
-    if (!this.stopped && !this.running) this.schedule(0);
+  /** BEP 21: we became a partial seed; say `paused` now. */
+  paused(): void {
+    if (this.stopped) return;
+    this.pendingEvent = 'paused';
+    this.schedule(0);
   }
 
-  /** Says `stopped` to the tracker that last answered (best effort, bounded), then stays quiet. */
+  /** Announces again now (more peers wanted, or our state changed). */
+  more(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  /**
+   * Says `stopped` to the tracker that last answered (first `completed`, if that was still
+   * pending), best effort and bounded by `timeoutMs` in all; then stays quiet.
+   */
   async stop(timeoutMs = 3000, sayStopped = true): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     if (!sayStopped) return;
-    await this.running;
-    const url = this.current;
-    if (!url) return;
-    await Promise.race([this.announceTo(url, 'stopped').catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    const farewell = (async () => {
+      await this.running;
+      const url = this.current;
+      if (!url) return;
+      if (this.pendingEvent === 'completed') await this.announceTo(url, 'completed').catch(() => undefined);
+      await this.announceTo(url, 'stopped').catch(() => undefined);
+    })();
+    await Promise.race([farewell, deadline]);
   }
 
   private schedule(ms: number): void {
@@ -81,8 +103,19 @@ export class Announcer {
   }
 
   private async run(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.running = this.announceOnce().finally(() => (this.running = undefined));
+    if (this.stopped) return;
+    if (this.running) {
+      // An event (completed, paused) raised during an announce goes out right after it.
+      this.rerun = true;
+      return;
+    }
+    this.running = this.announceOnce().finally(() => {
+      this.running = undefined;
+      if (this.rerun && !this.stopped) {
+        this.rerun = false;
+        this.schedule(0);
+      }
+    });
     await this.running;
   }
 
@@ -119,9 +152,25 @@ export class Announcer {
     if (Number.isFinite(wait)) this.schedule(wait);
   }
 
+  /** One tracker gets at most ATTEMPT_MS per announce: a dead one must not hold up the next tier. */
   private async announceTo(url: string, event: AnnounceEvent): Promise<{ interval: number; minInterval?: number }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TrackerError('timeout', `no answer in ${ATTEMPT_MS / 1000} s`)), ATTEMPT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.announceOnceTo(url, event), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async announceOnceTo(url: string, event: AnnounceEvent): Promise<{ interval: number; minInterval?: number }> {
     const trackerId = this.trackerIds.get(url);
-    const a: ClientAnnounce = { ...this.state(), event, key: this.key, numWant: event === 'stopped' ? 0 : this.numWant, ...(trackerId ? { trackerId } : {}) };
+    const { paused, ...state } = this.state();
+    if (event === 'none' && paused) event = 'paused';
+    const a: ClientAnnounce = { ...state, event, key: this.key, numWant: event === 'stopped' ? 0 : this.numWant, ...(trackerId ? { trackerId } : {}) };
     if (url.startsWith('udp:')) {
       const r = await this.udp.announce(url, a);
       if (event !== 'stopped') this.events.peers(r.peers, url);

@@ -50,13 +50,15 @@ export class TrackerTiers {
     }
     const n = (this.failures.get(url) ?? 0) + 1;
     this.failures.set(url, n);
-    if (retryIn !== undefined) return retryIn * 60_000;
+    // Clamped: a tracker's odd `retry in` must neither spin us nor overflow a timer.
+    if (retryIn !== undefined) return Math.min(Math.max(retryIn, 1), 24 * 60) * 60_000;
     return Math.min(15_000 * 2 ** (n - 1), 30 * 60_000);
   }
 }
 
 /** When to announce next after an answer: `interval`, but never sooner than `min interval`. */
 export function nextAnnounceMs(interval: number, minInterval?: number): number {
-  const seconds = Math.max(interval, minInterval ?? 0, 1);
+  // Clamped to 30 s .. 1 day: 0 would hammer the tracker, and past 2^31 ms timers fire at once.
+  const seconds = Math.min(Math.max(interval, minInterval ?? 0, 30), 86_400);
   return seconds * 1000;
 }

@@ -127,6 +127,7 @@ export class UdpTrackerClient {
         this.waiting.delete(request.transactionId);
         resolve(undefined);
       }, ms);
+      timer.unref();
       this.waiting.set(request.transactionId, {
         from,
         family: target.family,

@@ -20,6 +20,8 @@ import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
 
 const FAST_AND_EXT = Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, 0x04]);
+/** Piece length of the torrents the lying seeds serve. */
+const PIECE = 32 * 1024;
 
 function frame(id: number, payload: number[] | Uint8Array = []): Uint8Array {
   const body = Uint8Array.from([id, ...payload]);
@@ -108,8 +110,11 @@ test('each broken rule closes that connection only, with a logged reason; the se
   }
 });
 
-/** A seed that claims every piece and answers every request with random bytes. */
-async function lyingSeed(infoHash: Uint8Array, peerId: Uint8Array): Promise<{ port: number; close(): void; served: () => number }> {
+/**
+ * A seed that claims every piece and answers every request with random bytes, or, given the
+ * real content, with the real bytes except for the first block of each piece.
+ */
+async function lyingSeed(infoHash: Uint8Array, peerId: Uint8Array, real?: Buffer): Promise<{ port: number; close(): void; served: () => number }> {
   let served = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -132,7 +137,9 @@ async function lyingSeed(infoHash: Uint8Array, peerId: Uint8Array): Promise<{ po
       for (const m of framer.push(data) as WireMessage[]) {
         if (m.type !== 'request') continue;
         served++;
-        socket.write(encodeMessage({ type: 'piece', index: m.index, begin: m.begin, block: randomBytes(m.length) }));
+        const at = m.index * PIECE + m.begin;
+        const block = real && m.begin !== 0 ? real.subarray(at, at + m.length) : randomBytes(m.length);
+        socket.write(encodeMessage({ type: 'piece', index: m.index, begin: m.begin, block }));
       }
     });
   });
@@ -185,6 +192,33 @@ test('a peer whose pieces fail the hash check is banned; an honest seed supplies
     if (!t.complete) await once(t, 'done');
     assert.deepEqual(await sameFiles(content, path.join(root, 'leech')), [true]);
     liar.close();
+  } finally {
+    await leech.close();
+    await seed.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a peer that spoils one block of every piece cannot get the honest seed that completes them banned', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'hostile-spoil-'));
+  const seed = new Client({ port: 0, host: '127.0.0.1' });
+  const leech = new Client({ port: 0, host: '127.0.0.1' });
+  try {
+    const content = await makeContent(path.join(root, 'seed'), [40 * PIECE], { pieceLength: PIECE });
+    const spoiler = await lyingSeed(content.built.torrent.infoHash, randomBytes(20), content.files[0]!.bytes);
+    await seed.listen();
+    await leech.listen();
+    await seed.add(content.built.torrent, { dir: content.dir });
+    const t = await leech.add(content.built.torrent, { dir: path.join(root, 'leech') });
+    const banned: string[] = [];
+    t.on('ban', (id: string) => banned.push(id));
+    t.addPeers([{ host: '127.0.0.1', port: spoiler.port }, { host: '127.0.0.1', port: seed.port }]);
+    if (!t.complete) await once(t, 'done');
+    assert.deepEqual(await sameFiles(content, path.join(root, 'leech')), [true]);
+    const honest = [...t.sessions.values()].find((s) => Buffer.from(s.connection.remote!.peerId).equals(Buffer.from(seed.peerId)));
+    assert.ok(!banned.some((id) => honest && id === honest.id), 'the honest seed was never banned');
+    assert.ok(!t.banned.has(`peer:${Buffer.from(seed.peerId).toString('hex')}`));
+    spoiler.close();
   } finally {
     await leech.close();
     await seed.close();
