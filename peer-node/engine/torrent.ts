@@ -13,6 +13,7 @@ import { LOCAL_EXTENSION_IDS, type PeerExtension } from '../extensions/extension
 import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
+import { LtTex, type TexHost } from '../extensions/lt-tex.js';
 import { PEX_FLAG, type PexPeer } from '../../shared/wire/ut-pex.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
@@ -117,7 +118,7 @@ const MAX_KNOWN_PEERS = 2000;
  * piece verified), `peer` (PeerSession), `peerClosed` (id, reason), `ban` (address, reason),
  * `hashFailed` (index), `warning` (text).
  */
-export class Torrent extends EventEmitter implements SessionHost, PexHost, UploadOnlyHost {
+export class Torrent extends EventEmitter implements SessionHost, PexHost, UploadOnlyHost, TexHost {
   readonly infoHash: Uint8Array;
   readonly infoHashHex: string;
   readonly storage: TorrentStorage;
@@ -181,7 +182,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.choker = new Choker({ slots: this.options.uploadSlots });
     this.wanted = this.wantedPieces(options.files);
     this.addExtension(new UtMetadataServer(metainfo.infoBytes));
+    // BEP 27: a private torrent's peers and trackers come from its .torrent only.
     if (this.options.pex && !metainfo.info.private) this.addExtension(new UtPex(this));
+    if (!metainfo.info.private) this.addExtension(new LtTex(this));
     this.uploadOnlyExtension = new UploadOnly(this);
     this.addExtension(this.uploadOnlyExtension);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
@@ -346,6 +349,24 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   learned(peers: PexPeer[]): void {
     this.addPeers(peers, 'pex');
+  }
+
+  // --- TexHost ---
+
+  verifiedTrackers(): string[] {
+    return this.announcer.verifiedTrackers;
+  }
+
+  learnedTrackers(urls: string[]): void {
+    if (!this.options.trackers) return;
+    for (const url of urls) {
+      void this.announcer.probe(url).then((ok) => ok && this.emit('tracker', url));
+    }
+  }
+
+  /** The trackers this torrent announces to, in order (BEP 12, plus ones learned by BEP 28). */
+  get trackers(): string[] {
+    return this.announcer.trackers;
   }
 
   /** A connection whose handshake named this torrent: incoming, or one we dialled at `dialled`. */

@@ -29,6 +29,8 @@ export interface AnnouncerEvents {
  */
 /** Longest one announce to one tracker may take (BEP 15 retries alone could take two hours). */
 const ATTEMPT_MS = 20_000;
+/** Trackers learned from peers that one torrent will try. */
+const MAX_PROBES = 10;
 
 export class Announcer {
   private timer?: NodeJS.Timeout;
@@ -39,6 +41,10 @@ export class Announcer {
   private running?: Promise<void>;
   private stopped = false;
   private rerun = false;
+  /** Trackers that have answered at least once (BEP 28 shares only these). */
+  private readonly verified = new Set<string>();
+  /** Trackers learned from peers that were tried, whatever the outcome. */
+  private readonly probed = new Set<string>();
   /** The tracker that last answered: `stopped` goes there (it is the one that lists us). */
   private current?: string;
 
@@ -63,6 +69,35 @@ export class Announcer {
     if (this.stopped) return;
     this.pendingEvent = 'completed';
     this.schedule(0);
+  }
+
+  get verifiedTrackers(): string[] {
+    return [...this.verified];
+  }
+
+  /**
+   * A tracker a peer told us about (BEP 28): announced to once, and used (and shared) only if it
+   * answers. At most MAX_PROBES per torrent, each tried once.
+   */
+  async probe(url: string): Promise<boolean> {
+    if (this.stopped || this.probed.has(url) || this.probed.size >= MAX_PROBES || this.tiers.order().includes(url)) return false;
+    this.probed.add(url);
+    let answer;
+    try {
+      answer = await this.announceTo(url, 'started');
+    } catch {
+      return false;
+    }
+    if (this.stopped) return false;
+    this.verified.add(url);
+    this.tiers.addTier(url);
+    // A torrent that had no working tracker now keeps this one announced.
+    if (this.current === undefined) {
+      this.current = url;
+      if (this.pendingEvent === 'started') this.pendingEvent = 'none';
+      this.schedule(nextAnnounceMs(answer.interval, answer.minInterval));
+    }
+    return true;
   }
 
   /** BEP 21: we became a partial seed; say `paused` now. */
@@ -134,6 +169,7 @@ export class Announcer {
         if (this.stopped) return;
         this.tiers.succeeded(url);
         this.current = url;
+        this.verified.add(url);
         if (this.pendingEvent === event) this.pendingEvent = 'none';
         this.notBefore.set(url, Date.now() + nextAnnounceMs(minInterval ?? 0, 0));
         this.schedule(nextAnnounceMs(interval, minInterval));

@@ -28,6 +28,11 @@ export class TrackerTiers {
       });
   }
 
+  /** A tracker learned elsewhere (BEP 28) joins as a tier of its own, after the torrent's. */
+  addTier(url: string): void {
+    if (!this.tiers.some((t) => t.includes(url))) this.tiers.push([url]);
+  }
+
   /** Trackers in the order to try them now. */
   order(): string[] {
     return this.tiers.flat().filter((url) => !this.dropped.has(url));
