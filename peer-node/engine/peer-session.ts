@@ -16,6 +16,10 @@ export interface SessionHost {
   readonly geometry: TorrentGeometry;
   /** Our verified pieces. */
   readonly have: Bitfield;
+  /** Whether this peer may fetch piece i from us (we have it, and BEP 16 lets us show it). */
+  mayServe(session: PeerSession, index: number): boolean;
+  /** BEP 16: we pretend to have nothing and show pieces one by one. */
+  readonly superSeeding: boolean;
   peerHas(session: PeerSession, index: number): void;
   peerHasAll(session: PeerSession): void;
   peerBitfield(session: PeerSession): void;
@@ -129,7 +133,9 @@ export class PeerSession {
   /** Our first messages: what we have (have-all/none under Fast), then the BEP 10 handshake. */
   greet(ourHandshake: ExtensionHandshake | undefined): void {
     const have = this.host.have;
-    if (this.fast && have.complete) this.send({ type: 'haveAll' });
+    if (this.host.superSeeding) {
+      if (this.fast) this.send({ type: 'haveNone' }); // and then one `have` at a time
+    } else if (this.fast && have.complete) this.send({ type: 'haveAll' });
     else if (this.fast && have.count === 0) this.send({ type: 'haveNone' });
     else if (have.count > 0) this.send({ type: 'bitfield', bits: have.bytes.slice() });
     if (ourHandshake && this.extensionProtocol) this.send({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake(ourHandshake) });
@@ -296,7 +302,7 @@ export class PeerSession {
     // Past our `reqq` a request is refused; a peer that keeps sending them anyway is flooding.
     if (full && ++this.overflow > MAX_INCOMING_REQUESTS) throw new WireError('request.flood', `${this.overflow} requests beyond the ${MAX_INCOMING_REQUESTS} we queue`);
     const allowedChoked = this.fast && this.allowedForPeer.has(r.index);
-    const refuse = !this.host.have.has(r.index) || (this.amChoking && !allowedChoked) || full;
+    const refuse = !this.host.mayServe(this, r.index) || (this.amChoking && !allowedChoked) || full;
     if (refuse) {
       // BEP 6: with Fast every unserved request is answered with a reject; without it, dropped.
       if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });

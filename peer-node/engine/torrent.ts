@@ -23,6 +23,7 @@ import type { UdpTrackerClient } from '../tracker/udp-tracker-client.js';
 import { type ConnectionOptions, PeerConnection } from '../wire/peer-connection.js';
 import { Bitfield } from './bitfield.js';
 import { Choker } from './choker.js';
+import { SuperSeeder } from './super-seeder.js';
 import { PeerSession, MAX_INCOMING_REQUESTS, type SessionHost } from './peer-session.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
@@ -55,6 +56,8 @@ export interface TorrentOptions {
   trackers?: boolean;
   /** Peer exchange, BEP 11 (default true; never for private torrents). */
   pex?: boolean;
+  /** BEP 16 super-seeding while we hold every piece (an initial seed). Default off. */
+  superSeed?: boolean;
 }
 
 /** Snapshot of a torrent for progress lines, the API and `--json`. */
@@ -137,6 +140,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly parole = new Map<number, Parole>();
   private ready = false;
   private readonly uploadOnlyExtension: UploadOnly;
+  private readonly superSeeder: SuperSeeder;
   /**
    * Full-size piece buffers for reuse once written: allocating a fresh megabyte per piece left
    * tens of megabytes of dead buffers waiting for the garbage collector at high rates.
@@ -170,6 +174,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       maxHalfOpen: 10,
       trackers: true,
       pex: true,
+      superSeed: false,
       ...options,
     };
     this.infoHash = metainfo.infoHash;
@@ -185,6 +190,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // BEP 27: a private torrent's peers and trackers come from its .torrent only.
     if (this.options.pex && !metainfo.info.private) this.addExtension(new UtPex(this));
     if (!metainfo.info.private) this.addExtension(new LtTex(this));
+    this.superSeeder = new SuperSeeder(this.geometry.pieceCount, (i) => this.picker.rarity(i), () => this.sessions.values());
     this.uploadOnlyExtension = new UploadOnly(this);
     this.addExtension(this.uploadOnlyExtension);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
@@ -225,7 +231,17 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /** BEP 21: every wanted piece is here, so we only upload (a seed or a partial seed). */
   get uploadOnly(): boolean {
-    return this.complete;
+    // A super-seed keeps its state hidden: upload_only with an empty bitfield makes libtorrent
+    // hang up at once (an upload-only peer with nothing it wants).
+    return this.complete && !this.superSeeding;
+  }
+
+  get superSeeding(): boolean {
+    return this.options.superSeed && this.have.complete;
+  }
+
+  mayServe(s: PeerSession, index: number): boolean {
+    return this.have.has(index) && (!this.superSeeding || this.superSeeder.mayServe(s, index));
   }
 
   peerUploadOnly(s: PeerSession): void {
@@ -389,7 +405,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     });
     connection.on('close', (why: string) => this.detach(session, why));
     session.greet(this.ourExtensionHandshake(connection));
-    void this.grantAllowedFast(session);
+    if (this.superSeeding) this.superSeeder.offer(session);
+    else void this.grantAllowedFast(session);
     this.emit('peer', session);
   }
 
@@ -451,6 +468,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (session.isSeed) this.picker.peerHasAll(-1);
     else for (let i = 0; i < session.bits.length; i++) if (session.bits.has(i)) this.picker.peerHas(i, -1);
     for (const ext of this.extensions.values()) ext.closed?.(session);
+    this.superSeeder.closed(session);
     this.emit('peerClosed', session.id, reason);
     if (!this.stopped) {
       this.fillAll();
@@ -462,6 +480,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   peerHas(s: PeerSession, index: number): void {
     this.picker.peerHas(index, 1);
+    if (this.superSeeding) this.superSeeder.peerHas(s, index);
     if (!this.wants(index)) return;
     s.interesting++;
     s.setInterested(true);

@@ -144,6 +144,26 @@ test('libtorrent downloads from our seed with only a magnet: it gets the torrent
   }),
 );
 
+test('our super-seed (BEP 16) feeds two libtorrent leechers to completion', { skip: ltSkip, timeout: 120_000 }, () =>
+  withDir('superseed-lt-', async (dir) => {
+    const content = await makeContent(path.join(dir, 'seed'), SIZES);
+    const client = new Client({ port: 0, host: '127.0.0.1' });
+    try {
+      await client.listen();
+      const seeding = await client.add(content.built.torrent, { dir: content.dir, superSeed: true });
+      assert.equal(seeding.superSeeding, true);
+      // Both dial us; they find each other through our peer exchange and trade what we showed them.
+      const results = await Promise.all([0, 1].map((i) => runLtLeech(content.torrentPath, path.join(dir, `lt${i}`), '127.0.0.1', client.port, 100)));
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.complete, true, JSON.stringify(r));
+        assert.deepEqual(await sameFiles(content, path.join(dir, `lt${i}`)), ALL_SAME);
+      }
+    } finally {
+      await client.close();
+    }
+  }),
+);
+
 test('qBittorrent-nox downloads a multi-file torrent from our seed', { skip: missingTools(['qbittorrent-nox'], false), timeout: 90_000 }, () =>
   withDir('qbt-from-peer-', async (dir) => {
     const content = await makeContent(path.join(dir, 'seed'), SIZES);
