@@ -162,6 +162,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
         else t.once('done', onDone);
       })
       .catch((e: Error) => {
+        if (finished) return; // stopped while checking: the check's end is no error
         err.write(`peer-node ${mode}: ${e.message}\n`);
         finish(1);
       });

@@ -606,6 +606,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     try {
       await this.storage.writePiece(index, assembly.data);
     } catch (err) {
+      if (this.stopped) return;
       this.emit('warning', `cannot write piece ${index}: ${(err as Error).message}`);
       this.assembling.delete(index);
       this.picker.resetPiece(index);

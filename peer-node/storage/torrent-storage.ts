@@ -16,6 +16,7 @@ import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
  */
 export class TorrentStorage {
   readonly geometry: TorrentGeometry;
+  private closed = false;
   private handles = new Map<number, { opening: Promise<FileHandle>; busy: number; evicted: boolean; writable: boolean }>();
 
   constructor(
@@ -35,6 +36,8 @@ export class TorrentStorage {
 
   /** Runs `use` with file `index` open; an evicted handle is closed only once no one uses it. */
   private async withFile<T>(index: number, create: boolean, use: (fh: FileHandle) => Promise<T>): Promise<T | undefined> {
+    // After close, nothing may open a file again (it would leak its descriptor).
+    if (this.closed) throw new Error('the torrent storage is closed');
     let entry = this.handles.get(index);
     if (entry && create && !entry.writable) {
       // Opened read-only for seeding (read-only content stays seedable); a write reopens it.
@@ -139,6 +142,7 @@ export class TorrentStorage {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.handles.values()];
     this.handles.clear();
     await Promise.all(all.map((h) => h.opening.then((fh) => fh.close()).catch(() => undefined)));
