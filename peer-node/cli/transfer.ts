@@ -37,6 +37,7 @@ pieces are downloaded. Runs until Ctrl-C.
 
 Options:
   --dir DIR            the folder that holds the torrent's NAME (required)
+  --super-seed         BEP 16 super-seeding: show each peer one piece at a time (initial seeds)
 ${COMMON_OPTIONS}
 
 Example:
@@ -53,6 +54,7 @@ const OPTIONS = {
   'no-dht': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  'super-seed': { type: 'boolean' },
 } as const;
 
 export function downloadCommand(args: string[]): Promise<number> {
@@ -131,7 +133,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
     client
-      .add(metainfo, { dir, ...(files ? { files } : {}) })
+      .add(metainfo, { dir, ...(files ? { files } : {}), ...(values['super-seed'] ? { superSeed: true } : {}) })
       .then((t) => {
         torrent = t;
         if (finished) return; // interrupted while checking the files

@@ -96,3 +96,27 @@ test('four leechers complete from a super-seed, which uploads about one copy unt
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('peer-node seed --super-seed serves a download to completion', { timeout: 60_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+  const root = await mkdtemp(path.join(tmpdir(), 'superseed-cli-'));
+  const content = await makeContent(path.join(root, 'seed'), [300_000, 7]);
+  const seeder = spawn(process.execPath, [BIN, 'seed', content.torrentPath, '--dir', content.dir, '--super-seed', '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let err = '';
+    while (!/seeding content/.test(err)) err += String((await once(seeder.stderr!, 'data'))[0]);
+    const port = Number(/listening on port (\d+)/.exec(err)![1]);
+    const leech = spawn(process.execPath, [BIN, 'download', content.torrentPath, '--out', path.join(root, 'out'), '--peer', `127.0.0.1:${port}`, '--host', '127.0.0.1', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    leech.stdout!.on('data', (d) => (out += d));
+    const [code] = await once(leech, 'exit');
+    assert.equal(code, 0);
+    assert.equal((JSON.parse(out) as { complete: boolean }).complete, true);
+    assert.deepEqual(await sameFiles(content, path.join(root, 'out')), [true, true]);
+  } finally {
+    seeder.kill('SIGINT');
+    await once(seeder, 'exit');
+    await rm(root, { recursive: true, force: true });
+  }
+});
