@@ -12,17 +12,11 @@ import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
+import { until } from '../helpers/raw-peer.js';
 import { makeContent } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
 import { scrape } from '../helpers/tracker-client.js';
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('started, completed and stopped reach the tracker; a dead first tier falls through to the next', { timeout: 60_000 }, () =>
   withEdge({}, async (edge) => {
@@ -44,17 +38,17 @@ test('started, completed and stopped reach the tracker; a dead first tier falls 
       const warnings: string[] = [];
       const seeding = await seed.add(content.built.torrent, { dir: content.dir });
       seeding.on('warning', (w: string) => warnings.push(w));
-      await waitFor('the seed on the tracker', async () => (await counts()).complete === 1);
+      await until('the seed on the tracker', async () => (await counts()).complete === 1);
       assert.ok(warnings.some((w) => w.includes('127.0.0.1:9')), 'the dead tracker was tried and reported');
 
       const t: Torrent = await leech.add(content.built.torrent, { dir: path.join(dir, 'leech') });
       if (!t.complete) await once(t, 'done');
-      await waitFor('completed counted', async () => {
+      await until('completed counted', async () => {
         const c = await counts();
         return c.downloaded === 1 && c.complete === 2;
       });
       await leech.remove(t.infoHashHex);
-      await waitFor('stopped removes the peer', async () => (await counts()).complete === 1);
+      await until('stopped removes the peer', async () => (await counts()).complete === 1);
       assert.equal((await counts()).downloaded, 1, 'completed was said once');
     } finally {
       await leech.close();

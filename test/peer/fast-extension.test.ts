@@ -13,30 +13,18 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
-import { MessageFramer } from '../../shared/wire/framer.js';
 import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
-import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
+import { encodeHandshake } from '../../shared/wire/handshake.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 import { makeContent } from '../helpers/content.js';
+import { onWire } from '../helpers/raw-peer.js';
 
 /** A raw peer: handshakes, then collects every message our seed sends. */
 async function rawPeer(port: number, infoHash: Uint8Array, reserved: Uint8Array) {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const messages: WireMessage[] = [];
-  const framer = new MessageFramer();
-  let head = Buffer.alloc(0);
-  let shaken = false;
-  socket.on('data', (d: Buffer) => {
-    let data: Uint8Array = d;
-    if (!shaken) {
-      head = Buffer.concat([head, d]);
-      if (head.length < HANDSHAKE_LENGTH) return;
-      shaken = true;
-      data = head.subarray(HANDSHAKE_LENGTH);
-    }
-    messages.push(...framer.push(data));
-  });
+  onWire(socket, { message: (m) => messages.push(m) });
   socket.write(encodeHandshake({ reserved, infoHash, peerId: randomBytes(20) }));
   const settle = () => new Promise((r) => setTimeout(r, 300));
   await settle();

@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
-import { MessageFramer } from '../../shared/wire/framer.js';
 import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import { encodeMessage } from '../../shared/wire/messages.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
+import { onWire } from '../helpers/raw-peer.js';
 
 const FAST_AND_EXT = Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, 0x04]);
 /** Piece length of the torrents the lying seeds serve. */
@@ -120,27 +120,19 @@ async function lyingSeed(infoHash: Uint8Array, peerId: Uint8Array, real?: Buffer
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
-    const framer = new MessageFramer();
-    let shaken = false;
-    let head = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => {
-      let data: Uint8Array = d;
-      if (!shaken) {
-        head = Buffer.concat([head, d]);
-        if (head.length < HANDSHAKE_LENGTH) return;
-        shaken = true;
+    onWire(socket, {
+      handshake() {
         socket.write(encodeHandshake({ reserved: FAST_AND_EXT, infoHash, peerId }));
         socket.write(encodeMessage({ type: 'haveAll' }));
         socket.write(encodeMessage({ type: 'unchoke' }));
-        data = head.subarray(HANDSHAKE_LENGTH);
-      }
-      for (const m of framer.push(data) as WireMessage[]) {
-        if (m.type !== 'request') continue;
+      },
+      message(m) {
+        if (m.type !== 'request') return;
         served++;
         const at = m.index * PIECE + m.begin;
         const block = real && m.begin !== 0 ? real.subarray(at, at + m.length) : randomBytes(m.length);
         socket.write(encodeMessage({ type: 'piece', index: m.index, begin: m.begin, block }));
-      }
+      },
     });
   });
   server.listen(0, '127.0.0.1');

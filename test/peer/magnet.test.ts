@@ -16,11 +16,11 @@ import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import { formatMagnet, parseMagnet } from '../../shared/metainfo/index.js';
 import { decodeExtensionHandshake, encodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
-import { MessageFramer } from '../../shared/wire/framer.js';
-import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import { encodeHandshake } from '../../shared/wire/handshake.js';
+import { encodeMessage } from '../../shared/wire/messages.js';
 import { decodeMetadataMessage, encodeMetadataMessage, METADATA_PIECE } from '../../shared/wire/ut-metadata.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
+import { onWire } from '../helpers/raw-peer.js';
 import { withEdge } from '../helpers/edge.js';
 
 /** Many files with long names: an info dictionary of several 16 KiB metadata pieces. */
@@ -86,22 +86,14 @@ test('a magnet with only a tracker finds the seed through the edge and downloads
 async function metadataPeer(infoHash: Uint8Array, size: number, serve: (piece: number) => Uint8Array | 'garbage') {
   const server = net.createServer((socket) => {
     socket.on('error', () => undefined);
-    const framer = new MessageFramer();
-    let head = Buffer.alloc(0);
-    let shaken = false;
     let theirId = 0;
-    socket.on('data', (d: Buffer) => {
-      let data: Uint8Array = d;
-      if (!shaken) {
-        head = Buffer.concat([head, d]);
-        if (head.length < HANDSHAKE_LENGTH) return;
-        shaken = true;
+    onWire(socket, {
+      handshake() {
         socket.write(encodeHandshake({ reserved: Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, 0]), infoHash, peerId: randomBytes(20) }));
         socket.write(encodeMessage({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake({ m: new Map([['ut_metadata', 7]]), metadataSize: size }) }));
-        data = head.subarray(HANDSHAKE_LENGTH);
-      }
-      for (const m of framer.push(data) as WireMessage[]) {
-        if (m.type !== 'extended') continue;
+      },
+      message(m) {
+        if (m.type !== 'extended') return;
         if (m.extendedId === 0) theirId = decodeExtensionHandshake(m.payload).m.get('ut_metadata') ?? 0;
         else if (m.extendedId === 7) {
           const request = decodeMetadataMessage(m.payload);
@@ -109,7 +101,7 @@ async function metadataPeer(infoHash: Uint8Array, size: number, serve: (piece: n
           const payload = answer === 'garbage' ? Uint8Array.from([1, 2, 3]) : encodeMetadataMessage({ type: 'data', piece: request.piece, totalSize: size, data: answer });
           socket.write(encodeMessage({ type: 'extended', extendedId: theirId, payload }));
         }
-      }
+      },
     });
   });
   server.listen(0, '127.0.0.1');

@@ -17,17 +17,11 @@ import { decodeExtensionHandshake, encodeExtensionHandshake } from '../../shared
 import { MessageFramer } from '../../shared/wire/framer.js';
 import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import { until } from '../helpers/raw-peer.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
 import { scrape } from '../helpers/tracker-client.js';
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a partial seed says upload_only, announces paused, and hangs up on the seed', { timeout: 60_000 }, () =>
   withEdge({}, async (edge) => {

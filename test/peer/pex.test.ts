@@ -19,17 +19,11 @@ import { MessageFramer } from '../../shared/wire/framer.js';
 import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 import { encodePexMessage } from '../../shared/wire/ut-pex.js';
+import { until } from '../helpers/raw-peer.js';
 import { makeContent } from '../helpers/content.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const isPrivate of [false, true]) {
   test(

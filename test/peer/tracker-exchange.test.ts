@@ -14,17 +14,11 @@ import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
 import { buildTorrent } from '../../shared/metainfo/index.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
+import { until } from '../helpers/raw-peer.js';
 import { makeContent } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
 import { scrape } from '../helpers/tracker-client.js';
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a peer learns a verified tracker from another and adopts it only after it answers', { timeout: 60_000 }, () =>
   withEdge({}, async (edge) => {
