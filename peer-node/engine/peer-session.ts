@@ -249,7 +249,7 @@ export class PeerSession {
       case 'request':
         return this.onRequest(m);
       case 'piece':
-        return this.onPiece(m.index, m.begin, m.block);
+        return this.receiveBlock(m.index, m.begin, m.block);
       case 'cancel':
         return this.onCancel(m);
       case 'port':
@@ -320,7 +320,8 @@ export class PeerSession {
     if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
   }
 
-  private onPiece(index: number, begin: number, data: Uint8Array): void {
+  /** A block from the peer (`piece`, or BEP 30's `Tr_hashpiece`): only one we asked for counts. */
+  receiveBlock(index: number, begin: number, data: Uint8Array): void {
     const k = key(index, begin);
     const request = this.outstanding.get(k);
     if (!request || request.ref.length !== data.length) {

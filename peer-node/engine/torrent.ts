@@ -9,11 +9,15 @@ import { sha1 } from '../../shared/sha1.js';
 import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
 import type { ExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 import type { BlockRef } from '../../shared/wire/messages.js';
-import { LOCAL_EXTENSION_IDS, type PeerExtension } from '../extensions/extension.js';
+import { LOCAL_EXTENSION_IDS, type PeerExtension, sendExtended } from '../extensions/extension.js';
 import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
 import { LtTex, type TexHost } from '../extensions/lt-tex.js';
+import { TrHashpiece } from '../extensions/tr-hashpiece.js';
+import { MerkleTree } from '../../shared/metainfo/merkle.js';
+import { encodeHashPiece } from '../../shared/wire/tr-hashpiece.js';
+import { MerkleHashes } from './merkle-hashes.js';
 import { PEX_FLAG, type PexPeer } from '../../shared/wire/ut-pex.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
@@ -141,6 +145,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private ready = false;
   private readonly uploadOnlyExtension: UploadOnly;
   private readonly superSeeder: SuperSeeder;
+  /** BEP 30: the Merkle hashes we know, for a torrent with a root hash instead of piece hashes. */
+  readonly merkle?: MerkleHashes;
   /**
    * Full-size piece buffers for reuse once written: allocating a fresh megabyte per piece left
    * tens of megabytes of dead buffers waiting for the garbage collector at high rates.
@@ -190,6 +196,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // BEP 27: a private torrent's peers and trackers come from its .torrent only.
     if (this.options.pex && !metainfo.info.private) this.addExtension(new UtPex(this));
     if (!metainfo.info.private) this.addExtension(new LtTex(this));
+    if (metainfo.info.rootHash) {
+      this.merkle = new MerkleHashes(metainfo.info.rootHash, this.geometry.pieceCount);
+      this.addExtension(new TrHashpiece(this.merkle));
+    }
     this.superSeeder = new SuperSeeder(this.geometry.pieceCount, (i) => this.picker.rarity(i), () => this.sessions.values());
     this.uploadOnlyExtension = new UploadOnly(this);
     this.addExtension(this.uploadOnlyExtension);
@@ -263,7 +273,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const onDisk = await this.storage.verify(() => !this.stopped);
+    const onDisk = this.merkle ? await this.verifyMerkle() : await this.storage.verify(() => !this.stopped);
     const files = this.options.files ? new Set(this.options.files) : undefined;
     await this.storage.createEmptyFiles((i) => !files || files.has(i));
     onDisk.forEach((ok, i) => ok && this.markHave(i));
@@ -597,8 +607,19 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return assembly;
   }
 
+  /**
+   * A Merkle torrent's data on disk is good only as a whole: the tree rebuilt from it must end in
+   * the root. (Partial Merkle downloads are not resumed: the proofs are not kept on disk.)
+   */
+  private async verifyMerkle(): Promise<boolean[]> {
+    const hashes = await this.storage.pieceHashes(() => !this.stopped);
+    const all = hashes.length === this.geometry.pieceCount && hashes.every((h) => h !== undefined);
+    const ok = all && this.merkle!.adoptTree(await MerkleTree.fromPieceHashes(hashes as Uint8Array[]));
+    return new Array<boolean>(this.geometry.pieceCount).fill(ok);
+  }
+
   private async finishPiece(index: number, assembly: Assembly): Promise<void> {
-    const expected = this.metainfo.info.pieces[index];
+    const expected = this.merkle ? await this.merkle.pieceHash(index) : this.metainfo.info.pieces[index];
     const digest = await sha1(assembly.data);
     if (this.stopped) return;
     if (!expected || !bytesEqual(digest, expected)) return this.pieceFailed(index, assembly);
@@ -721,7 +742,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
           if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
           continue;
         }
-        s.send({ type: 'piece', index: r.index, begin: r.begin, block });
+        if (this.merkle) {
+          // BEP 30: blocks go as Tr_hashpiece, the first of a piece with the hashes that prove it.
+          const hashes = r.begin === 0 ? (this.merkle.hashList(r.index) ?? []) : [];
+          if (!sendExtended(s, 'Tr_hashpiece', encodeHashPiece({ index: r.index, begin: r.begin, hashes, block }))) {
+            if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
+            continue;
+          }
+        } else s.send({ type: 'piece', index: r.index, begin: r.begin, block });
         s.upload.add(r.length);
         this.uploadRate.add(r.length);
         this.stats.uploaded += r.length;

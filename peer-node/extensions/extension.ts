@@ -25,6 +25,7 @@ export const LOCAL_EXTENSION_IDS: Record<string, number> = {
   ut_metadata: 2,
   upload_only: 3,
   lt_tex: 4,
+  Tr_hashpiece: 5,
 };
 
 /** Sends an extension message to a peer under the id it asked for; false when it did not offer it. */

@@ -120,14 +120,35 @@ export class TorrentStorage {
   }
 
   /**
+   * SHA-1 of every piece wholly on disk (undefined where a file is missing or short): for
+   * Merkle torrents (BEP 30), whose tree is rebuilt from these. `onPiece` returning false stops.
+   */
+  async pieceHashes(onPiece?: () => boolean | void): Promise<(Uint8Array | undefined)[]> {
+    const sizes = await this.fileSizes();
+    const out: (Uint8Array | undefined)[] = [];
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      const size = this.geometry.pieceSize(i);
+      const onDisk = this.geometry.pieceRangeToFiles(i, 0, size).every((span) => sizes[span.fileIndex]! >= span.fileOffset + span.length);
+      const bytes = onDisk ? await this.read(i, 0, size) : undefined;
+      out.push(bytes ? new Uint8Array(createHash('sha1').update(bytes).digest()) : undefined);
+      if (onPiece?.() === false) break;
+    }
+    return out;
+  }
+
+  private fileSizes(): Promise<number[]> {
+    return Promise.all(
+      this.info.files.map((f, i) => (f.padding ? Promise.resolve(f.length) : stat(this.filePath(i)).then((st) => (st.isFile() ? st.size : -1), () => -1))),
+    );
+  }
+
+  /**
    * Hashes every piece on disk against the torrent: which pieces we have. Each file's size is
    * looked up once first, so pieces in missing or short files count as absent without a read
    * (a fresh download checks an empty folder in no time). `onPiece` returning false stops early.
    */
   async verify(onPiece?: (index: number, ok: boolean) => boolean | void): Promise<boolean[]> {
-    const sizes = await Promise.all(
-      this.info.files.map((f, i) => (f.padding ? Promise.resolve(f.length) : stat(this.filePath(i)).then((st) => (st.isFile() ? st.size : -1), () => -1))),
-    );
+    const sizes = await this.fileSizes();
     const have: boolean[] = [];
     for (let i = 0; i < this.geometry.pieceCount; i++) {
       const size = this.geometry.pieceSize(i);

@@ -17,6 +17,9 @@ import { MessageFramer } from '../../shared/wire/framer.js';
 import { decodeHandshake } from '../../shared/wire/handshake.js';
 import { decodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../shared/wire/ut-metadata.js';
+import { decodeHashPiece, encodeHashPiece } from '../../shared/wire/tr-hashpiece.js';
+import { decodePexMessage, encodePexMessage } from '../../shared/wire/ut-pex.js';
+import { decodeTexMessage, encodeTexMessage } from '../../shared/wire/lt-tex.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -179,4 +182,29 @@ test('fuzz: BEP 9 ut_metadata messages (request, data with its trailing bytes, r
       return out;
     });
   fc.assert(fc.property(fc.oneof(mutatedMessage, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeMetadataMessage(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: BEP 30 Tr_hashpiece payloads', () => {
+  const good = encodeHashPiece({ index: 3, begin: 0, hashes: [[7, new Uint8Array(20)], [0, new Uint8Array(20).fill(1)]], block: new Uint8Array(40) });
+  const mutatedHashPiece = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 60 })).map(([at, byte, cut]) => {
+    const out = good.slice(0, Math.max(0, good.length - cut));
+    if (out.length > 0) out[at % out.length] = byte;
+    return out;
+  });
+  fc.assert(fc.property(fc.oneof(mutatedHashPiece, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeHashPiece(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: BEP 11 ut_pex and BEP 28 lt_tex messages', () => {
+  const seeds = [
+    encodePexMessage({ added: [{ host: '10.0.0.1', port: 6881, flags: 2 }, { host: '::1', port: 1, flags: 0 }], dropped: [{ host: '10.0.0.2', port: 2 }] }),
+    encodeTexMessage(['http://127.0.0.1:8787/announce', 'udp://tracker.example:6969/announce']),
+  ];
+  const mutatedMessage = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 20 })).map(([seed, at, byte, cut]) => {
+    const out = seed.slice(0, Math.max(0, seed.length - cut));
+    if (out.length > 0) out[at % out.length] = byte;
+    return out;
+  });
+  const input = fc.oneof(mutatedMessage, fc.uint8Array({ maxLength: 64 }));
+  fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodePexMessage(bytes))), { numRuns: RUNS });
+  fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodeTexMessage(bytes))), { numRuns: RUNS });
 });
