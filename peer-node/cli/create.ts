@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildTorrent, choosePieceLength, formatMagnet, PieceHasher } from '../../shared/metainfo/index.js';
+import { buildTorrent, choosePieceLength, formatMagnet, MerkleTree, PieceHasher } from '../../shared/metainfo/index.js';
 import { walkFiles } from '../storage/walk-files.js';
 import { parseCommandArgs, UsageError } from './args.js';
 
@@ -17,6 +17,8 @@ Options:
   --http-seed URL      BEP 17 HTTP seed (httpseeds); repeatable
   --piece-length N     bytes per piece, a power of two >= 16384 (default: chosen for the size)
   --private            BEP 27 private torrent (peers only from its trackers)
+  --merkle             BEP 30 Merkle torrent: one root hash instead of a hash per piece
+                       (between peers only: no web seeds, and few clients besides ours)
   --comment TEXT       free text
   --json               print the result as JSON
 
@@ -32,6 +34,7 @@ export async function createCommand(args: string[]): Promise<number> {
     'http-seed': { type: 'string', multiple: true },
     'piece-length': { type: 'string' },
     private: { type: 'boolean' },
+    merkle: { type: 'boolean' },
     comment: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -53,10 +56,15 @@ export async function createCommand(args: string[]): Promise<number> {
     }
   }
   const pieces = await hasher.finish();
+  if (values.merkle && ((values['web-seed'] ?? []).length > 0 || (values['http-seed'] ?? []).length > 0)) {
+    throw new UsageError('--merkle torrents cannot have web seeds (BEP 30: the proofs travel only between peers)');
+  }
+  const leaves = Array.from({ length: pieces.length / 20 }, (_, i) => pieces.subarray(i * 20, i * 20 + 20));
+  const hashes = values.merkle ? { rootHash: (await MerkleTree.fromPieceHashes(leaves)).root } : { pieces };
   const built = await buildTorrent({
     name: source.name,
     pieceLength,
-    pieces,
+    ...hashes,
     ...(source.isDirectory ? { files: source.files.map((f) => ({ path: f.path, length: f.length })) } : { length: total }),
     announceList: [...(values.announce ?? []), ...(values.tracker ?? [])].map((url) => [url]),
     urlList: values['web-seed'] ?? [],

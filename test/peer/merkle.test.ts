@@ -105,3 +105,27 @@ test('a peer whose hash list does not lead to the root is disconnected', { timeo
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('peer-node create --merkle writes a root-hash torrent, and refuses web seeds with it', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { readFile } = await import('node:fs/promises');
+  const { parseTorrent } = await import('../../shared/metainfo/index.js');
+  const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+  const root = await mkdtemp(path.join(tmpdir(), 'merkle-cli-'));
+  try {
+    const data = randomBytes(100_000);
+    await writeFile(path.join(root, 'clip.bin'), data);
+    const out = path.join(root, 'clip.torrent');
+    const ok = spawnSync(process.execPath, [BIN, 'create', path.join(root, 'clip.bin'), '--out', out, '--merkle', '--piece-length', '16384'], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+    const t = await parseTorrent(new Uint8Array(await readFile(out)));
+    const flat = await hashPieces(data, 16384);
+    const tree = await MerkleTree.fromPieceHashes(Array.from({ length: flat.length / 20 }, (_, i) => flat.subarray(i * 20, i * 20 + 20)));
+    assert.deepEqual(Buffer.from(t.info.rootHash!), Buffer.from(tree.root));
+    const bad = spawnSync(process.execPath, [BIN, 'create', path.join(root, 'clip.bin'), '--out', out, '--merkle', '--web-seed', 'http://127.0.0.1:1/'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--merkle torrents cannot have web seeds/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
