@@ -120,7 +120,8 @@ export class Client extends EventEmitter {
     try {
       const { infoBytes, peers } = await fetcher.fetch(link.peers, timeoutMs);
       const torrent = await torrentFromInfoBytes(infoBytes, link.infoHash, { announceList: link.trackers.map((t) => [t]), urlList: link.webSeeds });
-      return { torrent, peers: [...peers, ...link.peers] };
+      // BEP 27: a private torrent's peers come from its tracker only, not from the magnet.
+      return { torrent, peers: torrent.info.private ? [] : [...peers, ...link.peers] };
     } finally {
       this.fetchers.delete(fetcher);
     }

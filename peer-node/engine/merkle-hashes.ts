@@ -62,19 +62,37 @@ export class MerkleHashes {
   accept(index: number, list: readonly MerkleProofEntry[]): Promise<boolean> {
     const check = (async () => {
       if (index >= this.pieceCount) throw new MerkleError('bad-piece', `no piece ${index} in a tree of ${this.pieceCount}`);
-      const own = list.find(([node]) => node === this.leaf(index));
-      if (!own) return false;
-      if (!(await verifyMerkleProof(this.root, this.pieceCount, index, own[1], list))) return false;
-      let node = this.leaf(index);
-      this.known.set(node, own[1]);
-      for (; node > 0; node = (node - 1) >> 1) {
-        const sibling = node % 2 === 1 ? node + 1 : node - 1;
-        const entry = list.find(([n]) => n === sibling);
-        if (entry) this.known.set(sibling, entry[1]);
+      // One hash per node: with two, the check and the keeping could each pick a different one.
+      const byNode = new Map<number, Uint8Array>();
+      for (const [node, hash] of list) {
+        if (byNode.has(node)) return false;
+        byNode.set(node, hash);
       }
+      const own = byNode.get(this.leaf(index));
+      if (!own) return false;
+      // Exactly the path the proof uses: the leaf and each sibling up to the root.
+      const path: [number, Uint8Array][] = [[this.leaf(index), own]];
+      for (let node = this.leaf(index); node > 0; node = (node - 1) >> 1) {
+        const sibling = node % 2 === 1 ? node + 1 : node - 1;
+        const hash = byNode.get(sibling);
+        if (!hash) return false;
+        path.push([sibling, hash]);
+      }
+      if (!(await verifyMerkleProof(this.root, this.pieceCount, index, own, path))) return false;
+      // What we know stays: a proven list cannot disagree with it (same root), and one that
+      // does is refused rather than allowed to overwrite.
+      for (const [node, hash] of path) {
+        const known = this.known.get(node);
+        if (known && !bytesEqual(known, hash)) return false;
+      }
+      for (const [node, hash] of path) this.known.set(node, hash);
       return true;
     })();
-    this.pending.set(index, check.then(() => true, () => false));
-    return check.finally(() => this.pending.delete(index));
+    // Several checks of one piece (endgame) may overlap: a reader waits for all of them.
+    const previous = this.pending.get(index) ?? Promise.resolve(true);
+    const all = Promise.all([previous, check.catch(() => false)]).then(() => true);
+    this.pending.set(index, all);
+    void all.then(() => this.pending.get(index) === all && this.pending.delete(index));
+    return check;
   }
 }

@@ -31,10 +31,14 @@ interface Source {
   size?: number;
   /** Piece requested from it and when. */
   asked?: { piece: number; at: number };
+  /** When it last rejected a request: it may have the metadata later (it may be fetching too). */
+  rejectedAt?: number;
   gave: Set<number>;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A peer that rejected a metadata request is asked again after this long. */
+const REJECT_REST_MS = 10_000;
 const MAX_CONNECTIONS = 30;
 
 /**
@@ -42,8 +46,9 @@ const MAX_CONNECTIONS = 30;
  * magnet's trackers (`tr`) and addresses (`x.pe`); each that offers ut_metadata is asked for
  * one 16 KiB piece at a time, pieces spread over peers; the whole is accepted only when its
  * SHA-1 is the info-hash. When it is not, every peer that sent part of it is dropped and the
- * pieces are asked again from others. A peer that claims a size above MAX_METADATA_SIZE or one
- * different from the first accepted is dropped.
+ * pieces are asked again from others. A peer that claims a size above MAX_METADATA_SIZE is
+ * dropped; the size fetched is the one live peers claim most, so one liar cannot shut out the
+ * rest. A peer that rejects (it may be fetching too) is asked again after 10 s.
  *
  * Events: `warning` (text).
  */
@@ -147,15 +152,10 @@ export class MetadataFetcher extends EventEmitter {
     const id = hs.m.get('ut_metadata');
     if (!id) return source.connection.close('the peer does not offer ut_metadata');
     const size = hs.metadataSize;
-    if (size === undefined || size <= 0) return source.connection.close('the peer has no metadata size (it may not have the metadata either)');
-    if (size > MAX_METADATA_SIZE) throw new WireError('ut-metadata.too-large', `metadata of ${size} bytes is over ${MAX_METADATA_SIZE}`);
-    if (this.size !== undefined && size !== this.size) return source.connection.close(`metadata size ${size} differs from the ${this.size} others gave`);
-    if (this.size === undefined) {
-      this.size = size;
-      this.pieces = new Array(metadataPieceCount(size)).fill(undefined);
-      this.from = new Array(this.pieces.length).fill(undefined);
-    }
     source.id = id;
+    // No size yet: the peer may be fetching the metadata itself; a later handshake may bring it.
+    if (size === undefined || size <= 0) return;
+    if (size > MAX_METADATA_SIZE) throw new WireError('ut-metadata.too-large', `metadata of ${size} bytes is over ${MAX_METADATA_SIZE}`);
     source.size = size;
     this.requestMore();
   }
@@ -170,7 +170,7 @@ export class MetadataFetcher extends EventEmitter {
     if (m.type === 'unknown' || !source.asked || source.asked.piece !== m.piece) return;
     source.asked = undefined;
     if (m.type === 'reject') {
-      source.connection.close('the peer rejected a metadata request');
+      source.rejectedAt = Date.now(); // asked again later; others are asked now
       return this.requestMore();
     }
     if (m.totalSize !== this.size) throw new WireError('ut-metadata.total-size', `total_size ${m.totalSize} differs from ${this.size}`);
@@ -196,17 +196,20 @@ export class MetadataFetcher extends EventEmitter {
       this.dropped.add(`${s.address.host}:${s.address.port}`);
       s.connection.close('sent metadata that does not match the info-hash');
     }
-    this.pieces.fill(undefined);
-    this.from.fill(undefined);
+    this.size = undefined; // the size too may have been the liars'
     this.requestMore();
   }
 
   /** Gives every idle peer that offers metadata the next piece nobody is fetching. */
   private requestMore(): void {
-    if (this.done || this.size === undefined) return;
+    if (this.done) return;
+    this.chooseSize();
+    if (this.size === undefined) return;
     const busy = new Set([...this.sources.values()].filter((s) => s.asked).map((s) => s.asked!.piece));
+    const now = Date.now();
     for (const s of this.sources.values()) {
-      if (!s.id || s.asked) continue;
+      if (!s.id || s.asked || s.size !== this.size) continue;
+      if (s.rejectedAt !== undefined && now - s.rejectedAt < REJECT_REST_MS) continue;
       const piece = this.pieces.findIndex((p, i) => p === undefined && !busy.has(i));
       if (piece < 0) return;
       busy.add(piece);
@@ -215,7 +218,24 @@ export class MetadataFetcher extends EventEmitter {
     }
   }
 
+  /**
+   * The size to fetch: kept while a live peer claims it, else the one most live peers claim. One
+   * peer claiming a wrong size can then no longer shut out all the others.
+   */
+  private chooseSize(): void {
+    const live = [...this.sources.values()].filter((s) => s.size !== undefined && !s.connection.closed);
+    if (this.size !== undefined && live.some((s) => s.size === this.size)) return;
+    const votes = new Map<number, number>();
+    for (const s of live) votes.set(s.size!, (votes.get(s.size!) ?? 0) + 1);
+    const best = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (best === this.size) return;
+    this.size = best;
+    this.pieces = best === undefined ? [] : new Array(metadataPieceCount(best)).fill(undefined);
+    this.from = new Array(this.pieces.length).fill(undefined);
+  }
+
   private tick(): void {
+    this.requestMore(); // peers whose reject has rested are asked again
     const now = Date.now();
     for (const s of this.sources.values()) {
       if (s.asked && now - s.asked.at > REQUEST_TIMEOUT_MS) s.connection.close('no answer to a metadata request');

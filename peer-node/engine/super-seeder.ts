@@ -6,12 +6,16 @@ import type { PeerSession } from './peer-session.js';
  * and only once that piece has been seen at another peer (its `have` from someone else) is it
  * shown the next. So the seed sends each piece about once and the peers spread it among
  * themselves. A peer alone with the seed cannot pass anything on, so there its own `have` is
- * enough. Requests are served only for pieces the peer was shown.
+ * enough, and a piece that has not spread `spreadWaitMs` after the peer announced it is given up
+ * on (the others may not want it, or not reach that peer). Requests are served only for pieces
+ * the peer was shown.
  */
 export class SuperSeeder {
   private readonly current = new Map<PeerSession, number>();
   private readonly shown = new WeakMap<PeerSession, Set<number>>();
   private readonly showing: Uint32Array;
+  /** When a peer announced the piece it was shown (then waiting for it to spread). */
+  private readonly announcedAt = new Map<PeerSession, number>();
 
   constructor(
     private readonly pieceCount: number,
@@ -19,12 +23,14 @@ export class SuperSeeder {
     private readonly availability: (i: number) => number,
     private readonly peers: () => Iterable<PeerSession>,
     private readonly random: () => number = Math.random,
+    private readonly spreadWaitMs = 20_000,
   ) {
     this.showing = new Uint32Array(pieceCount);
   }
 
   /** Shows the peer its next piece (if any is left that it lacks). */
   offer(s: PeerSession): void {
+    this.announcedAt.delete(s);
     const previous = this.current.get(s);
     if (previous !== undefined) this.showing[previous]!--;
     this.current.delete(s);
@@ -55,7 +61,19 @@ export class SuperSeeder {
       if (piece !== index) continue;
       if (s !== from) this.offer(s);
       else if (this.alone(s)) this.offer(s);
+      else this.announcedAt.set(s, Date.now());
     }
+  }
+
+  /** The peer said what it has: a shown piece it already holds is replaced. */
+  recheck(s: PeerSession): void {
+    const piece = this.current.get(s);
+    if (piece === undefined || s.hasPiece(piece)) this.offer(s);
+  }
+
+  /** Gives up waiting on pieces that did not spread in time. */
+  tick(now: number): void {
+    for (const [s, at] of [...this.announcedAt]) if (now - at > this.spreadWaitMs) this.offer(s);
   }
 
   mayServe(s: PeerSession, index: number): boolean {
@@ -66,6 +84,9 @@ export class SuperSeeder {
     const piece = this.current.get(s);
     if (piece !== undefined) this.showing[piece]!--;
     this.current.delete(s);
+    this.announcedAt.delete(s);
+    // Whoever is now alone with us and holds its piece needs no one else to see it.
+    for (const [other] of [...this.announcedAt]) if (this.alone(other)) this.offer(other);
   }
 
   /** No other peer could take the piece from this one. */

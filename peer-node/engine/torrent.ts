@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import type { PeerAddress } from '../../shared/compact/index.js';
 import { bytesEqual, compareBytes, toHex } from '../../shared/bytes.js';
 import { ProtocolError } from '../../shared/errors.js';
@@ -366,7 +367,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   pexPeers(): Map<PeerSession, PexPeer> {
     const out = new Map<PeerSession, PexPeer>();
     for (const s of this.sessions.values()) {
-      if (!s.listenAddress) continue;
+      // Only IP addresses travel in PEX (a peer dialled by host name has its IP in the socket).
+      if (!s.listenAddress || net.isIP(s.listenAddress.host) === 0) continue;
       const flags = (s.isSeed || s.bits.complete ? PEX_FLAG.seed : 0) | (s.outgoing ? PEX_FLAG.reachable : 0);
       out.set(s, { ...s.listenAddress, flags });
     }
@@ -507,6 +509,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   peerBitfield(s: PeerSession): void {
+    if (this.superSeeding) this.superSeeder.recheck(s);
     s.interesting = 0;
     for (let i = 0; i < s.bits.length; i++) {
       if (!s.bits.has(i)) continue;
@@ -744,8 +747,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         }
         if (this.merkle) {
           // BEP 30: blocks go as Tr_hashpiece, the first of a piece with the hashes that prove it.
-          const hashes = r.begin === 0 ? (this.merkle.hashList(r.index) ?? []) : [];
-          if (!sendExtended(s, 'Tr_hashpiece', encodeHashPiece({ index: r.index, begin: r.begin, hashes, block }))) {
+          const hashes = r.begin === 0 ? this.merkle.hashList(r.index) : [];
+          if (!hashes || !sendExtended(s, 'Tr_hashpiece', encodeHashPiece({ index: r.index, begin: r.begin, hashes, block }))) {
             if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
             continue;
           }
@@ -790,7 +793,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       const expired = s.expireRequests(now, this.options.requestTimeoutMs);
       if (expired.length) this.released(s, expired);
     }
-    for (const ext of this.extensions.values()) ext.tick?.(now, this.sessions.values());
+    if (this.superSeeding) this.superSeeder.tick(now);
+    for (const ext of this.extensions.values()) {
+      try {
+        ext.tick?.(now, this.sessions.values());
+      } catch (err) {
+        this.emit('warning', `${ext.name}: ${(err as Error).message}`); // never the process
+      }
+    }
     if (now - this.lastRechoke >= RECHOKE_MS) {
       this.lastRechoke = now;
       this.rechoke(now);

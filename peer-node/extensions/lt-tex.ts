@@ -59,8 +59,10 @@ export class LtTex implements PeerExtension {
     const now = Date.now();
     if (now - st.lastReceived < this.intervalMs / 2) return;
     st.lastReceived = now;
-    // What this peer told us need not be told back to it.
-    for (const url of urls) st.told.add(url);
+    // What this peer told us need not be told back to it (only URLs we also verified are
+    // remembered, so the set stays bounded by our own list).
+    const ours = new Set(this.host.verifiedTrackers());
+    for (const url of urls) if (ours.has(url)) st.told.add(url);
     if (urls.length) this.host.learnedTrackers(urls, s);
   }
 }

@@ -18,7 +18,9 @@ export class TrHashpiece implements PeerExtension {
   message(s: PeerSession, payload: Uint8Array): void {
     const m = decodeHashPiece(payload);
     if (m.index >= this.merkle.pieceCount) throw new WireError('hashpiece.index', `Tr_hashpiece for piece ${m.index} of ${this.merkle.pieceCount}`);
-    if (m.hashes.length > 0) {
+    if (m.begin === 0 && m.hashes.length === 0) throw new WireError('hashpiece.no-hashes', `Tr_hashpiece for the first block of piece ${m.index} without its hashes (BEP 30)`);
+    // Only blocks we asked for may bring hashes: an unsolicited list is not even looked at.
+    if (m.hashes.length > 0 && s.isOutstanding({ index: m.index, begin: m.begin, length: m.block.length })) {
       void this.merkle.accept(m.index, m.hashes).then(
         (ok) => ok || s.connection.close(`protocol error: the hashes for piece ${m.index} do not lead to the root hash`),
         () => s.connection.close(`protocol error: bad hashes for piece ${m.index}`),

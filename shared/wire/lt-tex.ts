@@ -19,7 +19,7 @@ export function decodeTexMessage(payload: Uint8Array): string[] {
   if (payload.length > MAX_TEX_MESSAGE) throw new WireError('lt-tex.too-long', `lt_tex message of ${payload.length} bytes (limit ${MAX_TEX_MESSAGE})`);
   let value;
   try {
-    value = decode(payload, { maxDepth: 4, maxValues: 2 * MAX_TEX_TRACKERS + 8, maxBytes: MAX_TEX_MESSAGE });
+    value = decode(payload, { maxDepth: 4, maxValues: 2000, maxBytes: MAX_TEX_MESSAGE });
   } catch (err) {
     if (err instanceof BencodeError) throw new WireError('lt-tex.bencode', `lt_tex message is not bencode: ${err.message}`);
     throw err;
@@ -28,9 +28,9 @@ export function decodeTexMessage(payload: Uint8Array): string[] {
   const added = value['added'];
   if (added === undefined) return [];
   if (!isList(added)) throw new WireError('lt-tex.added', 'lt_tex "added" is not a list');
-  if (added.length > MAX_TEX_TRACKERS) throw new WireError('lt-tex.too-many', `lt_tex adds ${added.length} trackers (limit ${MAX_TEX_TRACKERS})`);
+  // libtorrent sends its whole verified list: we take the first MAX_TEX_TRACKERS.
   const urls: string[] = [];
-  for (const entry of added) {
+  for (const entry of added.slice(0, MAX_TEX_TRACKERS)) {
     const url = isBytes(entry) && entry.length <= MAX_URL ? fromUtf8(entry) : undefined;
     if (url && /^(https?|udp):\/\/[^\s]+$/i.test(url)) urls.push(url);
   }

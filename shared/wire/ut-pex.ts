@@ -5,8 +5,8 @@ import { BencodeError, CompactError, WireError } from '../errors.js';
 /**
  * BEP 11 ut_pex messages: peers added since the last message (compact, with one flags byte each
  * in `added.f`) and peers dropped, for IPv4 (`added`, `dropped`) and IPv6 (`added6`, `dropped6`).
- * A message may list at most MAX_PEX_PEERS added and as many dropped peers per family; longer
- * lists are a protocol error (BEP 11 says 50).
+ * We send at most MAX_PEX_PEERS added and dropped peers per family (BEP 11 says 50) and take
+ * the first MAX_PEX_PEERS of longer lists (libtorrent sends up to 100).
  */
 export const MAX_PEX_PEERS = 50;
 /** Bound on a whole message: 4 lists of 50 IPv6 entries plus flags fit easily. */
@@ -59,15 +59,13 @@ export function decodePexMessage(payload: Uint8Array): PexMessage {
       const flags = value[`added${suffix}.f`];
       const dropped = value[`dropped${suffix}`];
       if (isBytes(added)) {
-        const peers = decodeCompactPeers(added, f);
-        if (peers.length > MAX_PEX_PEERS) throw new WireError('ut-pex.too-many', `ut_pex adds ${peers.length} peers (limit ${MAX_PEX_PEERS})`);
+        // libtorrent sends up to 100 added peers; we take the first MAX_PEX_PEERS of any list.
+        const peers = decodeCompactPeers(added, f).slice(0, MAX_PEX_PEERS);
         // Flags are advisory: a missing or short flags string means none.
         peers.forEach((p, i) => out.added.push({ ...p, flags: isBytes(flags) && i < flags.length ? flags[i]! : 0 }));
       }
       if (isBytes(dropped)) {
-        const peers = decodeCompactPeers(dropped, f);
-        if (peers.length > MAX_PEX_PEERS) throw new WireError('ut-pex.too-many', `ut_pex drops ${peers.length} peers (limit ${MAX_PEX_PEERS})`);
-        out.dropped.push(...peers);
+        out.dropped.push(...decodeCompactPeers(dropped, f).slice(0, MAX_PEX_PEERS));
       }
     }
   } catch (err) {
