@@ -77,3 +77,19 @@ export class WireError extends ProtocolError {
     super(`wire.${code}`, message);
   }
 }
+
+/**
+ * A KRPC message (BEP 5) that cannot be served. `krpcCode` is the error code to answer with:
+ * 203 for a malformed packet or bad arguments, 204 for an unknown method. `transactionId` is set
+ * when the packet got far enough to have one, so the sender can be told.
+ */
+export class KrpcError extends ProtocolError {
+  constructor(
+    code: string,
+    message: string,
+    readonly krpcCode: 201 | 202 | 203 | 204 = 203,
+    readonly transactionId?: Uint8Array,
+  ) {
+    super(`krpc.${code}`, message);
+  }
+}

@@ -18,6 +18,7 @@ import { decodeHandshake } from '../../shared/wire/handshake.js';
 import { decodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
 import { decodeMetadataMessage, encodeMetadataMessage } from '../../shared/wire/ut-metadata.js';
 import { decodeHashPiece, encodeHashPiece } from '../../shared/wire/tr-hashpiece.js';
+import { decodeKrpc, encodeKrpc } from '../../shared/dht/krpc.js';
 import { decodePexMessage, encodePexMessage } from '../../shared/wire/ut-pex.js';
 import { decodeTexMessage, encodeTexMessage } from '../../shared/wire/lt-tex.js';
 import { b } from '../helpers/bytes.js';
@@ -207,4 +208,19 @@ test('fuzz: BEP 11 ut_pex and BEP 28 lt_tex messages', () => {
   const input = fc.oneof(mutatedMessage, fc.uint8Array({ maxLength: 64 }));
   fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodePexMessage(bytes))), { numRuns: RUNS });
   fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodeTexMessage(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: BEP 5 KRPC packets', () => {
+  const id = new Uint8Array(20).fill(7);
+  const seeds = [
+    encodeKrpc({ type: 'query', t: Uint8Array.of(1, 2), query: { method: 'announce_peer', id, infoHash: id, port: 6881, impliedPort: false, token: Uint8Array.of(9) } }),
+    encodeKrpc({ type: 'response', t: Uint8Array.of(1), body: { id, nodes: [{ id, host: '10.0.0.1', port: 1 }], values: [{ host: '10.0.0.2', port: 2 }], token: Uint8Array.of(3) } }),
+    encodeKrpc({ type: 'error', t: Uint8Array.of(5), code: 201, message: 'A Generic Error Ocurred' }),
+  ];
+  const mutatedPacket = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 30 })).map(([seed, at, byte, cut]) => {
+    const out = seed.slice(0, Math.max(0, seed.length - cut));
+    if (out.length > 0) out[at % out.length] = byte;
+    return out;
+  });
+  fc.assert(fc.property(fc.oneof(mutatedPacket, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeKrpc(bytes))), { numRuns: RUNS });
 });
