@@ -1,0 +1,250 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { bytesEqual, toHex } from '../../shared/bytes.js';
+import type { PeerAddress } from '../../shared/compact/index.js';
+import type { CompactNode } from '../../shared/compact/compact-nodes.js';
+import { decodeKrpc, encodeKrpc, type KrpcQuery, type KrpcResponseBody } from '../../shared/dht/krpc.js';
+import { KrpcError } from '../../shared/errors.js';
+import { distance, RoutingTable } from './routing-table.js';
+
+export interface DhtOptions {
+  host?: string;
+  port?: number;
+  nodeId?: Uint8Array;
+  /** How long a query may wait for its answer. */
+  queryTimeoutMs?: number;
+}
+
+const MAX_IN_FLIGHT = 256;
+const TOKEN_ROTATE_MS = 5 * 60_000;
+const PEER_TTL_MS = 30 * 60_000;
+const MAX_TORRENTS = 2000;
+const MAX_PEERS_PER_TORRENT = 200;
+const ALPHA = 3;
+const K = 8;
+
+interface Pending {
+  resolve: (body: KrpcResponseBody | undefined) => void;
+  from: string;
+  id?: Uint8Array;
+  timer: NodeJS.Timeout;
+}
+
+export interface LookupResult {
+  peers: PeerAddress[];
+  /** The closest nodes that answered, with the token each gave (for announce_peer). */
+  closest: { node: CompactNode; token?: Uint8Array }[];
+}
+
+/**
+ * A Mainline DHT node (BEP 5) over one UDP socket: answers ping, find_node, get_peers and
+ * announce_peer; asks them with at most MAX_IN_FLIGHT queries in flight, each answered only from
+ * the address it went to; keeps a routing table of the nodes that answer or ask. Tokens are a
+ * hash of the asker's IP and a secret that rotates every 5 minutes (the previous one still
+ * accepted), so an announce_peer must come from the address that did get_peers within 10
+ * minutes. Announced peers expire after 30 minutes.
+ *
+ * Events: `warning` (text).
+ */
+export class DhtNode extends EventEmitter {
+  readonly id: Uint8Array;
+  readonly table: RoutingTable;
+  private socket?: Socket;
+  private readonly pending = new Map<string, Pending>();
+  private nextT = 0;
+  private secret = randomBytes(16);
+  private previousSecret = randomBytes(16);
+  private rotateTimer?: NodeJS.Timeout;
+  private readonly store = new Map<string, Map<string, { peer: PeerAddress; until: number }>>();
+
+  constructor(private readonly options: DhtOptions = {}) {
+    super();
+    this.id = options.nodeId ?? new Uint8Array(randomBytes(20));
+    this.table = new RoutingTable(this.id);
+  }
+
+  get port(): number {
+    return (this.socket?.address().port as number) ?? 0;
+  }
+
+  async listen(): Promise<number> {
+    const socket = createSocket('udp4');
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => this.onPacket(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo));
+    socket.on('error', (err) => this.emit('warning', `dht socket: ${err.message}`));
+    await new Promise<void>((resolve) => socket.bind(this.options.port ?? 0, this.options.host ?? '0.0.0.0', resolve));
+    this.rotateTimer = setInterval(() => {
+      this.previousSecret = this.secret;
+      this.secret = randomBytes(16);
+    }, TOKEN_ROTATE_MS);
+    this.rotateTimer.unref();
+    return this.port;
+  }
+
+  close(): void {
+    clearInterval(this.rotateTimer);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.resolve(undefined);
+    }
+    this.pending.clear();
+    this.socket?.close();
+    this.socket = undefined;
+  }
+
+  /** Fills the routing table from bootstrap nodes by looking up our own id. */
+  async bootstrap(nodes: PeerAddress[]): Promise<void> {
+    await Promise.all(nodes.map((n) => this.query(n, { method: 'ping', id: this.id })));
+    await this.lookup(this.id, 'find_node');
+  }
+
+  /** Iterative get_peers for an info-hash: peers found, and the closest nodes with their tokens. */
+  getPeers(infoHash: Uint8Array): Promise<LookupResult> {
+    return this.lookup(infoHash, 'get_peers');
+  }
+
+  /** Looks the info-hash up, then announces us (`port`, or implied) to the k closest nodes. */
+  async announce(infoHash: Uint8Array, port: number): Promise<LookupResult> {
+    const result = await this.getPeers(infoHash);
+    await Promise.all(
+      result.closest
+        .filter((c) => c.token)
+        .map((c) => this.query(c.node, { method: 'announce_peer', id: this.id, infoHash, port: port || 1, impliedPort: port === 0, token: c.token! })),
+    );
+    return result;
+  }
+
+  /** Sends one query; resolves with the answer, or undefined on timeout or error. */
+  query(to: PeerAddress, query: KrpcQuery): Promise<KrpcResponseBody | undefined> {
+    if (!this.socket || this.pending.size >= MAX_IN_FLIGHT) return Promise.resolve(undefined);
+    const t = Uint8Array.of((this.nextT >> 8) & 0xff, this.nextT & 0xff);
+    this.nextT = (this.nextT + 1) & 0xffff;
+    const key = toHex(t);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(key);
+        const known = [...this.table.closest(this.id, 10_000)].find((n) => n.host === to.host && n.port === to.port);
+        if (known) this.table.failed(known.id);
+        resolve(undefined);
+      }, this.options.queryTimeoutMs ?? 5000);
+      timer.unref();
+      this.pending.set(key, { resolve, from: `${to.host}:${to.port}`, timer });
+      this.socket!.send(encodeKrpc({ type: 'query', t, query }), to.port, to.host);
+    });
+  }
+
+  private async lookup(target: Uint8Array, method: 'get_peers' | 'find_node'): Promise<LookupResult> {
+    const seen = new Map<string, { node: CompactNode; state: 'new' | 'asked' | 'answered' | 'failed'; token?: Uint8Array }>();
+    const add = (n: CompactNode) => {
+      const k = toHex(n.id);
+      if (!seen.has(k) && !bytesEqual(n.id, this.id)) seen.set(k, { node: n, state: 'new' });
+    };
+    for (const n of this.table.closest(target, K)) add({ id: n.id, host: n.host, port: n.port });
+    const peers = new Map<string, PeerAddress>();
+    const byDistance = () => [...seen.values()].filter((e) => e.state !== 'failed').sort((a, b) => (distance(a.node.id, target) < distance(b.node.id, target) ? -1 : 1));
+    for (;;) {
+      const ordered = byDistance();
+      const kClosest = ordered.slice(0, K);
+      // Done when the k closest known nodes have all answered.
+      if (kClosest.every((e) => e.state === 'answered')) break;
+      const batch = ordered.filter((e) => e.state === 'new').slice(0, ALPHA);
+      if (batch.length === 0) break;
+      await Promise.all(
+        batch.map(async (e) => {
+          e.state = 'asked';
+          const q: KrpcQuery = method === 'get_peers' ? { method, id: this.id, infoHash: target } : { method, id: this.id, target };
+          const r = await this.query(e.node, q);
+          if (!r) {
+            e.state = 'failed';
+            return;
+          }
+          e.state = 'answered';
+          if (r.token) e.token = r.token;
+          for (const p of r.values ?? []) if (peers.size < 1000) peers.set(`${p.host}:${p.port}`, p);
+          for (const n of r.nodes ?? []) add(n);
+        }),
+      );
+    }
+    const closest = byDistance()
+      .filter((e) => e.state === 'answered')
+      .slice(0, K)
+      .map((e) => ({ node: e.node, ...(e.token ? { token: e.token } : {}) }));
+    return { peers: [...peers.values()], closest };
+  }
+
+  private token(ip: string, secret: Uint8Array): Uint8Array {
+    return new Uint8Array(createHash('sha1').update(secret).update(ip).digest().subarray(0, 8));
+  }
+
+  private onPacket(packet: Uint8Array, from: RemoteInfo): void {
+    let m;
+    try {
+      m = decodeKrpc(packet);
+    } catch (err) {
+      if (err instanceof KrpcError) {
+        // A query we could not read gets the error back; anything else is dropped.
+        if (err.transactionId) this.send(from, encodeKrpc({ type: 'error', t: err.transactionId, code: err.krpcCode, message: err.message }));
+        return;
+      }
+      throw err;
+    }
+    if (m.type === 'query') return this.answer(m.t, m.query, from);
+    const key = toHex(m.t);
+    const pending = this.pending.get(key);
+    // Only the address the query went to may answer it.
+    if (!pending || pending.from !== `${from.address}:${from.port}`) return;
+    this.pending.delete(key);
+    clearTimeout(pending.timer);
+    if (m.type === 'error') return pending.resolve(undefined);
+    this.table.add({ id: m.body.id, host: from.address, port: from.port, failures: 0 }, true);
+    pending.resolve(m.body);
+  }
+
+  private answer(t: Uint8Array, q: KrpcQuery, from: RemoteInfo): void {
+    this.table.add({ id: q.id, host: from.address, port: from.port, failures: 0 }, false);
+    const reply = (body: KrpcResponseBody) => this.send(from, encodeKrpc({ type: 'response', t, body }));
+    const nodes = (target: Uint8Array) => this.table.closest(target, K).map((n) => ({ id: n.id, host: n.host, port: n.port }));
+    switch (q.method) {
+      case 'ping':
+        return reply({ id: this.id });
+      case 'find_node':
+        return reply({ id: this.id, nodes: nodes(q.target) });
+      case 'get_peers': {
+        const stored = this.peersFor(q.infoHash);
+        const token = this.token(from.address, this.secret);
+        return reply(stored.length > 0 ? { id: this.id, token, values: stored.slice(0, 50) } : { id: this.id, token, nodes: nodes(q.infoHash) });
+      }
+      case 'announce_peer': {
+        const good = [this.secret, this.previousSecret].some((s) => bytesEqual(this.token(from.address, s), q.token));
+        if (!good) return this.send(from, encodeKrpc({ type: 'error', t, code: 203, message: 'bad token' }));
+        this.storePeer(q.infoHash, { host: from.address, port: q.impliedPort ? from.port : q.port });
+        return reply({ id: this.id });
+      }
+    }
+  }
+
+  private peersFor(infoHash: Uint8Array): PeerAddress[] {
+    const peers = this.store.get(toHex(infoHash));
+    if (!peers) return [];
+    const now = Date.now();
+    for (const [k, v] of peers) if (v.until < now) peers.delete(k);
+    return [...peers.values()].map((v) => v.peer);
+  }
+
+  private storePeer(infoHash: Uint8Array, peer: PeerAddress): void {
+    const key = toHex(infoHash);
+    let peers = this.store.get(key);
+    if (!peers) {
+      if (this.store.size >= MAX_TORRENTS) return;
+      peers = new Map();
+      this.store.set(key, peers);
+    }
+    if (peers.size >= MAX_PEERS_PER_TORRENT && !peers.has(`${peer.host}:${peer.port}`)) return;
+    peers.set(`${peer.host}:${peer.port}`, { peer, until: Date.now() + PEER_TTL_MS });
+  }
+
+  private send(to: RemoteInfo, bytes: Uint8Array): void {
+    this.socket?.send(bytes, to.port, to.address);
+  }
+}

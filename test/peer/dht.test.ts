@@ -1,0 +1,62 @@
+/**
+ * Our DHT nodes over UDP on 127.0.0.1: bootstrap from one node, an announce by one node found by
+ * another's lookup; bad tokens, malformed queries and unknown methods answered with the right
+ * KRPC error and the asker's transaction id.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { DhtNode } from '../../peer-node/dht/dht-node.js';
+import { encode } from '../../shared/bencode/index.js';
+import { decodeKrpc, encodeKrpc } from '../../shared/dht/krpc.js';
+
+test('nodes bootstrapped from one node find a peer another node announced', { timeout: 30_000 }, async () => {
+  const nodes = Array.from({ length: 6 }, () => new DhtNode({ host: '127.0.0.1', queryTimeoutMs: 1000 }));
+  try {
+    for (const n of nodes) await n.listen();
+    const seed = { host: '127.0.0.1', port: nodes[0]!.port };
+    for (const n of nodes.slice(1)) await n.bootstrap([seed]);
+    assert.ok(nodes[0]!.table.size >= 5, 'the bootstrap node knows everyone who asked it');
+    assert.ok(nodes.slice(1).every((n) => n.table.size >= 1));
+    const infoHash = new Uint8Array(randomBytes(20));
+    const announced = await nodes[2]!.announce(infoHash, 4321);
+    assert.ok(announced.closest.some((c) => c.token), 'tokens came back from get_peers');
+    const found = await nodes[5]!.getPeers(infoHash);
+    assert.deepEqual(found.peers, [{ host: '127.0.0.1', port: 4321 }]);
+  } finally {
+    for (const n of nodes) n.close();
+  }
+});
+
+test('bad token, malformed query and unknown method get errors 203, 203 and 204 with the transaction id', { timeout: 10_000 }, async () => {
+  const node = new DhtNode({ host: '127.0.0.1' });
+  const socket = createSocket('udp4');
+  try {
+    await node.listen();
+    socket.bind(0, '127.0.0.1');
+    await once(socket, 'listening');
+    const ask = async (packet: Uint8Array) => {
+      socket.send(packet, node.port, '127.0.0.1');
+      const [msg] = await once(socket, 'message');
+      return decodeKrpc(new Uint8Array(msg as Buffer));
+    };
+    const id = new Uint8Array(randomBytes(20));
+    const badToken = await ask(encodeKrpc({ type: 'query', t: Uint8Array.of(1, 1), query: { method: 'announce_peer', id, infoHash: id, port: 6881, impliedPort: false, token: Uint8Array.of(1, 2, 3) } }));
+    assert.deepEqual(badToken, { type: 'error', t: Uint8Array.of(1, 1), code: 203, message: 'bad token' });
+    const malformed = await ask(encode({ t: Uint8Array.of(2, 2), y: 'q', q: 'get_peers', a: { id } }));
+    assert.equal(malformed.type === 'error' && malformed.code, 203);
+    assert.deepEqual(malformed.t, Uint8Array.of(2, 2));
+    const unknown = await ask(encode({ t: Uint8Array.of(3, 3), y: 'q', q: 'vote', a: { id } }));
+    assert.equal(unknown.type === 'error' && unknown.code, 204);
+    // A good token (from get_peers) is accepted, and the node carries on.
+    const gp = await ask(encodeKrpc({ type: 'query', t: Uint8Array.of(4, 4), query: { method: 'get_peers', id, infoHash: id } }));
+    assert.ok(gp.type === 'response' && gp.body.token);
+    const ok = await ask(encodeKrpc({ type: 'query', t: Uint8Array.of(5, 5), query: { method: 'announce_peer', id, infoHash: id, port: 6881, impliedPort: false, token: (gp as { body: { token: Uint8Array } }).body.token } }));
+    assert.equal(ok.type, 'response');
+  } finally {
+    socket.close();
+    node.close();
+  }
+});
