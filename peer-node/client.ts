@@ -4,6 +4,7 @@ import { toHex } from '../shared/bytes.js';
 import type { MagnetLink } from '../shared/metainfo/magnet.js';
 import { type ParsedTorrent, torrentFromInfoBytes } from '../shared/metainfo/torrent-file.js';
 import { MetadataFetcher } from './engine/metadata-fetcher.js';
+import { DhtNode } from './dht/dht-node.js';
 import { generatePeerId } from '../shared/peer-id.js';
 import type { Capabilities } from '../shared/wire/handshake.js';
 import { Torrent, type TorrentOptions } from './engine/torrent.js';
@@ -16,8 +17,10 @@ export interface ClientOptions {
   /** Address to listen on (default every interface). */
   host?: string;
   peerId?: Uint8Array;
-  /** Mainline DHT (BEP 5); reserved for the DHT, which later work adds. Default on. */
+  /** Mainline DHT (BEP 5) on the same port number over UDP. Default on. */
   dht?: boolean;
+  /** DHT nodes to start from (a node of the swarm, or a well-known router). */
+  dhtBootstrap?: { host: string; port: number }[];
   /** Incoming connections allowed before the handshake names a torrent. */
   maxHalfOpenIncoming?: number;
 }
@@ -41,6 +44,8 @@ export class Client extends EventEmitter {
   readonly torrents = new Map<string, Torrent>();
   private server?: net.Server;
   private readonly udp = new UdpTrackerClient();
+  /** Our DHT node (BEP 5), once listening, unless switched off. */
+  dht?: DhtNode;
   private listenPort = 0;
   private incomingHalfOpen = 0;
   private readonly fetchers = new Set<MetadataFetcher>();
@@ -50,8 +55,8 @@ export class Client extends EventEmitter {
   constructor(private readonly options: ClientOptions = {}) {
     super();
     this.peerId = options.peerId ?? generatePeerId();
-    // The DHT bit is set only once the DHT exists; BEP 5 says to set it only when a node runs.
-    this.capabilities = { extensionProtocol: true, fast: true, dht: false };
+    // BEP 5: the DHT bit says a node runs here (its port follows in a PORT message).
+    this.capabilities = { extensionProtocol: true, fast: true, dht: options.dht !== false };
   }
 
   get port(): number {
@@ -72,6 +77,13 @@ export class Client extends EventEmitter {
     });
     server.on('error', (err) => this.emit('warning', `listen socket: ${err.message}`));
     this.listenPort = (server.address() as net.AddressInfo).port;
+    if (this.options.dht !== false) {
+      const dht = new DhtNode({ port: this.listenPort, ...(this.options.host ? { host: this.options.host } : {}) });
+      dht.on('warning', (text: string) => this.emit('warning', text));
+      await dht.listen();
+      this.dht = dht;
+      if (this.options.dhtBootstrap?.length) await dht.bootstrap(this.options.dhtBootstrap);
+    }
     return this.listenPort;
   }
 
@@ -85,6 +97,7 @@ export class Client extends EventEmitter {
         port: () => this.listenPort,
         udp: this.udp,
         clientName: CLIENT_NAME,
+        ...(this.dht ? { dht: this.dht } : {}),
       },
       options,
     );
@@ -114,6 +127,7 @@ export class Client extends EventEmitter {
       this.udp,
       link.trackers.map((t) => [t]),
       CLIENT_NAME,
+      this.dht,
     );
     fetcher.on('warning', (text: string) => this.emit('warning', text));
     this.fetchers.add(fetcher);
@@ -139,6 +153,7 @@ export class Client extends EventEmitter {
     for (const f of this.fetchers) f.cancel();
     await Promise.all([...this.torrents.keys()].map((h) => this.remove(h)));
     this.udp.close();
+    this.dht?.close();
     const server = this.server;
     this.server = undefined;
     for (const socket of this.accepted) socket.destroy();

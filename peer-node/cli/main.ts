@@ -5,6 +5,7 @@ import { INFO_HELP, infoCommand } from './info.js';
 import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
 import { PUBLISH_HELP, publishCommand } from './publish.js';
 import { DOWNLOAD_HELP, downloadCommand, SEED_HELP, seedCommand } from './transfer.js';
+import { DHT_HELP, dhtCommand } from './dht.js';
 import { PublishRequestError } from '../publish/publish-client.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (args: stri
   info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
   download: { summary: 'download a torrent (file, URL or magnet), then exit or seed', help: DOWNLOAD_HELP, run: downloadCommand },
   seed: { summary: 'seed a torrent from a folder that holds its content', help: SEED_HELP, run: seedCommand },
+  dht: { summary: 'run a DHT node, or look an info-hash up in the DHT', help: DHT_HELP, run: dhtCommand },
   publish: { summary: 'publish a file or folder on the edge', help: PUBLISH_HELP, run: publishCommand },
   'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
 };

@@ -17,14 +17,14 @@ export type LoadedSource = { torrent: ParsedTorrent; peers: PeerAddress[] } | { 
  * .torrent, which the edge serves at /api/torrents/HASH/torrent) and is checked against the
  * magnet's info-hash.
  */
-export async function loadSource(source: string): Promise<LoadedSource> {
+export async function loadSource(source: string, options: { dht?: boolean } = {}): Promise<LoadedSource> {
   if (/^https?:\/\//i.test(source)) return { torrent: await fetchTorrent(source), peers: [] };
   if (source.startsWith('magnet:')) {
     const link = parseMagnet(source);
     const xs = new URL(source.replace(/^magnet:/, 'magnet://x/')).searchParams.getAll('xs').find((u) => /^https?:\/\//i.test(u));
     if (!xs) {
-      if (link.trackers.length === 0 && link.peers.length === 0) {
-        throw new MetainfoError('magnet.no-source', `magnet ${toHex(link.infoHash)} names no tracker (tr=), peer (x.pe=) or .torrent URL (xs=): nowhere to find the torrent (the DHT comes later)`);
+      if (link.trackers.length === 0 && link.peers.length === 0 && !options.dht) {
+        throw new MetainfoError('magnet.no-source', `magnet ${toHex(link.infoHash)} names no tracker (tr=), peer (x.pe=) or .torrent URL (xs=), and the DHT is off: nowhere to find the torrent`);
       }
       return { magnet: link, peers: link.peers };
     }
@@ -65,6 +65,6 @@ async function fetchTorrent(url: string): Promise<ParsedTorrent> {
 export function parsePeerArg(text: string): PeerAddress {
   const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) throw new RangeError(`--peer ${JSON.stringify(text)}: expected HOST:PORT`);
+  if (!m || !(port >= 1 && port <= 65535)) throw new RangeError(`${JSON.stringify(text)}: expected HOST:PORT`);
   return { host: m[1]!, port };
 }

@@ -10,6 +10,7 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --host ADDR          address to listen on (default every interface)
   --peer HOST:PORT     also connect to this peer; repeatable
   --no-dht             do not use the DHT (trackers and given peers only)
+  --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --json               print one JSON summary at the end instead of progress lines
   --quiet              no progress line`;
 
@@ -52,6 +53,7 @@ const OPTIONS = {
   host: { type: 'string' },
   peer: { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  bootstrap: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'super-seed': { type: 'boolean' },
@@ -74,15 +76,17 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   let peers;
   let files: number[] | undefined;
+  let bootstrap: { host: string; port: number }[] = [];
   try {
     peers = (values.peer ?? []).map(parsePeerArg);
+    bootstrap = values.bootstrap ? values.bootstrap.split(',').map((b) => parsePeerArg(b.trim())) : [];
     files = values.files === undefined ? undefined : parseFileList(values.files);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 
-  const source = await loadSource(positionals[0]!);
-  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: port ?? 6881, dht: !values['no-dht'] });
+  const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
+  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: port ?? 6881, dht: !values['no-dht'], dhtBootstrap: bootstrap });
   try {
     await client.listen();
   } catch (err) {

@@ -12,6 +12,7 @@ import {
   metadataPieceCount,
 } from '../../shared/wire/ut-metadata.js';
 import { LOCAL_EXTENSION_IDS } from '../extensions/extension.js';
+import type { DhtNode } from '../dht/dht-node.js';
 import { Announcer } from '../tracker/announcer.js';
 import { TrackerTiers } from '../tracker/tracker-tiers.js';
 import type { UdpTrackerClient } from '../tracker/udp-tracker-client.js';
@@ -71,6 +72,7 @@ export class MetadataFetcher extends EventEmitter {
     private readonly udp: UdpTrackerClient,
     private readonly trackers: string[][],
     private readonly clientName: string,
+    private readonly dht?: DhtNode,
   ) {
     super();
   }
@@ -92,6 +94,8 @@ export class MetadataFetcher extends EventEmitter {
         );
         this.announcer.start();
       }
+      // Trackerless magnets find their peers in the DHT (BEP 5).
+      if (this.dht) void this.dht.getPeers(this.infoHash).then((r) => this.addPeers(r.peers));
       this.timer = setInterval(() => this.tick(), 1000);
       this.timer.unref();
     });

@@ -33,6 +33,7 @@ export interface SessionHost {
   peerWants(session: PeerSession): void;
   extended(session: PeerSession, name: string, payload: Uint8Array): void;
   extensionHandshake(session: PeerSession): void;
+  peerDhtPort(session: PeerSession, port: number): void;
 }
 
 /** Largest block a peer may request (BEP 3: clients close connections that ask for more). */
@@ -253,7 +254,9 @@ export class PeerSession {
       case 'cancel':
         return this.onCancel(m);
       case 'port':
-        return; // BEP 5: a DHT port; used once the DHT exists
+        // BEP 5: the peer's DHT node; meaningful only when both set the DHT bit.
+        if (this.connection.negotiated.dht) this.host.peerDhtPort(this, m.port);
+        return;
       case 'suggestPiece':
         this.requireFast('suggest piece');
         this.checkIndex(m.index, 'suggest piece');

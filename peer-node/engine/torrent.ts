@@ -29,6 +29,7 @@ import { type ConnectionOptions, PeerConnection } from '../wire/peer-connection.
 import { Bitfield } from './bitfield.js';
 import { Choker } from './choker.js';
 import { SuperSeeder } from './super-seeder.js';
+import type { DhtNode } from '../dht/dht-node.js';
 import { PeerSession, MAX_INCOMING_REQUESTS, type SessionHost } from './peer-session.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
@@ -40,6 +41,8 @@ export interface TorrentContext {
   port(): number;
   udp: UdpTrackerClient;
   clientName: string;
+  /** The client's DHT node, when it runs one. */
+  dht?: DhtNode;
 }
 
 export interface TorrentOptions {
@@ -100,7 +103,7 @@ interface Parole {
 }
 
 /** Where we heard of a peer. */
-export type PeerSource = 'tracker' | 'pex' | 'given';
+export type PeerSource = 'tracker' | 'pex' | 'dht' | 'given';
 
 interface KnownPeer extends PeerAddress {
   source: PeerSource;
@@ -119,6 +122,8 @@ const ALLOWED_FAST_COUNT = 10;
 /** Upload stops feeding a socket that holds this much unsent data, until it drains. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 const MAX_KNOWN_PEERS = 2000;
+/** How often a torrent announces itself in the DHT (BEP 5 nodes keep peers for 30 minutes). */
+const DHT_ANNOUNCE_MS = 15 * 60_000;
 
 /**
  * One torrent being downloaded or seeded: its storage, its peers and the decisions that span
@@ -160,6 +165,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
   private timer?: NodeJS.Timeout;
   private lastRechoke = 0;
+  private lastDhtAnnounce = 0;
   private writeBacklog = 0;
   private stopped = false;
   private started = false;
@@ -284,6 +290,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.emit('ready', this.have.count);
     if (this.stopped) return;
     if (this.options.trackers) this.announcer.start();
+    this.announceToDht();
     this.lastRechoke = Date.now(); // free slots are given at once; the first rotation is 10 s away
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
@@ -362,6 +369,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return this.known.get(address)?.source;
   }
 
+  /** BEP 5: looks the torrent up in the DHT and announces us there; never for private torrents. */
+  private announceToDht(): void {
+    const dht = this.context.dht;
+    this.lastDhtAnnounce = Date.now();
+    if (!dht || this.metainfo.info.private || this.stopped) return;
+    void dht.announce(this.infoHash, this.context.port()).then((r) => {
+      if (!this.stopped) this.addPeers(r.peers, 'dht');
+    });
+  }
+
+  /** A peer's PORT message (BEP 5): its DHT node goes into our routing table if it answers. */
+  peerDhtPort(s: PeerSession, port: number): void {
+    const host = s.connection.socket.remoteAddress?.replace(/^::ffff:/, '');
+    if (this.context.dht && host && port > 0) void this.context.dht.query({ host, port }, { method: 'ping', id: this.context.dht.id });
+  }
+
   // --- PexHost ---
 
   pexPeers(): Map<PeerSession, PexPeer> {
@@ -417,6 +440,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     });
     connection.on('close', (why: string) => this.detach(session, why));
     session.greet(this.ourExtensionHandshake(connection));
+    // BEP 5: both set the DHT bit, so our node's port goes over.
+    if (connection.negotiated.dht && this.context.dht) session.send({ type: 'port', port: this.context.dht.port });
     if (this.superSeeding) this.superSeeder.offer(session);
     else void this.grantAllowedFast(session);
     this.emit('peer', session);
@@ -801,6 +826,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         this.emit('warning', `${ext.name}: ${(err as Error).message}`); // never the process
       }
     }
+    if (now - this.lastDhtAnnounce >= DHT_ANNOUNCE_MS) this.announceToDht();
     if (now - this.lastRechoke >= RECHOKE_MS) {
       this.lastRechoke = now;
       this.rechoke(now);

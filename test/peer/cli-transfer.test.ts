@@ -95,9 +95,9 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
     const wrongDir = cli('seed', content.torrentPath, '--dir', path.join(dir, 'empty'), '--port', '0', '--host', '127.0.0.1');
     assert.equal(wrongDir.status, 1);
     assert.match(wrongDir.stderr, /no piece of content verifies/);
-    const magnet = cli('download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', dir, '--port', '0');
+    const magnet = cli('download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', dir, '--port', '0', '--no-dht');
     assert.equal(magnet.status, 1);
-    assert.match(magnet.stderr, /names no tracker \(tr=\), peer \(x.pe=\) or .torrent URL \(xs=\)/);
+    assert.match(magnet.stderr, /names no tracker \(tr=\), peer \(x.pe=\) or .torrent URL \(xs=\), and the DHT is off/);
     assert.equal(magnet.stderr.trim().split('\n').length, 1);
   } finally {
     await rm(dir, { recursive: true, force: true });

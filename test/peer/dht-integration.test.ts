@@ -1,0 +1,58 @@
+/**
+ * The DHT in use, over UDP and TCP on 127.0.0.1: a seed announces its torrent in the DHT, and a
+ * magnet with nothing but the info-hash downloads through the DHT and ut_metadata;
+ * `peer-node dht lookup` prints the seed's address.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '../../peer-node/client.js';
+import { DhtNode } from '../../peer-node/dht/dht-node.js';
+import { parseMagnet } from '../../shared/metainfo/index.js';
+import { makeContent, sameFiles } from '../helpers/content.js';
+import { until } from '../helpers/raw-peer.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+
+test('a magnet with only the info-hash downloads through the DHT; dht lookup prints the seed', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'dht-magnet-'));
+  const router = new DhtNode({ host: '127.0.0.1', queryTimeoutMs: 1000 });
+  const clients: Client[] = [];
+  try {
+    await router.listen();
+    const bootstrap = [{ host: '127.0.0.1', port: router.port }];
+    const content = await makeContent(path.join(root, 'seed'), [400_000, 3]);
+    const seed = new Client({ port: 0, host: '127.0.0.1', dhtBootstrap: bootstrap });
+    clients.push(seed);
+    await seed.listen();
+    await seed.add(content.built.torrent, { dir: content.dir });
+    const hash = content.built.torrent.infoHash;
+    // The seed's announce lands at the router (the only other node).
+    await until('the seed announced in the DHT', async () => (await router.getPeers(hash)).peers.length > 0 || (await seed.dht!.getPeers(hash)).peers.length > 0);
+
+    // Not spawnSync: the router lives in this process and must keep answering.
+    const lookup = spawn(process.execPath, [BIN, 'dht', 'lookup', content.built.torrent.infoHashHex, '--bootstrap', `127.0.0.1:${router.port}`, '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    lookup.stdout.on('data', (d) => (out += d));
+    const [code] = await once(lookup, 'exit');
+    assert.equal(code, 0);
+    assert.deepEqual(out.trim().split('\n'), [`127.0.0.1:${seed.port}`]);
+
+    const leech = new Client({ port: 0, host: '127.0.0.1', dhtBootstrap: bootstrap });
+    clients.push(leech);
+    await leech.listen();
+    const { torrent, peers } = await leech.fetchMetadata(parseMagnet(`magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`), 30_000);
+    const t = await leech.add(torrent, { dir: path.join(root, 'leech') });
+    t.addPeers(peers);
+    if (!t.complete) await once(t, 'done');
+    assert.deepEqual(await sameFiles(content, path.join(root, 'leech')), [true, true]);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    router.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
