@@ -13,6 +13,7 @@ Options:
   --port N             UDP port (default 6881; 0 for any)
   --host ADDR          address to bind (default every interface)
   --bootstrap LIST     nodes to start from, HOST:PORT,HOST:PORT
+  --state FILE         keep the node id and routing table here across restarts
 
 Examples:
   peer-node dht --port 6881
@@ -23,6 +24,7 @@ export async function dhtCommand(args: string[]): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     bootstrap: { type: 'string' },
+    state: { type: 'string' },
   });
   const port = values.port === undefined ? 6881 : Number(values.port);
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
@@ -38,7 +40,7 @@ export async function dhtCommand(args: string[]): Promise<number> {
   if (lookup && (!infoHash || infoHash.length !== 20)) throw new UsageError('lookup needs a 40-hex-digit INFOHASH');
   if (lookup && bootstrap.length === 0) throw new UsageError('lookup needs --bootstrap nodes');
 
-  const node = new DhtNode({ port: lookup && values.port === undefined ? 0 : port, ...(values.host ? { host: values.host } : {}) });
+  const node = new DhtNode({ port: lookup && values.port === undefined ? 0 : port, ...(values.host ? { host: values.host } : {}), ...(values.state ? { stateFile: values.state } : {}) });
   node.on('warning', (text: string) => process.stderr.write(`warning: ${text}\n`));
   const bound = await node.listen();
   try {
@@ -64,6 +66,7 @@ export async function dhtCommand(args: string[]): Promise<number> {
       process.once('SIGTERM', resolve);
     });
     clearInterval(timer);
+    await node.saveState();
     return 0;
   } finally {
     node.close();

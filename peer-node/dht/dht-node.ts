@@ -1,22 +1,38 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { bytesEqual, toHex } from '../../shared/bytes.js';
+import { readFileSync } from 'node:fs';
+import { bytesEqual, fromHex, toHex } from '../../shared/bytes.js';
 import type { PeerAddress } from '../../shared/compact/index.js';
 import type { CompactNode } from '../../shared/compact/compact-nodes.js';
 import { decodeKrpc, encodeKrpc, type KrpcQuery, type KrpcResponseBody } from '../../shared/dht/krpc.js';
 import { KrpcError } from '../../shared/errors.js';
 import { distance, RoutingTable } from './routing-table.js';
 
+/** The node id kept in a state file, if there is a readable one. */
+function savedId(file: string | undefined): Uint8Array | undefined {
+  if (!file) return undefined;
+  try {
+    const id = fromHex(String((JSON.parse(readFileSync(file, 'utf8')) as { id?: unknown }).id ?? ''));
+    return id && id.length === 20 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface DhtOptions {
   host?: string;
   port?: number;
   nodeId?: Uint8Array;
+  /** A file to keep the node id and routing table in across restarts (JSON). */
+  stateFile?: string;
   /** How long a query may wait for its answer. */
   queryTimeoutMs?: number;
 }
 
 const MAX_IN_FLIGHT = 256;
+/** How often the table is checked, refreshed and saved. */
+const MAINTAIN_MS = 60_000;
 const TOKEN_ROTATE_MS = 5 * 60_000;
 const PEER_TTL_MS = 30 * 60_000;
 const MAX_TORRENTS = 2000;
@@ -56,11 +72,12 @@ export class DhtNode extends EventEmitter {
   private secret = randomBytes(16);
   private previousSecret = randomBytes(16);
   private rotateTimer?: NodeJS.Timeout;
+  private maintainTimer?: NodeJS.Timeout;
   private readonly store = new Map<string, Map<string, { peer: PeerAddress; until: number }>>();
 
   constructor(private readonly options: DhtOptions = {}) {
     super();
-    this.id = options.nodeId ?? new Uint8Array(randomBytes(20));
+    this.id = options.nodeId ?? savedId(options.stateFile) ?? new Uint8Array(randomBytes(20));
     this.table = new RoutingTable(this.id);
   }
 
@@ -69,6 +86,7 @@ export class DhtNode extends EventEmitter {
   }
 
   async listen(): Promise<number> {
+    const saved = await this.loadState();
     const socket = createSocket('udp4');
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onPacket(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo));
@@ -79,11 +97,51 @@ export class DhtNode extends EventEmitter {
       this.secret = randomBytes(16);
     }, TOKEN_ROTATE_MS);
     this.rotateTimer.unref();
+    this.maintainTimer = setInterval(() => void this.maintain(), MAINTAIN_MS);
+    this.maintainTimer.unref();
+    // Nodes from the last run are pinged: those that answer go back into the table.
+    if (saved.length) void Promise.all(saved.map((n) => this.query(n, { method: 'ping', id: this.id })));
     return this.port;
+  }
+
+  /**
+   * Keeps the table healthy (BEP 5): pings questionable nodes of buckets with newcomers waiting
+   * (a dead one turns bad and is replaced), refreshes buckets untouched for 15 minutes by
+   * looking up a random id in them, and saves the table.
+   */
+  private async maintain(): Promise<void> {
+    for (const n of this.table.questionable().slice(0, 16)) void this.query(n, { method: 'ping', id: this.id });
+    for (const target of this.table.staleBuckets().slice(0, 4)) await this.lookup(target, 'find_node');
+    await this.saveState();
+  }
+
+  /** Saves the node id and the table's nodes (BEP 5: reuse them on the next start). */
+  async saveState(): Promise<void> {
+    if (!this.options.stateFile) return;
+    const { writeFile, rename } = await import('node:fs/promises');
+    const tmp = `${this.options.stateFile}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.table.toJSON()));
+    await rename(tmp, this.options.stateFile);
+  }
+
+  private async loadState(): Promise<PeerAddress[]> {
+    if (!this.options.stateFile) return [];
+    const { readFile } = await import('node:fs/promises');
+    try {
+      const state = JSON.parse(await readFile(this.options.stateFile, 'utf8')) as { id?: unknown; nodes?: unknown };
+      const nodes = Array.isArray(state.nodes) ? state.nodes : [];
+      return nodes
+        .filter((n): n is { host: string; port: number } => typeof n?.host === 'string' && Number.isInteger(n?.port) && n.port > 0 && n.port < 65536)
+        .slice(0, 500)
+        .map((n) => ({ host: n.host, port: n.port }));
+    } catch {
+      return []; // no state yet, or unreadable: start fresh
+    }
   }
 
   close(): void {
     clearInterval(this.rotateTimer);
+    clearInterval(this.maintainTimer);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.resolve(undefined);

@@ -60,3 +60,31 @@ test('bad token, malformed query and unknown method get errors 203, 203 and 204 
     node.close();
   }
 });
+
+test('a node keeps its id and table in its state file and finds its old peers again after a restart', { timeout: 20_000 }, async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(tmpdir(), 'dht-state-'));
+  const stateFile = path.join(dir, 'dht.json');
+  const other = new DhtNode({ host: '127.0.0.1' });
+  try {
+    await other.listen();
+    const first = new DhtNode({ host: '127.0.0.1', stateFile });
+    await first.listen();
+    await first.bootstrap([{ host: '127.0.0.1', port: other.port }]);
+    assert.equal(first.table.size, 1);
+    await first.saveState();
+    first.close();
+    const again = new DhtNode({ host: '127.0.0.1', stateFile });
+    assert.deepEqual(again.id, first.id, 'the same node id');
+    await again.listen();
+    const until = Date.now() + 5000;
+    while (again.table.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(again.table.size, 1, 'the saved node answered its ping and is back in the table');
+    again.close();
+  } finally {
+    other.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
