@@ -8,6 +8,18 @@ import type { CompactNode } from '../../shared/compact/compact-nodes.js';
 import { decodeKrpc, encodeKrpc, type KrpcQuery, type KrpcResponseBody } from '../../shared/dht/krpc.js';
 import { KrpcError } from '../../shared/errors.js';
 import { distance, RoutingTable } from './routing-table.js';
+import { ScrapeBloom } from '../../shared/dht/scrape-bloom.js';
+import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
+
+/** A BEP 33 filter of the entries' IPs (never their ports). */
+async function bloomOf(entries: { peer: PeerAddress }[]): Promise<Uint8Array> {
+  const bloom = new ScrapeBloom();
+  for (const e of entries) {
+    const ip = parseIPv4(e.peer.host) ?? parseIPv6(e.peer.host);
+    if (ip) await bloom.insertIp(ip);
+  }
+  return bloom.bits;
+}
 
 /** The node id kept in a state file, if there is a readable one. */
 function savedId(file: string | undefined): Uint8Array | undefined {
@@ -73,7 +85,7 @@ export class DhtNode extends EventEmitter {
   private previousSecret = randomBytes(16);
   private rotateTimer?: NodeJS.Timeout;
   private maintainTimer?: NodeJS.Timeout;
-  private readonly store = new Map<string, Map<string, { peer: PeerAddress; until: number }>>();
+  private readonly store = new Map<string, Map<string, { peer: PeerAddress; until: number; seed: boolean }>>();
 
   constructor(private readonly options: DhtOptions = {}) {
     super();
@@ -163,12 +175,12 @@ export class DhtNode extends EventEmitter {
   }
 
   /** Looks the info-hash up, then announces us (`port`, or implied) to the k closest nodes. */
-  async announce(infoHash: Uint8Array, port: number): Promise<LookupResult> {
+  async announce(infoHash: Uint8Array, port: number, seed = false): Promise<LookupResult> {
     const result = await this.getPeers(infoHash);
     await Promise.all(
       result.closest
         .filter((c) => c.token)
-        .map((c) => this.query(c.node, { method: 'announce_peer', id: this.id, infoHash, port: port || 1, impliedPort: port === 0, token: c.token! })),
+        .map((c) => this.query(c.node, { method: 'announce_peer', id: this.id, infoHash, port: port || 1, impliedPort: port === 0, token: c.token!, ...(seed ? { seed: true } : {}) })),
     );
     return result;
   }
@@ -192,7 +204,7 @@ export class DhtNode extends EventEmitter {
     });
   }
 
-  private async lookup(target: Uint8Array, method: 'get_peers' | 'find_node'): Promise<LookupResult> {
+  private async lookup(target: Uint8Array, method: 'get_peers' | 'find_node', onResponse?: (r: KrpcResponseBody) => void): Promise<LookupResult> {
     const seen = new Map<string, { node: CompactNode; state: 'new' | 'asked' | 'answered' | 'failed'; token?: Uint8Array }>();
     const add = (n: CompactNode) => {
       const k = toHex(n.id);
@@ -211,13 +223,14 @@ export class DhtNode extends EventEmitter {
       await Promise.all(
         batch.map(async (e) => {
           e.state = 'asked';
-          const q: KrpcQuery = method === 'get_peers' ? { method, id: this.id, infoHash: target } : { method, id: this.id, target };
+          const q: KrpcQuery = method === 'get_peers' ? { method, id: this.id, infoHash: target, ...(onResponse ? { scrape: true } : {}) } : { method, id: this.id, target };
           const r = await this.query(e.node, q);
           if (!r) {
             e.state = 'failed';
             return;
           }
           e.state = 'answered';
+          onResponse?.(r);
           if (r.token) e.token = r.token;
           for (const p of r.values ?? []) if (peers.size < 1000) peers.set(`${p.host}:${p.port}`, p);
           for (const n of r.nodes ?? []) add(n);
@@ -247,7 +260,7 @@ export class DhtNode extends EventEmitter {
       }
       throw err;
     }
-    if (m.type === 'query') return this.answer(m.t, m.query, from);
+    if (m.type === 'query') return void this.answer(m.t, m.query, from);
     const key = toHex(m.t);
     const pending = this.pending.get(key);
     // Only the address the query went to may answer it.
@@ -259,7 +272,7 @@ export class DhtNode extends EventEmitter {
     pending.resolve(m.body);
   }
 
-  private answer(t: Uint8Array, q: KrpcQuery, from: RemoteInfo): void {
+  private async answer(t: Uint8Array, q: KrpcQuery, from: RemoteInfo): Promise<void> {
     this.table.add({ id: q.id, host: from.address, port: from.port, failures: 0 }, false);
     const reply = (body: KrpcResponseBody) => this.send(from, encodeKrpc({ type: 'response', t, body }));
     const nodes = (target: Uint8Array) => this.table.closest(target, K).map((n) => ({ id: n.id, host: n.host, port: n.port }));
@@ -269,28 +282,50 @@ export class DhtNode extends EventEmitter {
       case 'find_node':
         return reply({ id: this.id, nodes: nodes(q.target) });
       case 'get_peers': {
-        const stored = this.peersFor(q.infoHash);
+        const stored = this.entriesFor(q.infoHash);
         const token = this.token(from.address, this.secret);
-        return reply(stored.length > 0 ? { id: this.id, token, values: stored.slice(0, 50) } : { id: this.id, token, nodes: nodes(q.infoHash) });
+        const body: KrpcResponseBody = stored.length > 0 ? { id: this.id, token, values: stored.filter((e) => !q.noSeed || !e.seed).concat(q.noSeed ? stored.filter((e) => e.seed) : []).slice(0, 50).map((e) => e.peer) } : { id: this.id, token, nodes: nodes(q.infoHash) };
+        if (q.scrape && stored.length > 0) {
+          // BEP 33: bloom filters of the stored seeds' and peers' IPs (fewer values keep the packet small).
+          const [seeds, peers] = await Promise.all([bloomOf(stored.filter((e) => e.seed)), bloomOf(stored.filter((e) => !e.seed))]);
+          body.seeds = seeds;
+          body.peers = peers;
+          if (body.values) body.values = body.values.slice(0, 20);
+        }
+        return reply(body);
       }
       case 'announce_peer': {
         const good = [this.secret, this.previousSecret].some((s) => bytesEqual(this.token(from.address, s), q.token));
         if (!good) return this.send(from, encodeKrpc({ type: 'error', t, code: 203, message: 'bad token' }));
-        this.storePeer(q.infoHash, { host: from.address, port: q.impliedPort ? from.port : q.port });
+        this.storePeer(q.infoHash, { host: from.address, port: q.impliedPort ? from.port : q.port }, q.seed === true);
         return reply({ id: this.id });
       }
     }
   }
 
-  private peersFor(infoHash: Uint8Array): PeerAddress[] {
+  private entriesFor(infoHash: Uint8Array): { peer: PeerAddress; seed: boolean }[] {
     const peers = this.store.get(toHex(infoHash));
     if (!peers) return [];
     const now = Date.now();
     for (const [k, v] of peers) if (v.until < now) peers.delete(k);
-    return [...peers.values()].map((v) => v.peer);
+    return [...peers.values()];
   }
 
-  private storePeer(infoHash: Uint8Array, peer: PeerAddress): void {
+  /**
+   * BEP 33 DHT scrape: a get_peers lookup with `scrape`, the bloom filters of the nodes closest
+   * to the info-hash ORed together, and the estimated numbers of seeds and peers from them.
+   */
+  async scrape(infoHash: Uint8Array): Promise<{ seeds: number; peers: number }> {
+    const seeds = new ScrapeBloom();
+    const peers = new ScrapeBloom();
+    await this.lookup(infoHash, 'get_peers', (r) => {
+      if (r.seeds) seeds.union(new ScrapeBloom(r.seeds));
+      if (r.peers) peers.union(new ScrapeBloom(r.peers));
+    });
+    return { seeds: Math.round(seeds.estimate()), peers: Math.round(peers.estimate()) };
+  }
+
+  private storePeer(infoHash: Uint8Array, peer: PeerAddress, seed: boolean): void {
     const key = toHex(infoHash);
     let peers = this.store.get(key);
     if (!peers) {
@@ -299,7 +334,7 @@ export class DhtNode extends EventEmitter {
       this.store.set(key, peers);
     }
     if (peers.size >= MAX_PEERS_PER_TORRENT && !peers.has(`${peer.host}:${peer.port}`)) return;
-    peers.set(`${peer.host}:${peer.port}`, { peer, until: Date.now() + PEER_TTL_MS });
+    peers.set(`${peer.host}:${peer.port}`, { peer, until: Date.now() + PEER_TTL_MS, seed });
   }
 
   private send(to: RemoteInfo, bytes: Uint8Array): void {

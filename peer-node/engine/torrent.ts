@@ -374,7 +374,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const dht = this.context.dht;
     this.lastDhtAnnounce = Date.now();
     if (!dht || this.metainfo.info.private || this.stopped) return;
-    void dht.announce(this.infoHash, this.context.port()).then((r) => {
+    void dht.announce(this.infoHash, this.context.port(), this.complete).then((r) => {
       if (!this.stopped) this.addPeers(r.peers, 'dht');
     });
   }

@@ -88,3 +88,26 @@ test('a node keeps its id and table in its state file and finds its old peers ag
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('BEP 33 scrape: seeds and peers announced from different addresses are estimated from the bloom filters', { timeout: 20_000 }, async () => {
+  // Loopback has many addresses: each announcer gets its own, since the filters count IPs.
+  const router = new DhtNode({ host: '127.0.0.1', queryTimeoutMs: 1000 });
+  const announcers = ['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((host) => new DhtNode({ host, queryTimeoutMs: 1000 }));
+  const asker = new DhtNode({ host: '127.0.0.5', queryTimeoutMs: 1000 });
+  try {
+    await router.listen();
+    const bootstrap = [{ host: '127.0.0.1', port: router.port }];
+    const infoHash = new Uint8Array(randomBytes(20));
+    for (const [i, n] of announcers.entries()) {
+      await n.listen();
+      await n.bootstrap(bootstrap);
+      await n.announce(infoHash, 6000 + i, i < 2); // two seeds, one downloader
+    }
+    await asker.listen();
+    await asker.bootstrap(bootstrap);
+    const counts = await asker.scrape(infoHash);
+    assert.deepEqual(counts, { seeds: 2, peers: 1 });
+  } finally {
+    for (const n of [router, ...announcers, asker]) n.close();
+  }
+});
