@@ -43,6 +43,8 @@ export interface DhtOptions {
 }
 
 const MAX_IN_FLIGHT = 256;
+/** Queries one address may send a second before the rest are dropped. */
+const QUERIES_PER_SECOND = 50;
 /** How often the table is checked, refreshed and saved. */
 const MAINTAIN_MS = 60_000;
 const TOKEN_ROTATE_MS = 5 * 60_000;
@@ -85,6 +87,9 @@ export class DhtNode extends EventEmitter {
   private previousSecret = randomBytes(16);
   private rotateTimer?: NodeJS.Timeout;
   private maintainTimer?: NodeJS.Timeout;
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Queries dropped by the per-address rate limit. */
+  dropped = 0;
   private readonly store = new Map<string, Map<string, { peer: PeerAddress; until: number; seed: boolean }>>();
 
   constructor(private readonly options: DhtOptions = {}) {
@@ -244,6 +249,25 @@ export class DhtNode extends EventEmitter {
     return { peers: [...peers.values()], closest };
   }
 
+  /** At most QUERIES_PER_SECOND queries a second from one address (token bucket). */
+  private admit(ip: string): boolean {
+    const now = Date.now();
+    let bucket = this.buckets.get(ip);
+    if (!bucket) {
+      if (this.buckets.size > 10_000) this.buckets.clear(); // bounded: a fresh start is harmless
+      bucket = { tokens: QUERIES_PER_SECOND, at: now };
+      this.buckets.set(ip, bucket);
+    }
+    bucket.tokens = Math.min(QUERIES_PER_SECOND, bucket.tokens + ((now - bucket.at) / 1000) * QUERIES_PER_SECOND);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      this.dropped++;
+      return false;
+    }
+    bucket.tokens--;
+    return true;
+  }
+
   private token(ip: string, secret: Uint8Array): Uint8Array {
     return new Uint8Array(createHash('sha1').update(secret).update(ip).digest().subarray(0, 8));
   }
@@ -260,7 +284,10 @@ export class DhtNode extends EventEmitter {
       }
       throw err;
     }
-    if (m.type === 'query') return void this.answer(m.t, m.query, from);
+    if (m.type === 'query') {
+      if (!this.admit(from.address)) return; // a flood from one address: dropped
+      return void this.answer(m.t, m.query, from);
+    }
     const key = toHex(m.t);
     const pending = this.pending.get(key);
     // Only the address the query went to may answer it.
@@ -273,7 +300,10 @@ export class DhtNode extends EventEmitter {
   }
 
   private async answer(t: Uint8Array, q: KrpcQuery, from: RemoteInfo): Promise<void> {
-    this.table.add({ id: q.id, host: from.address, port: from.port, failures: 0 }, false);
+    // A node that asks is not trusted for asking: a known one is marked seen, a new one gets a
+    // ping and enters the table only if it answers (so silent or spoofed askers never poison it).
+    if (this.table.find(q.id)) this.table.add({ id: q.id, host: from.address, port: from.port, failures: 0 }, false);
+    else if (this.pending.size < MAX_IN_FLIGHT / 2) void this.query({ host: from.address, port: from.port }, { method: 'ping', id: this.id });
     const reply = (body: KrpcResponseBody) => this.send(from, encodeKrpc({ type: 'response', t, body }));
     const nodes = (target: Uint8Array) => this.table.closest(target, K).map((n) => ({ id: n.id, host: n.host, port: n.port }));
     switch (q.method) {
