@@ -56,3 +56,22 @@ test('a magnet with only the info-hash downloads through the DHT; dht lookup pri
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('peer-node dht runs a standalone node that reports its routing table as it grows', { timeout: 30_000 }, async () => {
+  const router = new DhtNode({ host: '127.0.0.1' });
+  await router.listen();
+  const node = spawn(process.execPath, [BIN, 'dht', '--port', '0', '--host', '127.0.0.1', '--bootstrap', `127.0.0.1:${router.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    node.stdout.on('data', (d) => (out += d));
+    const end = Date.now() + 20_000;
+    while (!/routing table: 1 nodes/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /^routing table: 0 nodes in 1 buckets\n/, 'an empty table first');
+    assert.match(out, /routing table: 1 nodes in 1 buckets/, 'then the bootstrap node');
+    assert.ok(router.table.size >= 1, 'and the router took the new node in after it answered');
+  } finally {
+    node.kill('SIGINT');
+    await once(node, 'exit');
+    router.close();
+  }
+});
