@@ -1,7 +1,7 @@
 import { fromHex } from '../../shared/bytes.js';
 import { DhtNode } from '../dht/dht-node.js';
 import { parseCommandArgs, UsageError } from './args.js';
-import { parsePeerArg } from './torrent-source.js';
+import { parseAddressList } from './torrent-source.js';
 
 export const DHT_HELP = `peer-node dht [--port N] [--host ADDR] [--bootstrap HOST:PORT,...]
 peer-node dht lookup INFOHASH --bootstrap HOST:PORT,... [--port N] [--host ADDR]
@@ -30,7 +30,7 @@ export async function dhtCommand(args: string[]): Promise<number> {
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   let bootstrap;
   try {
-    bootstrap = values.bootstrap ? values.bootstrap.split(',').map((b) => parsePeerArg(b.trim())) : [];
+    bootstrap = parseAddressList(values.bootstrap);
   } catch (err) {
     throw new UsageError(`--bootstrap ${(err as Error).message}`);
   }

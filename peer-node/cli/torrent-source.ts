@@ -61,6 +61,11 @@ async function fetchTorrent(url: string): Promise<ParsedTorrent> {
   return parseTorrent(new Uint8Array(Buffer.concat(chunks)));
 }
 
+/** `--bootstrap`-style lists: HOST:PORT,HOST:PORT. */
+export function parseAddressList(text: string | undefined): PeerAddress[] {
+  return text ? text.split(',').map((b) => parsePeerArg(b.trim())) : [];
+}
+
 /** `--peer HOST:PORT` values (IPv6 in brackets). */
 export function parsePeerArg(text: string): PeerAddress {
   const m = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);

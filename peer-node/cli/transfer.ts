@@ -4,7 +4,7 @@ import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { transferLine } from './progress.js';
-import { loadSource, parsePeerArg } from './torrent-source.js';
+import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
 
 const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881; another free port if that is taken)
   --host ADDR          address to listen on (default every interface)
@@ -79,7 +79,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   let bootstrap: { host: string; port: number }[] = [];
   try {
     peers = (values.peer ?? []).map(parsePeerArg);
-    bootstrap = values.bootstrap ? values.bootstrap.split(',').map((b) => parsePeerArg(b.trim())) : [];
+    bootstrap = parseAddressList(values.bootstrap);
     files = values.files === undefined ? undefined : parseFileList(values.files);
   } catch (err) {
     throw new UsageError((err as Error).message);

@@ -57,7 +57,6 @@ const K = 8;
 interface Pending {
   resolve: (body: KrpcResponseBody | undefined) => void;
   from: string;
-  id?: Uint8Array;
   timer: NodeJS.Timeout;
 }
 
@@ -190,8 +189,11 @@ export class DhtNode extends EventEmitter {
     return result;
   }
 
-  /** Sends one query; resolves with the answer, or undefined on timeout or error. */
-  query(to: PeerAddress, query: KrpcQuery): Promise<KrpcResponseBody | undefined> {
+  /**
+   * Sends one query; resolves with the answer, or undefined on timeout or error. A node given
+   * with its id that stays silent counts a failure in the routing table.
+   */
+  query(to: PeerAddress & { id?: Uint8Array }, query: KrpcQuery): Promise<KrpcResponseBody | undefined> {
     if (!this.socket || this.pending.size >= MAX_IN_FLIGHT) return Promise.resolve(undefined);
     const t = Uint8Array.of((this.nextT >> 8) & 0xff, this.nextT & 0xff);
     this.nextT = (this.nextT + 1) & 0xffff;
@@ -199,8 +201,7 @@ export class DhtNode extends EventEmitter {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(key);
-        const known = [...this.table.closest(this.id, 10_000)].find((n) => n.host === to.host && n.port === to.port);
-        if (known) this.table.failed(known.id);
+        if (to.id) this.table.failed(to.id);
         resolve(undefined);
       }, this.options.queryTimeoutMs ?? 5000);
       timer.unref();

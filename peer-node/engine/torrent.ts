@@ -381,7 +381,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /** A peer's PORT message (BEP 5): its DHT node goes into our routing table if it answers. */
   peerDhtPort(s: PeerSession, port: number): void {
-    const host = s.connection.socket.remoteAddress?.replace(/^::ffff:/, '');
+    const host = s.connection.remoteIp;
     if (this.context.dht && host && port > 0) void this.context.dht.query({ host, port }, { method: 'ping', id: this.context.dht.id });
   }
 
@@ -587,7 +587,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   extensionHandshake(s: PeerSession): void {
-    const ip = s.connection.socket.remoteAddress?.replace(/^::ffff:/, '');
+    const ip = s.connection.remoteIp;
     if (!s.listenAddress && s.extensions?.p && ip) s.listenAddress = { host: ip, port: s.extensions.p };
     for (const ext of this.extensions.values()) ext.peerHandshake?.(s);
     this.emit('extensionHandshake', s);
@@ -788,7 +788,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   private async grantAllowedFast(s: PeerSession): Promise<void> {
-    const ip = parseIPv4(s.connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '');
+    const ip = parseIPv4(s.connection.remoteIp);
     if (!s.fast || !ip || this.geometry.pieceCount <= ALLOWED_FAST_COUNT) return;
     s.grantAllowedFast(await allowedFastSet(ip, this.infoHash, this.geometry.pieceCount, ALLOWED_FAST_COUNT));
   }
@@ -889,7 +889,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   private ourExtensionHandshake(connection: PeerConnection): ExtensionHandshake {
     // BEP 10 `yourip`: the peer learns its address as we see it (4 or 16 bytes).
-    const ip = connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+    const ip = connection.remoteIp;
     const yourip = parseIPv4(ip) ?? parseIPv6(ip);
     const fields = Object.assign({}, ...[...this.extensions.values()].map((e) => e.handshakeFields?.() ?? {})) as Partial<ExtensionHandshake>;
     return {
@@ -921,7 +921,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
 /** What identifies a peer for banning: its IP, but on loopback (one IP for all) its peer id. */
 function banKeys(connection: PeerConnection): string[] {
-  const ip = connection.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
+  const ip = connection.remoteIp;
   const loopback = ip.startsWith('127.') || ip === '::1';
   const peerId = connection.remote ? toHex(connection.remote.peerId) : undefined;
   if (loopback) return peerId ? [`peer:${peerId}`] : [];

@@ -143,23 +143,13 @@ export class TorrentStorage {
   }
 
   /**
-   * Hashes every piece on disk against the torrent: which pieces we have. Each file's size is
-   * looked up once first, so pieces in missing or short files count as absent without a read
-   * (a fresh download checks an empty folder in no time). `onPiece` returning false stops early.
+   * Hashes every piece on disk against the torrent: which pieces we have (pieces in missing or
+   * short files count as absent without a read, see `pieceHashes`). `onPiece` returning false
+   * stops early.
    */
-  async verify(onPiece?: (index: number, ok: boolean) => boolean | void): Promise<boolean[]> {
-    const sizes = await this.fileSizes();
-    const have: boolean[] = [];
-    for (let i = 0; i < this.geometry.pieceCount; i++) {
-      const size = this.geometry.pieceSize(i);
-      const onDisk = this.geometry.pieceRangeToFiles(i, 0, size).every((span) => sizes[span.fileIndex]! >= span.fileOffset + span.length);
-      const bytes = onDisk ? await this.read(i, 0, size) : undefined;
-      const expected = this.info.pieces[i];
-      const ok = bytes !== undefined && expected !== undefined && createHash('sha1').update(bytes).digest().equals(expected);
-      have.push(ok);
-      if (onPiece?.(i, ok) === false) break;
-    }
-    return have;
+  async verify(onPiece?: () => boolean | void): Promise<boolean[]> {
+    const hashes = await this.pieceHashes(onPiece);
+    return hashes.map((hash, i) => hash !== undefined && this.info.pieces[i] !== undefined && Buffer.from(hash).equals(this.info.pieces[i]!));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ProtocolError } from '../../shared/errors.js';
+import { unmapIPv4 } from '../../shared/ip.js';
 import { bytesEqual as equalBytes } from '../../shared/bytes.js';
 import { MessageFramer } from '../../shared/wire/framer.js';
 import { type Capabilities, capabilities, decodeHandshake, encodeHandshake, HANDSHAKE_LENGTH, reservedBytes } from '../../shared/wire/handshake.js';
@@ -90,6 +91,11 @@ export class PeerConnection extends EventEmitter {
       fast: ours.fast && theirs?.fast === true,
       dht: ours.dht && theirs?.dht === true,
     };
+  }
+
+  /** The peer's IP as text, IPv4-mapped IPv6 shown as IPv4 ('' once the socket is gone). */
+  get remoteIp(): string {
+    return unmapIPv4(this.socket.remoteAddress ?? '');
   }
 
   get remoteAddress(): string {

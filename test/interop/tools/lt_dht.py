@@ -17,18 +17,14 @@ import time
 
 import libtorrent as lt
 
+from lt_loopback import loopback_session
+
 mode, torrent, save_dir, bootstrap = sys.argv[1:5]
 timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 
-ses = lt.session({
-    "listen_interfaces": "127.0.0.1:0",
+ses = loopback_session(tcp_only=True)
+ses.apply_settings({
     "enable_dht": True,
-    "enable_lsd": False,
-    "enable_upnp": False,
-    "enable_natpmp": False,
-    "enable_outgoing_utp": False,
-    "enable_incoming_utp": False,
-    "allow_multiple_connections_per_ip": True,
     "dht_bootstrap_nodes": bootstrap,
     "dht_restrict_routing_ips": False,
     "dht_restrict_search_ips": False,
