@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { bytesEqual, fromHex, toHex } from '../../shared/bytes.js';
@@ -7,9 +6,10 @@ import type { PeerAddress } from '../../shared/compact/index.js';
 import type { CompactNode } from '../../shared/compact/compact-nodes.js';
 import { decodeKrpc, encodeKrpc, type KrpcQuery, type KrpcResponseBody } from '../../shared/dht/krpc.js';
 import { KrpcError } from '../../shared/errors.js';
-import { distance, RoutingTable } from './routing-table.js';
+import { idToBigInt, RoutingTable } from './routing-table.js';
 import { ScrapeBloom } from '../../shared/dht/scrape-bloom.js';
 import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { UdpTransport, type DhtTransport, type Endpoint } from './transport.js';
 
 /** A BEP 33 filter of the entries' IPs (never their ports). */
 async function bloomOf(entries: { peer: PeerAddress }[]): Promise<Uint8Array> {
@@ -40,6 +40,15 @@ export interface DhtOptions {
   stateFile?: string;
   /** How long a query may wait for its answer. */
   queryTimeoutMs?: number;
+  /**
+   * After this long without an answer a lookup stops waiting on a query (it may still answer)
+   * and asks another node in its place, so a dead node costs a lookup this much, not the timeout.
+   */
+  slowAfterMs?: number;
+  /** Datagrams go through this (default: a UDP socket); simulations use a MemoryNetwork. */
+  transport?: DhtTransport;
+  /** The clock for tokens, peer expiry, rate limits and node states; tests move it. */
+  now?: () => number;
 }
 
 const MAX_IN_FLIGHT = 256;
@@ -64,10 +73,34 @@ export interface LookupResult {
   peers: PeerAddress[];
   /** The closest nodes that answered, with the token each gave (for announce_peer). */
   closest: { node: CompactNode; token?: Uint8Array }[];
+  stats: LookupStats;
+}
+
+export interface LookupStats {
+  /** Queries sent, and those unanswered by the end of the lookup. */
+  queries: number;
+  unanswered: number;
+  /**
+   * For the first node that answered with peers: how many steps from our table it was (a node
+   * of our table is 1 hop, one it named is 2, ...) and how many queries had been sent by then.
+   */
+  hopsToPeers?: number;
+  queriesToPeers?: number;
+  /** Milliseconds from the start of the lookup to that answer. */
+  msToPeers?: number;
+}
+
+/** A node a lookup knows of, with its distance to the target and what became of asking it. */
+interface Candidate {
+  node: CompactNode;
+  distance: bigint;
+  hops: number;
+  state: 'new' | 'asked' | 'slow' | 'answered' | 'failed';
+  token?: Uint8Array;
 }
 
 /**
- * A Mainline DHT node (BEP 5) over one UDP socket: answers ping, find_node, get_peers and
+ * A Mainline DHT node (BEP 5) over one UDP socket (or another transport): answers ping, find_node, get_peers and
  * announce_peer; asks them with at most MAX_IN_FLIGHT queries in flight, each answered only from
  * the address it went to; keeps a routing table of the nodes that answer or ask. Tokens are a
  * hash of the asker's IP and a secret that rotates every 5 minutes (the previous one still
@@ -79,12 +112,15 @@ export interface LookupResult {
 export class DhtNode extends EventEmitter {
   readonly id: Uint8Array;
   readonly table: RoutingTable;
-  private socket?: Socket;
+  private readonly transport: DhtTransport;
+  private boundPort = 0;
+  private readonly now: () => number;
   private readonly pending = new Map<string, Pending>();
   private nextT = 0;
   private secret = randomBytes(16);
   private previousSecret = randomBytes(16);
-  private rotateTimer?: NodeJS.Timeout;
+  /** The 5-minute period the secret belongs to (secrets rotate when the clock leaves it). */
+  private secretPeriod: number;
   private maintainTimer?: NodeJS.Timeout;
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   /** Queries dropped by the per-address rate limit. */
@@ -94,25 +130,21 @@ export class DhtNode extends EventEmitter {
   constructor(private readonly options: DhtOptions = {}) {
     super();
     this.id = options.nodeId ?? savedId(options.stateFile) ?? new Uint8Array(randomBytes(20));
-    this.table = new RoutingTable(this.id);
+    this.now = options.now ?? Date.now;
+    this.table = new RoutingTable(this.id, K, 2, this.now);
+    this.transport = options.transport ?? new UdpTransport();
+    this.secretPeriod = Math.floor(this.now() / TOKEN_ROTATE_MS);
   }
 
   get port(): number {
-    return (this.socket?.address().port as number) ?? 0;
+    return this.boundPort;
   }
 
   async listen(): Promise<number> {
     const saved = await this.loadState();
-    const socket = createSocket('udp4');
-    this.socket = socket;
-    socket.on('message', (msg, rinfo) => this.onPacket(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), rinfo));
-    socket.on('error', (err) => this.emit('warning', `dht socket: ${err.message}`));
-    await new Promise<void>((resolve) => socket.bind(this.options.port ?? 0, this.options.host ?? '0.0.0.0', resolve));
-    this.rotateTimer = setInterval(() => {
-      this.previousSecret = this.secret;
-      this.secret = randomBytes(16);
-    }, TOKEN_ROTATE_MS);
-    this.rotateTimer.unref();
+    this.transport.onMessage((bytes, from) => this.onPacket(bytes, from));
+    this.transport.onError((err) => this.emit('warning', `dht socket: ${err.message}`));
+    this.boundPort = await this.transport.bind(this.options.port ?? 0, this.options.host ?? '0.0.0.0');
     this.maintainTimer = setInterval(() => void this.maintain(), MAINTAIN_MS);
     this.maintainTimer.unref();
     // Nodes from the last run are pinged: those that answer go back into the table.
@@ -156,15 +188,14 @@ export class DhtNode extends EventEmitter {
   }
 
   close(): void {
-    clearInterval(this.rotateTimer);
     clearInterval(this.maintainTimer);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.resolve(undefined);
     }
     this.pending.clear();
-    this.socket?.close();
-    this.socket = undefined;
+    this.transport.close();
+    this.boundPort = 0;
   }
 
   /** Fills the routing table from bootstrap nodes by looking up our own id. */
@@ -194,7 +225,7 @@ export class DhtNode extends EventEmitter {
    * with its id that stays silent counts a failure in the routing table.
    */
   query(to: PeerAddress & { id?: Uint8Array }, query: KrpcQuery): Promise<KrpcResponseBody | undefined> {
-    if (!this.socket || this.pending.size >= MAX_IN_FLIGHT) return Promise.resolve(undefined);
+    if (!this.boundPort || this.pending.size >= MAX_IN_FLIGHT) return Promise.resolve(undefined);
     const t = Uint8Array.of((this.nextT >> 8) & 0xff, this.nextT & 0xff);
     this.nextT = (this.nextT + 1) & 0xffff;
     const key = toHex(t);
@@ -206,53 +237,82 @@ export class DhtNode extends EventEmitter {
       }, this.options.queryTimeoutMs ?? 5000);
       timer.unref();
       this.pending.set(key, { resolve, from: `${to.host}:${to.port}`, timer });
-      this.socket!.send(encodeKrpc({ type: 'query', t, query }), to.port, to.host);
+      this.transport.send(encodeKrpc({ type: 'query', t, query }), { address: to.host, port: to.port });
     });
   }
 
+  /**
+   * An iterative lookup toward `target` (BEP 5): ALPHA queries in flight to the closest nodes
+   * not yet asked, each answer adding the nodes it names; a query silent for `slowAfterMs` stops
+   * counting against ALPHA (another node is asked in its place) and stops holding up the end.
+   * Done when the K closest nodes still in the running have all answered.
+   */
   private async lookup(target: Uint8Array, method: 'get_peers' | 'find_node', onResponse?: (r: KrpcResponseBody) => void): Promise<LookupResult> {
-    const seen = new Map<string, { node: CompactNode; state: 'new' | 'asked' | 'answered' | 'failed'; token?: Uint8Array }>();
-    const add = (n: CompactNode) => {
+    const goal = idToBigInt(target);
+    const seen = new Map<string, Candidate>();
+    const add = (n: CompactNode, hops: number) => {
       const k = toHex(n.id);
-      if (!seen.has(k) && !bytesEqual(n.id, this.id)) seen.set(k, { node: n, state: 'new' });
+      if (!seen.has(k) && !bytesEqual(n.id, this.id)) seen.set(k, { node: n, distance: idToBigInt(n.id) ^ goal, hops, state: 'new' });
     };
-    for (const n of this.table.closest(target, K)) add({ id: n.id, host: n.host, port: n.port });
+    for (const n of this.table.closest(target, K)) add({ id: n.id, host: n.host, port: n.port }, 1);
     const peers = new Map<string, PeerAddress>();
-    const byDistance = () => [...seen.values()].filter((e) => e.state !== 'failed').sort((a, b) => (distance(a.node.id, target) < distance(b.node.id, target) ? -1 : 1));
+    const stats: LookupStats = { queries: 0, unanswered: 0 };
+    const started = performance.now();
+    const running = () => [...seen.values()].filter((e) => e.state !== 'failed' && e.state !== 'slow').sort((a, b) => (a.distance < b.distance ? -1 : a.distance > b.distance ? 1 : 0));
+    const slowAfter = this.options.slowAfterMs ?? Math.min(1500, this.options.queryTimeoutMs ?? 5000);
+    let active = 0;
+    let wake: (() => void) | undefined;
+    const ask = async (e: Candidate) => {
+      e.state = 'asked';
+      active++;
+      stats.queries++;
+      const slow = setTimeout(() => {
+        if (e.state !== 'asked') return;
+        e.state = 'slow';
+        active--;
+        wake?.();
+      }, slowAfter);
+      const q: KrpcQuery = method === 'get_peers' ? { method, id: this.id, infoHash: target, ...(onResponse ? { scrape: true } : {}) } : { method, id: this.id, target };
+      const r = await this.query(e.node, q);
+      clearTimeout(slow);
+      if (e.state === 'asked') active--;
+      if (!r) {
+        e.state = 'failed';
+      } else {
+        e.state = 'answered';
+        onResponse?.(r);
+        if (r.token) e.token = r.token;
+        if (r.values?.length && stats.hopsToPeers === undefined) {
+          stats.hopsToPeers = e.hops;
+          stats.queriesToPeers = stats.queries;
+          stats.msToPeers = performance.now() - started;
+        }
+        for (const p of r.values ?? []) if (peers.size < 1000) peers.set(`${p.host}:${p.port}`, p);
+        for (const n of r.nodes ?? []) add(n, e.hops + 1);
+      }
+      wake?.();
+    };
     for (;;) {
-      const ordered = byDistance();
-      const kClosest = ordered.slice(0, K);
-      // Done when the k closest known nodes have all answered.
+      const kClosest = running().slice(0, K);
       if (kClosest.every((e) => e.state === 'answered')) break;
-      const batch = ordered.filter((e) => e.state === 'new').slice(0, ALPHA);
-      if (batch.length === 0) break;
-      await Promise.all(
-        batch.map(async (e) => {
-          e.state = 'asked';
-          const q: KrpcQuery = method === 'get_peers' ? { method, id: this.id, infoHash: target, ...(onResponse ? { scrape: true } : {}) } : { method, id: this.id, target };
-          const r = await this.query(e.node, q);
-          if (!r) {
-            e.state = 'failed';
-            return;
-          }
-          e.state = 'answered';
-          onResponse?.(r);
-          if (r.token) e.token = r.token;
-          for (const p of r.values ?? []) if (peers.size < 1000) peers.set(`${p.host}:${p.port}`, p);
-          for (const n of r.nodes ?? []) add(n);
-        }),
-      );
+      for (const e of kClosest) if (e.state === 'new' && active < ALPHA) void ask(e);
+      // Nothing asked and nothing in flight can change the K closest: the lookup has run dry.
+      if (active === 0 && !kClosest.some((e) => e.state === 'asked')) break;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
-    const closest = byDistance()
+    wake = undefined;
+    // Queries still out when the lookup ends count as unanswered: it went on without them.
+    stats.unanswered = [...seen.values()].filter((e) => e.state === 'failed' || e.state === 'slow' || e.state === 'asked').length;
+    const closest = running()
       .filter((e) => e.state === 'answered')
       .slice(0, K)
       .map((e) => ({ node: e.node, ...(e.token ? { token: e.token } : {}) }));
-    return { peers: [...peers.values()], closest };
+    return { peers: [...peers.values()], closest, stats };
   }
 
   /** At most QUERIES_PER_SECOND queries a second from one address (token bucket). */
   private admit(ip: string): boolean {
-    const now = Date.now();
+    const now = this.now();
     let bucket = this.buckets.get(ip);
     if (!bucket) {
       if (this.buckets.size > 10_000) this.buckets.clear(); // bounded: a fresh start is harmless
@@ -269,11 +329,22 @@ export class DhtNode extends EventEmitter {
     return true;
   }
 
+  /** Secrets rotate when the clock enters a new 5-minute period; the previous one stays valid. */
+  private secrets(): [Uint8Array, Uint8Array] {
+    const period = Math.floor(this.now() / TOKEN_ROTATE_MS);
+    if (period !== this.secretPeriod) {
+      this.previousSecret = period === this.secretPeriod + 1 ? this.secret : randomBytes(16);
+      this.secret = randomBytes(16);
+      this.secretPeriod = period;
+    }
+    return [this.secret, this.previousSecret];
+  }
+
   private token(ip: string, secret: Uint8Array): Uint8Array {
     return new Uint8Array(createHash('sha1').update(secret).update(ip).digest().subarray(0, 8));
   }
 
-  private onPacket(packet: Uint8Array, from: RemoteInfo): void {
+  private onPacket(packet: Uint8Array, from: Endpoint): void {
     let m;
     try {
       m = decodeKrpc(packet);
@@ -300,7 +371,7 @@ export class DhtNode extends EventEmitter {
     pending.resolve(m.body);
   }
 
-  private async answer(t: Uint8Array, q: KrpcQuery, from: RemoteInfo): Promise<void> {
+  private async answer(t: Uint8Array, q: KrpcQuery, from: Endpoint): Promise<void> {
     // A node that asks is not trusted for asking: a known one is marked seen, a new one gets a
     // ping and enters the table only if it answers (so silent or spoofed askers never poison it).
     if (this.table.find(q.id)) this.table.add({ id: q.id, host: from.address, port: from.port, failures: 0 }, false);
@@ -314,7 +385,7 @@ export class DhtNode extends EventEmitter {
         return reply({ id: this.id, nodes: nodes(q.target) });
       case 'get_peers': {
         const stored = this.entriesFor(q.infoHash);
-        const token = this.token(from.address, this.secret);
+        const token = this.token(from.address, this.secrets()[0]);
         const body: KrpcResponseBody = stored.length > 0 ? { id: this.id, token, values: stored.filter((e) => !q.noSeed || !e.seed).concat(q.noSeed ? stored.filter((e) => e.seed) : []).slice(0, 50).map((e) => e.peer) } : { id: this.id, token, nodes: nodes(q.infoHash) };
         if (q.scrape && stored.length > 0) {
           // BEP 33: bloom filters of the stored seeds' and peers' IPs (fewer values keep the packet small).
@@ -326,7 +397,7 @@ export class DhtNode extends EventEmitter {
         return reply(body);
       }
       case 'announce_peer': {
-        const good = [this.secret, this.previousSecret].some((s) => bytesEqual(this.token(from.address, s), q.token));
+        const good = this.secrets().some((s) => bytesEqual(this.token(from.address, s), q.token));
         if (!good) return this.send(from, encodeKrpc({ type: 'error', t, code: 203, message: 'bad token' }));
         this.storePeer(q.infoHash, { host: from.address, port: q.impliedPort ? from.port : q.port }, q.seed === true);
         return reply({ id: this.id });
@@ -337,7 +408,7 @@ export class DhtNode extends EventEmitter {
   private entriesFor(infoHash: Uint8Array): { peer: PeerAddress; seed: boolean }[] {
     const peers = this.store.get(toHex(infoHash));
     if (!peers) return [];
-    const now = Date.now();
+    const now = this.now();
     for (const [k, v] of peers) if (v.until < now) peers.delete(k);
     return [...peers.values()];
   }
@@ -365,10 +436,10 @@ export class DhtNode extends EventEmitter {
       this.store.set(key, peers);
     }
     if (peers.size >= MAX_PEERS_PER_TORRENT && !peers.has(`${peer.host}:${peer.port}`)) return;
-    peers.set(`${peer.host}:${peer.port}`, { peer, until: Date.now() + PEER_TTL_MS, seed });
+    peers.set(`${peer.host}:${peer.port}`, { peer, until: this.now() + PEER_TTL_MS, seed });
   }
 
-  private send(to: RemoteInfo, bytes: Uint8Array): void {
-    this.socket?.send(bytes, to.port, to.address);
+  private send(to: Endpoint, bytes: Uint8Array): void {
+    if (this.boundPort) this.transport.send(bytes, to);
   }
 }

@@ -75,3 +75,39 @@ test('peer-node dht runs a standalone node that reports its routing table as it 
     router.close();
   }
 });
+
+test('peer-node seed and download with --bootstrap: a trackerless magnet completes through the DHT alone', { timeout: 90_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'dht-cli-'));
+  const router = new DhtNode({ host: '127.0.0.1', queryTimeoutMs: 1000 });
+  await router.listen();
+  const bootstrap = `127.0.0.1:${router.port}`;
+  const probe = new DhtNode({ host: '127.0.0.2', queryTimeoutMs: 1000 });
+  const content = await makeContent(path.join(root, 'seed'), [300_000, 77_777]);
+  const hash = content.built.torrent.infoHash;
+  const seeder = spawn(process.execPath, [BIN, 'seed', content.torrentPath, '--dir', content.dir, '--host', '127.0.0.1', '--port', '0', '--bootstrap', bootstrap], { stdio: ['ignore', 'ignore', 'pipe'] });
+  seeder.stderr.resume();
+  try {
+    // A third node asks the router, which holds the announce (the router never asks itself).
+    await probe.listen();
+    await probe.bootstrap([{ host: '127.0.0.1', port: router.port }]);
+    await until('the seed process announced in the DHT', async () => (await probe.getPeers(hash)).peers.length > 0, 30_000);
+    const out = path.join(root, 'out');
+    const download = spawn(process.execPath, [BIN, 'download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', out, '--host', '127.0.0.1', '--port', '0', '--bootstrap', bootstrap, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    download.stdout.on('data', (d) => (stdout += d));
+    download.stderr.on('data', (d) => (stderr += d));
+    const [code] = await once(download, 'exit');
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout) as { complete: boolean; bytesFromPeers: number };
+    assert.equal(summary.complete, true);
+    assert.equal(summary.bytesFromPeers, content.built.torrent.info.length, 'every byte from the seed the DHT named');
+    assert.deepEqual(await sameFiles(content, out), [true, true]);
+  } finally {
+    seeder.kill('SIGINT');
+    await once(seeder, 'exit');
+    probe.close();
+    router.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -9,6 +9,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { DhtNode } from '../../peer-node/dht/dht-node.js';
+import { MemoryNetwork } from '../../peer-node/dht/memory-network.js';
 import { encode } from '../../shared/bencode/index.js';
 import { decodeKrpc, encodeKrpc } from '../../shared/dht/krpc.js';
 
@@ -143,20 +144,47 @@ test('a flood of queries from one address is cut off while other askers are stil
 });
 
 test('a network of 200 of our nodes: a lookup from any node finds the announced peer', { timeout: 60_000 }, async () => {
-  const nodes = Array.from({ length: 200 }, () => new DhtNode({ host: '127.0.0.1', queryTimeoutMs: 2000 }));
+  // Each node on its own loopback address, as hosts on the internet are (per-address limits apply).
+  const hosts = Array.from({ length: 200 }, (_, i) => `127.0.${1 + (i >> 7)}.${(i & 127) + 1}`);
+  const nodes = hosts.map((host) => new DhtNode({ host, queryTimeoutMs: 2000 }));
   try {
     for (const n of nodes) await n.listen();
     // Each joins through the first node and a random earlier one, then everyone refreshes once,
     // as nodes of a live network do.
-    const address = (i: number) => ({ host: '127.0.0.1', port: nodes[i]!.port });
+    const address = (i: number) => ({ host: hosts[i]!, port: nodes[i]!.port });
     for (let i = 1; i < nodes.length; i += 20) await Promise.all(nodes.slice(i, i + 20).map((n, j) => n.bootstrap([address(0), address(Math.floor(Math.random() * (i + j)))])));
     for (let i = 0; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.bootstrap([])));
     const infoHash = new Uint8Array(randomBytes(20));
     await nodes[17]!.announce(infoHash, 7777);
     for (const i of [1, 50, 99, 150, 199]) {
       const { peers } = await nodes[i]!.getPeers(infoHash);
-      assert.deepEqual(peers, [{ host: '127.0.0.1', port: 7777 }], `lookup from node ${i}`);
+      assert.deepEqual(peers, [{ host: hosts[17]!, port: 7777 }], `lookup from node ${i}`);
     }
+  } finally {
+    for (const n of nodes) n.close();
+  }
+});
+
+test('with 20% of the nodes silently dead, lookups still find the announced peer (in-memory network, loss controlled)', { timeout: 60_000 }, async () => {
+  const network = new MemoryNetwork();
+  const hosts = Array.from({ length: 300 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+  const nodes = hosts.map((host) => new DhtNode({ host, port: 6881, transport: network.transport(), queryTimeoutMs: 1000, slowAfterMs: 300 }));
+  try {
+    for (const n of nodes) await n.listen();
+    const address = (i: number) => ({ host: hosts[i]!, port: 6881 });
+    for (let i = 1; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n, j) => n.bootstrap([address(0), address(Math.floor(Math.random() * (i + j)))])));
+    for (let i = 0; i < nodes.length; i += 50) await Promise.all(nodes.slice(i, i + 50).map((n) => n.bootstrap([])));
+    const infoHash = new Uint8Array(randomBytes(20));
+    await nodes[5]!.announce(infoHash, 7777);
+    // Every fifth node dies, the first node everyone joined through among them.
+    for (let i = 0; i < nodes.length; i += 5) network.kill({ address: hosts[i]!, port: 6881 });
+    let unanswered = 0;
+    for (const i of [1, 42, 99, 151, 203, 298]) {
+      const { peers, stats } = await nodes[i]!.getPeers(infoHash);
+      assert.deepEqual(peers, [{ host: hosts[5]!, port: 7777 }], `lookup from node ${i}`);
+      unanswered += stats.unanswered;
+    }
+    assert.ok(network.dropped > 0 && unanswered > 0, 'the lookups did meet dead nodes');
   } finally {
     for (const n of nodes) n.close();
   }
