@@ -10,6 +10,8 @@ import type { Capabilities } from '../shared/wire/handshake.js';
 import { Torrent, type TorrentOptions } from './engine/torrent.js';
 import { UdpTrackerClient } from './tracker/udp-tracker-client.js';
 import { PeerConnection } from './wire/peer-connection.js';
+import { Agent } from 'undici';
+import { RateLimiter } from './engine/rate-limiter.js';
 
 export interface ClientOptions {
   /** TCP port to listen on (0: any free port). Default 6881, the BitTorrent convention. */
@@ -23,6 +25,8 @@ export interface ClientOptions {
   dhtBootstrap?: { host: string; port: number }[];
   /** Incoming connections allowed before the handshake names a torrent. */
   maxHalfOpenIncoming?: number;
+  /** Upload cap in bytes a second over all torrents and peers (default none). */
+  uploadRateLimit?: number;
 }
 
 export const CLIENT_NAME = 'peer-node 0.1';
@@ -51,12 +55,16 @@ export class Client extends EventEmitter {
   private readonly fetchers = new Set<MetadataFetcher>();
   /** Every accepted socket, so that close() does not wait on a peer that never hangs up. */
   private readonly accepted = new Set<net.Socket>();
+  /** Keep-alive HTTP connections for web seeds, a few per server. */
+  private readonly http = new Agent({ keepAliveTimeout: 30_000, connections: 8 });
+  private readonly uploadLimiter?: RateLimiter;
 
   constructor(private readonly options: ClientOptions = {}) {
     super();
     this.peerId = options.peerId ?? generatePeerId();
     // BEP 5: the DHT bit says a node runs here (its port follows in a PORT message).
     this.capabilities = { extensionProtocol: true, fast: true, dht: options.dht !== false };
+    if (options.uploadRateLimit !== undefined) this.uploadLimiter = new RateLimiter(options.uploadRateLimit);
   }
 
   get port(): number {
@@ -98,6 +106,8 @@ export class Client extends EventEmitter {
         udp: this.udp,
         clientName: CLIENT_NAME,
         ...(this.dht ? { dht: this.dht } : {}),
+        http: this.http,
+        ...(this.uploadLimiter ? { uploadLimiter: this.uploadLimiter } : {}),
       },
       options,
     );
@@ -158,6 +168,7 @@ export class Client extends EventEmitter {
     this.server = undefined;
     for (const socket of this.accepted) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.http.destroy();
   }
 
   private onIncoming(socket: net.Socket): void {

@@ -6,6 +6,7 @@ import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
 import { PUBLISH_HELP, publishCommand } from './publish.js';
 import { DOWNLOAD_HELP, downloadCommand, SEED_HELP, seedCommand } from './transfer.js';
 import { DHT_HELP, dhtCommand } from './dht.js';
+import { STREAM_HELP, streamCommand } from './stream.js';
 import { PublishRequestError } from '../publish/publish-client.js';
 
 const COMMANDS: Record<string, { summary: string; help: string; run: (args: string[]) => Promise<number> }> = {
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (args: stri
   info: { summary: 'show what a .torrent or magnet holds', help: INFO_HELP, run: infoCommand },
   download: { summary: 'download a torrent (file, URL or magnet), then exit or seed', help: DOWNLOAD_HELP, run: downloadCommand },
   seed: { summary: 'seed a torrent from a folder that holds its content', help: SEED_HELP, run: seedCommand },
+  stream: { summary: 'play a file over localhost HTTP while it downloads', help: STREAM_HELP, run: streamCommand },
   dht: { summary: 'run a DHT node, or look an info-hash up in the DHT', help: DHT_HELP, run: dhtCommand },
   publish: { summary: 'publish a file or folder on the edge', help: PUBLISH_HELP, run: publishCommand },
   'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
@@ -31,7 +33,8 @@ Examples:
   peer-node create ./video.mp4 --announce http://127.0.0.1:8787/announce
   peer-node info video.mp4.torrent
   peer-node seed video.mp4.torrent --dir .
-  peer-node download video.mp4.torrent --out ./downloads`;
+  peer-node download video.mp4.torrent --out ./downloads
+  peer-node stream video.mp4.torrent`;
 
 /** Runs one CLI invocation and returns the exit code; errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,9 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --peer HOST:PORT     also connect to this peer; repeatable
   --no-dht             do not use the DHT (trackers and given peers only)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
+  --no-web-seeds       never fetch from the torrent's web seeds (the edge); peers only
+  --web-seed URL       also fetch from this BEP 19 web seed; repeatable
+  --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M: 500k, 2M)
   --json               print one JSON summary at the end instead of progress lines
   --quiet              no progress line`;
 
@@ -57,7 +60,18 @@ const OPTIONS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'super-seed': { type: 'boolean' },
+  'no-web-seeds': { type: 'boolean' },
+  'web-seed': { type: 'string', multiple: true },
+  'upload-limit': { type: 'string' },
 } as const;
+
+/** "500k" -> 512000, "2M" -> 2097152, "1000" -> 1000. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
+  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]!) ? 1024 : 1048576) : NaN;
+  if (!(n >= 1)) throw new RangeError(`--upload-limit: expected bytes a second like 500k or 2M, got ${JSON.stringify(text)}`);
+  return Math.floor(n);
+}
 
 export function downloadCommand(args: string[]): Promise<number> {
   return transfer(args, 'download');
@@ -77,16 +91,25 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   let peers;
   let files: number[] | undefined;
   let bootstrap: { host: string; port: number }[] = [];
+  let uploadLimit: number | undefined;
   try {
     peers = (values.peer ?? []).map(parsePeerArg);
     bootstrap = parseAddressList(values.bootstrap);
     files = values.files === undefined ? undefined : parseFileList(values.files);
+    uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit']);
+    for (const url of values['web-seed'] ?? []) if (!/^https?:\/\//.test(url)) throw new RangeError(`--web-seed must be an http(s) URL, got ${url}`);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
-  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: port ?? 6881, dht: !values['no-dht'], dhtBootstrap: bootstrap });
+  const client = new Client({
+    ...(values.host ? { host: values.host } : {}),
+    port: port ?? 6881,
+    dht: !values['no-dht'],
+    dhtBootstrap: bootstrap,
+    ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
+  });
   try {
     await client.listen();
   } catch (err) {
@@ -137,9 +160,10 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
     client
-      .add(metainfo, { dir, ...(files ? { files } : {}), ...(values['super-seed'] ? { superSeed: true } : {}) })
+      .add(metainfo, { dir, ...(files ? { files } : {}), ...(values['super-seed'] ? { superSeed: true } : {}), webSeeds: !values['no-web-seeds'] })
       .then((t) => {
         torrent = t;
+        for (const url of values['web-seed'] ?? []) t.addWebSeed(url);
         if (finished) return; // interrupted while checking the files
         const onDisk = t.have.count;
         if (mode === 'seed' && onDisk === 0 && t.geometry.pieceCount > 0) {
@@ -160,7 +184,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
           line.done();
           const s = t.statsSnapshot();
           const seconds = (Date.now() - started) / 1000;
-          if (mode === 'download' && s.done > 0) say(`complete: ${s.wanted} bytes in ${seconds.toFixed(1)} s (${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from web seeds)`);
+          if (mode === 'download' && s.done > 0) say(`complete: ${s.wanted} bytes in ${seconds.toFixed(1)} s (${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from web seeds, the edge)`);
           if (!seedAfter) finish(0);
           else say(`seeding ${metainfo.info.name}; Ctrl-C to stop`);
         };

@@ -13,6 +13,11 @@ import type { BlockRef } from '../../shared/wire/messages.js';
  * - Endgame: once every missing block is requested, blocks still in flight may be asked again
  *   from another peer (at most `endgameDuplicates` holders per block); the engine cancels the
  *   others when one arrives.
+ * - Streaming focus: pieces near the playback position (`setFocus`, most urgent first) come
+ *   before everything else, in that order, and the first `urgent` of them may be asked of two
+ *   peers at once (a late piece stalls the player; a duplicate costs only bandwidth).
+ * - Web seeds take whole pieces (`reservePiece`): their free blocks count as requested, so peers
+ *   are not asked for them except as endgame duplicates.
  * Availability counts come from bitfields, have, have-all and peers leaving.
  */
 export interface PickerOptions {
@@ -38,6 +43,8 @@ export class PiecePicker {
   private readonly endgameDuplicates: number;
   /** Peers that have everything (have-all / full bitfield) are counted here, not per piece. */
   private seeds = 0;
+  private focus: number[] = [];
+  private urgent = 0;
 
   constructor(
     readonly geometry: TorrentGeometry,
@@ -90,9 +97,37 @@ export class PiecePicker {
     return this.availability[i]! + this.seeds;
   }
 
+  /** Pieces to fetch before all others, in this order; the first `urgent` may be duplicated. */
+  setFocus(pieces: number[], urgent = 2): void {
+    this.focus = pieces;
+    this.urgent = urgent;
+  }
+
+  /** Has any block of piece i been asked for or received? */
+  isStarted(i: number): boolean {
+    return this.partial.has(i);
+  }
+
+  /** Have blocks of piece i arrived? */
+  hasReceived(i: number): boolean {
+    return (this.partial.get(i)?.received ?? 0) > 0;
+  }
+
+  /** Marks every free block of piece i requested (a web seed fetches the piece); returns them. */
+  reservePiece(i: number): BlockRef[] {
+    const out: BlockRef[] = [];
+    this.takeBlocks(i, out, Infinity, 0, () => false);
+    return out;
+  }
+
   /** Up to `count` blocks for a peer whose pieces are `peerHas`, excluding blocks it already has in flight (`mine`). */
   pick(peerHas: (i: number) => boolean, count: number, mine: (b: BlockRef) => boolean = () => false): BlockRef[] {
     const out: BlockRef[] = [];
+    // 0. The streaming focus, in order; its most urgent pieces also from a second peer.
+    for (const [n, i] of this.focus.entries()) {
+      if (!this.wanted[i] || this.have[i] || !peerHas(i)) continue;
+      if (this.takeBlocks(i, out, count, n < this.urgent ? 1 : 0, mine)) return out;
+    }
     // 1. Finish started pieces, rarest first.
     const started = [...this.partial.keys()].filter((i) => peerHas(i)).sort((a, b) => this.rarity(a) - this.rarity(b));
     for (const i of started) if (this.takeBlocks(i, out, count, 0, mine)) return out;

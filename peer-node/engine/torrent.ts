@@ -33,6 +33,10 @@ import type { DhtNode } from '../dht/dht-node.js';
 import { PeerSession, MAX_INCOMING_REQUESTS, type SessionHost } from './peer-session.js';
 import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
+import type { Dispatcher } from 'undici';
+import type { RateLimiter } from './rate-limiter.js';
+import { type EdgeReason, pickEdgePiece, SOURCE_POLICY_DEFAULTS, type SourcePolicyOptions } from './source-policy.js';
+import { WebSeed, type WebSeedKind, type WebSeedOptions } from '../webseed/web-seed.js';
 
 /** What a torrent borrows from the client that runs it. */
 export interface TorrentContext {
@@ -43,6 +47,10 @@ export interface TorrentContext {
   clientName: string;
   /** The client's DHT node, when it runs one. */
   dht?: DhtNode;
+  /** HTTP connections (keep-alive) for web seeds; without it web seeds are not used. */
+  http?: Dispatcher;
+  /** The client's upload cap, shared by all its torrents. */
+  uploadLimiter?: RateLimiter;
 }
 
 export interface TorrentOptions {
@@ -66,6 +74,20 @@ export interface TorrentOptions {
   pex?: boolean;
   /** BEP 16 super-seeding while we hold every piece (an initial seed). Default off. */
   superSeed?: boolean;
+  /** Fetch from the torrent's web seeds (BEP 19 url-list, BEP 17 httpseeds). Default true. */
+  webSeeds?: boolean;
+  webSeed?: WebSeedOptions;
+  /** When web seeds (the edge) are used instead of peers. */
+  sourcePolicy?: SourcePolicyOptions;
+}
+
+/** One web seed's share, for the API and the summary. */
+export interface WebSeedStats {
+  url: string;
+  bytes: number;
+  failures: number;
+  dropped?: string;
+  lastError?: string;
 }
 
 /** Snapshot of a torrent for progress lines, the API and `--json`. */
@@ -81,6 +103,9 @@ export interface TorrentStats {
   /** Payload bytes received from peers (all of them, including wasted ones) and sent to peers. */
   bytesFromPeers: number;
   bytesFromWebSeeds: number;
+  /** Pieces fetched from web seeds, by why the edge was asked. */
+  edgePieces: Record<EdgeReason, number>;
+  webSeeds: WebSeedStats[];
   uploaded: number;
   wasted: number;
   hashFailures: number;
@@ -94,7 +119,23 @@ interface Assembly {
   data: Uint8Array;
   got: Uint8Array;
   count: number;
-  from: Set<PeerSession>;
+  from: Set<PeerSession | WebSeed>;
+}
+
+/** A piece a web seed is fetching. */
+interface WebFetch {
+  seed: WebSeed;
+  abort: AbortController;
+  /** Blocks reserved in the picker for it. */
+  refs: BlockRef[];
+}
+
+/** Streaming: where the player reads and how fast it plays, for deadlines and the focus. */
+interface Playback {
+  offset: number;
+  bytesPerSecond: number;
+  at: number;
+  order: number[];
 }
 
 /** A piece that failed with blocks from several peers: fetched again from one peer alone. */
@@ -163,6 +204,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly downloadRate = new RateMeter();
   private readonly uploadRate = new RateMeter();
   private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
+  readonly webSeeds: WebSeed[] = [];
+  private readonly webFetches = new Map<number, WebFetch>();
+  private readonly peerRate = new RateMeter();
+  private startedAt = 0;
+  private playback?: Playback;
   private timer?: NodeJS.Timeout;
   private lastRechoke = 0;
   private lastDhtAnnounce = 0;
@@ -172,6 +218,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private halfOpen = 0;
   private wasComplete = false;
   stats = { bytesFromPeers: 0, bytesFromWebSeeds: 0, uploaded: 0, wasted: 0, hashFailures: 0, verifiedDownloaded: 0 };
+  private readonly edgePieces: Record<EdgeReason, number> = { deadline: 0, unavailable: 0, rate: 0 };
 
   constructor(
     readonly metainfo: ParsedTorrent,
@@ -179,6 +226,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     options: TorrentOptions,
   ) {
     super();
+    this.setMaxListeners(100); // stream readers wait on 'piece', one listener each
     this.options = {
       maxPeers: 50,
       uploadSlots: 4,
@@ -188,6 +236,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       trackers: true,
       pex: true,
       superSeed: false,
+      webSeeds: true,
+      webSeed: {},
+      sourcePolicy: {},
       ...options,
     };
     this.infoHash = metainfo.infoHash;
@@ -211,6 +262,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.uploadOnlyExtension = new UploadOnly(this);
     this.addExtension(this.uploadOnlyExtension);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
+    for (const url of metainfo.urlList) this.addWebSeed(url, 'url-list');
+    for (const url of metainfo.httpSeeds) this.addWebSeed(url, 'httpseeds');
     // BEP 27: a private torrent's peers come from its own trackers only; that is all we use yet.
     this.announcer = new Announcer(
       new TrackerTiers(metainfo.announceList, metainfo.announce),
@@ -230,6 +283,24 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         warning: (text) => this.emit('warning', text),
       },
     );
+  }
+
+  /**
+   * Adds an HTTP seed (from the .torrent, a magnet's `ws=`, or the caller). Ignored when web seeds
+   * are off, the client has no HTTP dispatcher, the URL is not http(s) or is known already.
+   */
+  addWebSeed(url: string, kind: WebSeedKind = 'url-list'): WebSeed | undefined {
+    if (!this.options.webSeeds || !this.context.http || this.webSeeds.length >= 16) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return undefined;
+    }
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || this.webSeeds.some((w) => w.url === url)) return undefined;
+    const seed = new WebSeed(url, kind, this.metainfo.info, this.infoHash, this.geometry, this.context.http, this.options.webSeed);
+    this.webSeeds.push(seed);
+    return seed;
   }
 
   /** Plugs a BEP 10 extension in; peers connected from now on see it in our handshake. */
@@ -292,6 +363,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (this.options.trackers) this.announcer.start();
     this.announceToDht();
     this.lastRechoke = Date.now(); // free slots are given at once; the first rotation is 10 s away
+    this.startedAt = Date.now();
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
     if (this.wasComplete) this.emit('done');
@@ -302,7 +374,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.emit('stopped');
     clearInterval(this.timer);
+    for (const f of this.webFetches.values()) f.abort.abort();
     for (const s of this.sessions.values()) s.connection.close('torrent stopped');
     await this.announcer.stop();
     await this.storage.close();
@@ -330,6 +404,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       uploadRate: this.uploadRate.rate,
       bytesFromPeers: this.stats.bytesFromPeers,
       bytesFromWebSeeds: this.stats.bytesFromWebSeeds,
+      edgePieces: { ...this.edgePieces },
+      webSeeds: this.webSeeds.map((w) => ({ url: w.url, bytes: w.bytes, failures: w.failures, ...(w.dropped ? { dropped: w.dropped } : {}), ...(w.lastError ? { lastError: w.lastError } : {}) })),
       uploaded: this.stats.uploaded,
       wasted: this.stats.wasted,
       hashFailures: this.stats.hashFailures,
@@ -510,6 +586,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (!this.stopped) {
       this.fillAll();
       this.connectMore();
+      this.scheduleWebSeeds(); // its pieces may now be nowhere but the edge
     }
   }
 
@@ -547,6 +624,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   block(s: PeerSession, ref: BlockRef, data: Uint8Array): void {
     this.stats.bytesFromPeers += data.length;
     this.downloadRate.add(data.length);
+    this.peerRate.add(data.length);
     const k = ref.begin / BLOCK_LENGTH;
     const assembly = this.have.has(ref.index) ? undefined : (this.assembling.get(ref.index) ?? this.newAssembly(ref.index));
     if (!assembly || assembly.got[k]) {
@@ -674,7 +752,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.emit('piece', index);
     this.parole.delete(index);
     if (this.complete && !this.wasComplete) this.onComplete();
-    else this.fillAll();
+    else {
+      this.fillAll();
+      this.scheduleWebSeeds();
+    }
   }
 
   private markHave(index: number): void {
@@ -712,6 +793,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     }
     this.parole.delete(index);
     const [culprit] = assembly.from;
+    if (culprit instanceof WebSeed) {
+      // BEP 19: a seed serving wrong bytes is dropped for this torrent; the piece goes elsewhere.
+      culprit.drop(`sent piece ${index}, which failed the hash check`);
+      this.emit('warning', `web seed ${culprit.url} dropped: piece ${index} failed the hash check`);
+      this.fillAll();
+      return this.scheduleWebSeeds();
+    }
     const [k] = banKeys(culprit!.connection);
     const strikes = (k ? (this.strikes.get(k) ?? 0) : culprit!.strikes) + 2;
     if (k) this.strikes.set(k, strikes);
@@ -735,6 +823,150 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.uploadOnlyExtension.announce(this.sessions.values());
     // Two seeds, or upload-only peers, have nothing to trade.
     for (const s of this.sessions.values()) if (s.isSeed || s.bits.complete || s.uploadOnly) s.connection.close('both sides are seeds or upload-only');
+  }
+
+  // --- the edge: web seeds ---
+
+  /**
+   * Streaming: the player reads byte `offset` of the torrent and plays `bytesPerSecond`. Pieces
+   * from there on get deadlines (when playback reaches them) and lead the picker, in order;
+   * those due within the margin are fetched from the edge if no peer has delivered them.
+   */
+  setPlayback(offset: number, bytesPerSecond: number, windowBytes = Math.max(4 * this.geometry.pieceLength, 30 * bytesPerSecond)): void {
+    const first = Math.min(this.geometry.pieceCount - 1, Math.floor(offset / this.geometry.pieceLength));
+    const last = Math.min(this.geometry.pieceCount - 1, Math.floor((offset + windowBytes) / this.geometry.pieceLength));
+    const order: number[] = [];
+    for (let i = first; i <= last; i++) order.push(i);
+    this.playback = { offset, bytesPerSecond, at: Date.now(), order };
+    this.picker.setFocus(order.filter((i) => this.wants(i)));
+    this.fillAll();
+    this.scheduleWebSeeds();
+  }
+
+  /** Resolves once piece `index` is verified (at once if it is); rejects if the torrent stops. */
+  whenHave(index: number): Promise<void> {
+    if (this.have.has(index)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const onPiece = (i: number) => {
+        if (i !== index) return;
+        this.off('piece', onPiece);
+        this.off('stopped', onStop);
+        resolve();
+      };
+      const onStop = () => {
+        this.off('piece', onPiece);
+        reject(new Error('the torrent stopped'));
+      };
+      this.on('piece', onPiece);
+      this.once('stopped', onStop);
+    });
+  }
+
+  /** Bytes of a verified piece (through the upload cache); undefined if no longer on disk. */
+  readPiece(index: number, begin: number, length: number): Promise<Uint8Array | undefined> {
+    return this.cache.read(index, begin, length);
+  }
+
+  clearPlayback(): void {
+    this.playback = undefined;
+    this.picker.setFocus([]);
+  }
+
+  /** Playback moves on between reads: the focus drops pieces now held. */
+  private refreshFocus(_now: number): void {
+    this.picker.setFocus(this.playback!.order.filter((i) => this.wants(i)));
+  }
+
+  /** When playback reaches piece i (ms), at the rate it plays. */
+  private dueAt(i: number): number {
+    const p = this.playback!;
+    const start = i * this.geometry.pieceLength;
+    const elapsed = (Date.now() - p.at) / 1000;
+    return Date.now() + Math.max(0, (start - p.offset) / p.bytesPerSecond - elapsed) * 1000;
+  }
+
+  /** Fills every free web-seed slot with a piece the policy gives the edge, if any. */
+  private scheduleWebSeeds(): void {
+    if (this.stopped || !this.ready || this.webSeeds.length === 0 || this.complete) return;
+    const now = Date.now();
+    const policy = this.options.sourcePolicy;
+    const perSeed = policy.requestsPerSeed ?? SOURCE_POLICY_DEFAULTS.requestsPerSeed;
+    const view = {
+      now,
+      startedAt: this.startedAt,
+      pieceCount: this.geometry.pieceCount,
+      // Not a piece whose blocks are all in and being checked or written.
+      wants: (i: number) => this.wants(i) && !this.allReceived(i),
+      rarity: (i: number) => this.picker.rarity(i),
+      started: (i: number) => this.picker.isStarted(i),
+      fetching: (i: number) => this.webFetches.has(i),
+      peerRate: this.peerRate.rate,
+      random: Math.random,
+      ...(this.playback ? { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond } } : {}),
+    };
+    for (const seed of this.webSeeds) {
+      while (seed.usable(now) && seed.inFlight < perSeed) {
+        const pick = pickEdgePiece(view, policy);
+        if (!pick) return;
+        this.edgePieces[pick.reason]++;
+        this.fetchFromWebSeed(seed, pick.index);
+      }
+    }
+  }
+
+  private allReceived(i: number): boolean {
+    const a = this.assembling.get(i);
+    return a !== undefined && a.count === a.got.length;
+  }
+
+  private fetchFromWebSeed(seed: WebSeed, index: number): void {
+    const fetch: WebFetch = { seed, abort: new AbortController(), refs: this.picker.reservePiece(index) };
+    this.webFetches.set(index, fetch);
+    seed.fetchPiece(index, fetch.abort.signal).then(
+      (data) => {
+        this.webFetches.delete(index);
+        if (this.stopped) return;
+        if (!seed.dropped) return this.webSeedPiece(seed, index, data);
+        // Dropped while this was in flight: its bytes are not trusted.
+        this.stats.wasted += data.length;
+        for (const ref of fetch.refs) this.picker.released(ref);
+        this.scheduleWebSeeds();
+      },
+      (err: Error) => {
+        this.webFetches.delete(index);
+        if (this.stopped) return;
+        for (const ref of fetch.refs) this.picker.released(ref);
+        this.emit('warning', `web seed ${seed.url}: piece ${index}: ${err.message}`);
+        this.fillAll();
+        this.scheduleWebSeeds();
+      },
+    );
+  }
+
+  /** A whole piece from a web seed: the blocks no peer has delivered go into the piece. */
+  private webSeedPiece(seed: WebSeed, index: number, data: Uint8Array): void {
+    this.stats.bytesFromWebSeeds += data.length;
+    this.downloadRate.add(data.length);
+    const assembly = this.have.has(index) ? undefined : (this.assembling.get(index) ?? this.newAssembly(index));
+    if (!assembly) {
+      this.stats.wasted += data.length;
+      return this.scheduleWebSeeds();
+    }
+    for (let k = 0; k < assembly.got.length; k++) {
+      const ref = { index, begin: k * BLOCK_LENGTH, length: this.geometry.blockSize(index, k) };
+      if (assembly.got[k]) {
+        this.stats.wasted += ref.length;
+        continue;
+      }
+      assembly.data.set(data.subarray(ref.begin, ref.begin + ref.length), ref.begin);
+      assembly.got[k] = 1;
+      assembly.count++;
+      this.picker.received(ref);
+      for (const s of this.sessions.values()) if (s.isOutstanding(ref)) s.cancel(ref);
+    }
+    assembly.from.add(seed);
+    if (assembly.count === assembly.got.length) void this.finishPiece(index, assembly);
+    this.scheduleWebSeeds();
   }
 
   // --- uploading ---
@@ -777,7 +1009,12 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
             if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
             continue;
           }
-        } else s.send({ type: 'piece', index: r.index, begin: r.begin, block });
+        } else {
+          // The client's upload cap (a home link's upstream) paces every block it sends.
+          if (this.context.uploadLimiter) await this.context.uploadLimiter.take(r.length);
+          if (s.connection.closed) break;
+          s.send({ type: 'piece', index: r.index, begin: r.begin, block });
+        }
         s.upload.add(r.length);
         this.uploadRate.add(r.length);
         this.stats.uploaded += r.length;
@@ -827,6 +1064,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       }
     }
     if (now - this.lastDhtAnnounce >= DHT_ANNOUNCE_MS) this.announceToDht();
+    if (this.playback) this.refreshFocus(now);
+    this.scheduleWebSeeds();
     if (now - this.lastRechoke >= RECHOKE_MS) {
       this.lastRechoke = now;
       this.rechoke(now);

@@ -32,7 +32,7 @@ export function missingTools(tools: string[], needLibtorrent: boolean): false | 
   const missing = tools.filter((t) => !onPath(t));
   if (needLibtorrent && !hasLibtorrent()) missing.push('python3-libtorrent');
   if (missing.length === 0) return false;
-  const reason = `missing real clients: ${missing.join(', ')} (apt-get install mktorrent transmission-cli transmission-daemon qbittorrent-nox python3-libtorrent)`;
+  const reason = `missing real tools: ${missing.join(', ')} (apt-get install mktorrent transmission-cli transmission-daemon qbittorrent-nox python3-libtorrent ffmpeg)`;
   if (process.env.CI) throw new Error(`${reason}; CI must install them`);
   return reason;
 }

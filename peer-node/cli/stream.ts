@@ -1,0 +1,126 @@
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { toHex } from '../../shared/bytes.js';
+import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
+import { Client } from '../client.js';
+import { StreamServer } from '../stream/stream-server.js';
+import { parseCommandArgs, UsageError } from './args.js';
+import { transferLine } from './progress.js';
+import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
+import { parseRate } from './transfer.js';
+
+export const STREAM_HELP = `peer-node stream SOURCE [options]
+
+Plays a file of a torrent while it downloads: serves it over HTTP on localhost for a media
+player and prints the URL as the first line of output. The pieces ahead of the playback
+position come first, in order; the edge (the torrent's web seeds) fills in when the swarm is
+too thin or too slow for playback. SOURCE is a .torrent file, an http(s) URL of one, or a magnet.
+Runs until Ctrl-C (the download goes on in the background while it plays).
+
+Options:
+  --file N             the file to play (index from peer-node info; default the largest)
+  --port P             HTTP port of the stream (default any free port)
+  --bitrate RATE       bytes a second the media plays at, for piece deadlines (default 256k)
+  --out DIR            where the data goes (default a folder under the system's temp folder)
+  --peer-port N        TCP port for peers (default any free port)
+  --host ADDR          address peers reach us on (default every interface)
+  --peer HOST:PORT     also connect to this peer; repeatable
+  --no-dht             do not use the DHT
+  --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
+  --no-web-seeds       never fetch from the edge; peers only
+  --quiet              no progress line
+
+Examples:
+  peer-node stream talk.torrent
+  mpv "$(peer-node stream 'magnet:?xt=urn:btih:...' | head -1)"`;
+
+const OPTIONS = {
+  file: { type: 'string' },
+  port: { type: 'string' },
+  bitrate: { type: 'string' },
+  out: { type: 'string' },
+  'peer-port': { type: 'string' },
+  host: { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'no-dht': { type: 'boolean' },
+  bootstrap: { type: 'string' },
+  'no-web-seeds': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+function port(text: string | undefined, flag: string): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be 0-65535, got ${text}`);
+  return n;
+}
+
+export async function streamCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  if (positionals.length !== 1) throw new UsageError('stream takes exactly one SOURCE');
+  const httpPort = port(values.port, '--port');
+  const peerPort = port(values['peer-port'], '--peer-port');
+  let peers;
+  let bootstrap;
+  let bitrate: number;
+  try {
+    peers = (values.peer ?? []).map(parsePeerArg);
+    bootstrap = parseAddressList(values.bootstrap);
+    bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace('--upload-limit', '--bitrate'));
+  }
+  const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
+  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: peerPort, dht: !values['no-dht'], dhtBootstrap: bootstrap });
+  let server: StreamServer | undefined;
+  try {
+    await client.listen();
+    let metainfo: ParsedTorrent;
+    let sourcePeers = source.peers;
+    if ('torrent' in source) metainfo = source.torrent;
+    else {
+      process.stderr.write(`peer-node stream: fetching the torrent of ${toHex(source.magnet.infoHash)} from peers (BEP 9)\n`);
+      const fetched = await client.fetchMetadata(source.magnet);
+      metainfo = fetched.torrent;
+      sourcePeers = fetched.peers;
+    }
+    const files = metainfo.info.files;
+    const fileIndex = values.file === undefined ? largestFile(files) : Number(values.file);
+    if (!Number.isInteger(fileIndex) || !files[fileIndex] || files[fileIndex]!.padding) {
+      throw new UsageError(`--file: the torrent has files 0-${files.length - 1} (see peer-node info), not ${values.file}`);
+    }
+    const dir = values.out ?? path.join(tmpdir(), 'peer-node-stream', metainfo.infoHashHex);
+    await mkdir(dir, { recursive: true });
+    const torrent = await client.add(metainfo, { dir, files: [fileIndex], webSeeds: !values['no-web-seeds'] });
+    torrent.addPeers((metainfo.info.private ? [] : sourcePeers).concat(peers));
+    server = new StreamServer(torrent, fileIndex, { port: httpPort, bytesPerSecond: bitrate });
+    const url = await server.listen();
+    // The URL first, alone on stdout, so that scripts can take it with `head -1`.
+    process.stdout.write(`${url}\n`);
+    process.stderr.write(`peer-node stream: ${server.name} of ${metainfo.info.name}, data in ${dir}; Ctrl-C to stop\n`);
+    const line = transferLine(process.stderr);
+    const ticker = setInterval(() => {
+      if (!values.quiet) line.update(torrent.complete ? 'complete' : 'streaming', torrent.statsSnapshot());
+    }, 1000);
+    torrent.on('warning', (text: string) => !values.quiet && process.stderr.write(`\nwarning: ${text}\n`));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    clearInterval(ticker);
+    line.done();
+    const s = torrent.statsSnapshot();
+    process.stderr.write(`stopped: ${(s.done / 1048576).toFixed(1)} of ${(s.wanted / 1048576).toFixed(1)} MiB, ${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from the edge; ${(server.served / 1048576).toFixed(1)} MiB played out\n`);
+    return 0;
+  } finally {
+    await server?.close();
+    await client.close();
+  }
+}
+
+function largestFile(files: ParsedTorrent['info']['files']): number {
+  let best = 0;
+  for (let i = 1; i < files.length; i++) if (!files[i]!.padding && files[i]!.length > files[best]!.length) best = i;
+  return best;
+}

@@ -1,0 +1,196 @@
+import { type Dispatcher, request } from 'undici';
+import { escapeBytes } from '../../shared/tracker/http-query.js';
+import type { InfoDict } from '../../shared/metainfo/info-dict.js';
+import type { TorrentGeometry } from '../../shared/metainfo/geometry.js';
+
+/** BEP 19 (`url-list`, GetRight style) or BEP 17 (`httpseeds`, Hoffman style). */
+export type WebSeedKind = 'url-list' | 'httpseeds';
+
+export interface WebSeedOptions {
+  /** A request with no progress for this long is abandoned (default 20 s). */
+  timeoutMs?: number;
+  /** Wait after the first error in a row; doubles with each further one (default 5 s). */
+  backoffMs?: number;
+  /** Longest wait between tries (default 5 minutes). */
+  maxBackoffMs?: number;
+  /** Follow redirects to another host (default false: same host only; BEP 19 names one server). */
+  crossHostRedirects?: boolean;
+}
+
+/** A web seed request that failed; `retryAfterMs` when the server said how long to wait. */
+export class WebSeedError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'WebSeedError';
+  }
+}
+
+const MAX_REDIRECTS = 3;
+/** A 503's wait is taken at its word up to this (BEP 17 servers send seconds in the body). */
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
+
+/**
+ * One HTTP seed of one torrent. `fetchPiece` returns a whole piece's bytes: for BEP 19 one
+ * ranged GET per file the piece covers (under the file's URL, `url/NAME/PATH` for a multi-file
+ * torrent), for BEP 17 `url?info_hash=&piece=`. BEP 47 padding reads as zeros without a request.
+ * Errors put the seed off for a while (backoff, or the server's 503 wait); a seed whose bytes
+ * fail the hash check is dropped for good by its torrent (`drop`).
+ */
+export class WebSeed {
+  inFlight = 0;
+  /** Bytes this seed delivered, and requests that failed in a row. */
+  bytes = 0;
+  failures = 0;
+  /** Not used again before this time (ms). */
+  retryAt = 0;
+  /** Why the torrent stopped using this seed, once it has. */
+  dropped?: string;
+  lastError?: string;
+  private readonly options: Required<WebSeedOptions>;
+
+  constructor(
+    readonly url: string,
+    readonly kind: WebSeedKind,
+    private readonly info: InfoDict,
+    private readonly infoHash: Uint8Array,
+    private readonly geometry: TorrentGeometry,
+    private readonly dispatcher: Dispatcher,
+    options: WebSeedOptions = {},
+  ) {
+    this.options = { timeoutMs: 20_000, backoffMs: 5_000, maxBackoffMs: 5 * 60_000, crossHostRedirects: false, ...options };
+  }
+
+  usable(now: number): boolean {
+    return !this.dropped && now >= this.retryAt;
+  }
+
+  drop(reason: string): void {
+    this.dropped = reason;
+  }
+
+  /** The URL of file `index` under a BEP 19 seed. */
+  fileUrl(index: number): string {
+    const enc = (s: string) => encodeURIComponent(s);
+    if (!this.info.multiFile) return this.url.endsWith('/') ? this.url + enc(this.info.name) : this.url;
+    const base = this.url.endsWith('/') ? this.url : `${this.url}/`;
+    return `${base}${enc(this.info.name)}/${this.info.files[index]!.path.map(enc).join('/')}`;
+  }
+
+  /** Fetches piece `index`; throws WebSeedError (and backs off) on any failure. */
+  async fetchPiece(index: number, signal?: AbortSignal): Promise<Uint8Array> {
+    this.inFlight++;
+    try {
+      const piece = this.kind === 'httpseeds' ? await this.fetchBep17(index, signal) : await this.fetchBep19(index, signal);
+      this.failures = 0;
+      this.lastError = undefined;
+      this.bytes += piece.length;
+      return piece;
+    } catch (err) {
+      const e = err instanceof WebSeedError ? err : new WebSeedError(signal?.aborted ? 'aborted' : (err as Error).message);
+      if (!signal?.aborted) {
+        this.failures++;
+        this.lastError = e.message;
+        const wait = e.retryAfterMs ?? Math.min(this.options.backoffMs * 2 ** (this.failures - 1), this.options.maxBackoffMs);
+        this.retryAt = Date.now() + wait;
+      }
+      throw e;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async fetchBep19(index: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const piece = new Uint8Array(this.geometry.pieceSize(index));
+    let at = 0;
+    for (const span of this.geometry.pieceRangeToFiles(index, 0, piece.length)) {
+      if (!this.info.files[span.fileIndex]!.padding) {
+        const range = `bytes=${span.fileOffset}-${span.fileOffset + span.length - 1}`;
+        await this.get(this.fileUrl(span.fileIndex), { range }, piece.subarray(at, at + span.length), signal, true);
+      }
+      at += span.length;
+    }
+    return piece;
+  }
+
+  private async fetchBep17(index: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const piece = new Uint8Array(this.geometry.pieceSize(index));
+    const url = `${this.url}${this.url.includes('?') ? '&' : '?'}info_hash=${escapeBytes(this.infoHash)}&piece=${index}`;
+    await this.get(url, {}, piece, signal, false);
+    return piece;
+  }
+
+  /** GETs `url` into `into`, which the answer must fill exactly (a 206 for a ranged request). */
+  private async get(url: string, headers: Record<string, string>, into: Uint8Array, signal: AbortSignal | undefined, ranged: boolean): Promise<void> {
+    let target = url;
+    for (let hop = 0; ; hop++) {
+      const res = await request(target, {
+        method: 'GET',
+        headers,
+        dispatcher: this.dispatcher,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+      const status = res.statusCode;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        await res.body.dump();
+        const next = new URL(String(res.headers.location), target);
+        if (hop >= MAX_REDIRECTS) throw new WebSeedError(`more than ${MAX_REDIRECTS} redirects`);
+        if (next.host !== new URL(target).host && !this.options.crossHostRedirects) throw new WebSeedError(`redirect to another host (${next.host}) refused`);
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new WebSeedError(`redirect to ${next.protocol} refused`);
+        target = next.href;
+        continue;
+      }
+      if (status === 503) {
+        const text = (await res.body.text()).slice(0, 100).trim();
+        // BEP 17: the body is the seconds to wait; HTTP: Retry-After (seconds).
+        const seconds = Number(res.headers['retry-after'] ?? text);
+        throw new WebSeedError(`busy (503)`, Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : undefined);
+      }
+      if (ranged ? status !== 206 && status !== 200 : status !== 200) {
+        await res.body.dump();
+        throw new WebSeedError(`HTTP ${status} for ${target}`);
+      }
+      // A 200 to a ranged request is the whole file: usable only from its first byte.
+      if (ranged && status === 200 && !/^bytes=0-/.test(headers.range!)) {
+        await res.body.dump();
+        throw new WebSeedError('the server ignores Range');
+      }
+      if (status === 206) {
+        // The range must be the one we asked for, not another part of the file.
+        const asked = /^bytes=(\d+)-/.exec(headers.range!)![1];
+        const got = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+        if (got !== asked) {
+          await res.body.dump();
+          throw new WebSeedError(`asked for ${headers.range}, got Content-Range ${String(res.headers['content-range'] ?? 'none')}`);
+        }
+      }
+      await readExactly(res.body, into, status === 206 || !ranged);
+      return;
+    }
+  }
+}
+
+/**
+ * Reads the body into `into`. `exact`: the body must be exactly that long (a 206, or a BEP 17
+ * piece); otherwise (a whole file answering a range from 0) the rest is cut off.
+ */
+async function readExactly(body: Dispatcher.ResponseData['body'], into: Uint8Array, exact: boolean): Promise<void> {
+  let at = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    const room = into.length - at;
+    if (chunk.length > room) {
+      into.set(chunk.subarray(0, room), at);
+      at = into.length;
+      body.destroy();
+      if (exact) throw new WebSeedError('the answer is longer than asked for');
+      return;
+    }
+    into.set(chunk, at);
+    at += chunk.length;
+  }
+  if (at !== into.length) throw new WebSeedError(`the answer ended after ${at} of ${into.length} bytes`);
+}
