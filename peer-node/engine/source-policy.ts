@@ -3,11 +3,18 @@
  * used only when
  *
  * 1. `deadline`: a streaming piece is due sooner than the safety margin and no peer has
- *    delivered it (whatever the peers are doing with it);
+ *    delivered it; a piece peers are already sending gets half the margin first (they
+ *    usually finish it, and fetching it twice wastes the edge's bytes);
  * 2. `unavailable`: no connected peer has a piece we want (after a short grace at start, so
- *    that peers found by the tracker get the first chance);
- * 3. `rate`: the peers deliver less than the download or the playback needs, and the edge makes
- *    up the difference with pieces no peer has started.
+ *    that peers found by the tracker get the first chance); one such piece at a time while
+ *    peers keep us busy, more when they do not (we are choked, or they have nothing for us);
+ * 3. `rate`: the peers deliver less than the download needs (`neededRate`), or, streaming, less
+ *    than the playback rate while less than two margins of playback are buffered; the edge
+ *    makes up the difference with pieces no peer has started.
+ *
+ * Pieces go to the edge in random order, except deadlines (in playback order): viewers of one
+ * crowd then ask the edge for different pieces and trade them, so the edge sends each piece
+ * about once for the whole crowd.
  *
  * Nothing here remembers a decision: every free web-seed slot asks again, so the edge drops out
  * as soon as the swarm recovers (pieces appear, the peers' rate comes back).
@@ -15,8 +22,13 @@
 export interface SourcePolicyOptions {
   /** After start, peers get this long before pieces no peer has go to the edge (default 2 s). */
   graceMs?: number;
-  /** A streaming piece due sooner than this goes to the edge (default 4 s). */
+  /** A streaming piece due sooner than this goes to the edge (default 1.5 s). */
   deadlineMarginMs?: number;
+  /**
+   * A player buffers this long before it starts playing (default 2 s): the first pieces are due
+   * then, not at once, which gives peers the chance to deliver them.
+   */
+  startupMs?: number;
   /** Bytes a second the download needs from peers before the edge helps (default: none). */
   neededRate?: number;
   /** Requests in flight per web seed (default 4). */
@@ -39,15 +51,20 @@ export interface EdgeView {
   /** A web seed is fetching it already. */
   fetching(i: number): boolean;
   /** Streaming: the pieces ahead of the playback position in order, and when each is due (ms). */
-  stream?: { order: number[]; due(i: number): number; rate: number };
+  stream?: { order: number[]; due(i: number): number; rate: number; bufferedMs: number };
   /** Bytes a second arriving from peers. */
   peerRate: number;
+  /** No block is being fetched from any peer: the swarm gives us nothing to do. */
+  starved: boolean;
+  /** Pieces the web seeds are fetching now. */
+  edgeInFlight: number;
   random(): number;
 }
 
 export const SOURCE_POLICY_DEFAULTS: Required<Omit<SourcePolicyOptions, 'neededRate'>> = {
   graceMs: 2000,
-  deadlineMarginMs: 4000,
+  deadlineMarginMs: 1500,
+  startupMs: 2000,
   requestsPerSeed: 4,
 };
 
@@ -55,21 +72,30 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
   const margin = options.deadlineMarginMs ?? SOURCE_POLICY_DEFAULTS.deadlineMarginMs;
   const free = (i: number) => view.wants(i) && !view.fetching(i);
   if (view.stream) {
-    for (const i of view.stream.order) if (free(i) && view.stream.due(i) - view.now < margin) return { index: i, reason: 'deadline' };
+    for (const i of view.stream.order) {
+      const left = view.stream.due(i) - view.now;
+      if (free(i) && left < (view.started(i) ? margin / 2 : margin)) return { index: i, reason: 'deadline' };
+    }
   }
   if (view.now - view.startedAt < (options.graceMs ?? SOURCE_POLICY_DEFAULTS.graceMs)) return undefined;
-  // Pieces in playback order first when streaming, then the rest from a random point, so that
-  // viewers of one crowd ask the edge for different pieces and trade them.
-  const order = view.stream?.order ?? [];
+  // From a random point: viewers of one crowd ask the edge for different pieces and trade them.
   const offset = Math.floor(view.random() * view.pieceCount);
   const candidates = function* () {
-    yield* order;
     for (let k = 0; k < view.pieceCount; k++) yield (offset + k) % view.pieceCount;
   };
   // Started or not: a piece begun with a peer that has since left is finished from the edge.
-  for (const i of candidates()) if (free(i) && view.rarity(i) === 0) return { index: i, reason: 'unavailable' };
-  const needed = view.stream ? Math.max(view.stream.rate, options.neededRate ?? 0) : options.neededRate;
-  if (needed !== undefined && view.peerRate < needed) {
+  if (view.starved || view.edgeInFlight === 0) {
+    for (const i of candidates()) if (free(i) && view.rarity(i) === 0) return { index: i, reason: 'unavailable' };
+  }
+  const stream = view.stream;
+  if (stream) {
+    // Streaming: a thin buffer while the peers deliver slower than playback fills up in order.
+    if (view.edgeInFlight === 0 && stream.bufferedMs < 2 * margin && view.peerRate < Math.max(stream.rate, options.neededRate ?? 0)) {
+      for (const i of stream.order) if (free(i) && !view.started(i)) return { index: i, reason: 'rate' };
+    }
+    return undefined;
+  }
+  if (options.neededRate !== undefined && view.peerRate < options.neededRate) {
     for (const i of candidates()) if (free(i) && !view.started(i)) return { index: i, reason: 'rate' };
   }
   return undefined;

@@ -103,7 +103,7 @@ export interface TorrentStats {
   /** Payload bytes received from peers (all of them, including wasted ones) and sent to peers. */
   bytesFromPeers: number;
   bytesFromWebSeeds: number;
-  /** Pieces fetched from web seeds, by why the edge was asked. */
+  /** Pieces delivered by web seeds, by why the edge was asked. */
   edgePieces: Record<EdgeReason, number>;
   webSeeds: WebSeedStats[];
   uploaded: number;
@@ -832,12 +832,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * from there on get deadlines (when playback reaches them) and lead the picker, in order;
    * those due within the margin are fetched from the edge if no peer has delivered them.
    */
-  setPlayback(offset: number, bytesPerSecond: number, windowBytes = Math.max(4 * this.geometry.pieceLength, 30 * bytesPerSecond)): void {
+  setPlayback(offset: number, bytesPerSecond: number, windowBytes = this.playbackWindow(bytesPerSecond)): void {
     const first = Math.min(this.geometry.pieceCount - 1, Math.floor(offset / this.geometry.pieceLength));
     const last = Math.min(this.geometry.pieceCount - 1, Math.floor((offset + windowBytes) / this.geometry.pieceLength));
     const order: number[] = [];
     for (let i = first; i <= last; i++) order.push(i);
-    this.playback = { offset, bytesPerSecond, at: Date.now(), order };
+    // A fresh stream plays once the player has buffered: deadlines count from then.
+    const startup = this.playback ? 0 : (this.options.sourcePolicy.startupMs ?? SOURCE_POLICY_DEFAULTS.startupMs);
+    this.playback = { offset, bytesPerSecond, at: Date.now() + startup, order };
     this.picker.setFocus(order.filter((i) => this.wants(i)));
     this.fillAll();
     this.scheduleWebSeeds();
@@ -867,6 +869,25 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return this.cache.read(index, begin, length);
   }
 
+  /**
+   * How far ahead of playback the pieces are fetched in order: three deadline margins of
+   * playback, at least 4 pieces. Beyond it pieces go rarest first, which keeps a crowd of
+   * viewers holding different pieces to trade.
+   */
+  private playbackWindow(bytesPerSecond: number): number {
+    const margin = this.options.sourcePolicy.deadlineMarginMs ?? SOURCE_POLICY_DEFAULTS.deadlineMarginMs;
+    return Math.max(4 * this.geometry.pieceLength, (3 * margin * bytesPerSecond) / 1000);
+  }
+
+  /** Playback time held contiguously from the playback position (ms). */
+  private bufferedMs(): number {
+    const p = this.playback!;
+    let i = Math.floor(p.offset / this.geometry.pieceLength);
+    while (i < this.geometry.pieceCount && this.have.has(i)) i++;
+    const elapsed = Date.now() - p.at;
+    return Math.max(0, ((Math.min(this.geometry.totalLength, i * this.geometry.pieceLength) - p.offset) / p.bytesPerSecond) * 1000 - elapsed);
+  }
+
   clearPlayback(): void {
     this.playback = undefined;
     this.picker.setFocus([]);
@@ -881,8 +902,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private dueAt(i: number): number {
     const p = this.playback!;
     const start = i * this.geometry.pieceLength;
-    const elapsed = (Date.now() - p.at) / 1000;
-    return Date.now() + Math.max(0, (start - p.offset) / p.bytesPerSecond - elapsed) * 1000;
+    return p.at + Math.max(0, (start - p.offset) / p.bytesPerSecond) * 1000;
   }
 
   /** Fills every free web-seed slot with a piece the policy gives the edge, if any. */
@@ -891,6 +911,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const now = Date.now();
     const policy = this.options.sourcePolicy;
     const perSeed = policy.requestsPerSeed ?? SOURCE_POLICY_DEFAULTS.requestsPerSeed;
+    const fetches = this.webFetches;
     const view = {
       now,
       startedAt: this.startedAt,
@@ -901,15 +922,18 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       started: (i: number) => this.picker.isStarted(i),
       fetching: (i: number) => this.webFetches.has(i),
       peerRate: this.peerRate.rate,
+      starved: ![...this.sessions.values()].some((s) => s.outstanding.size > 0),
+      get edgeInFlight() {
+        return fetches.size;
+      },
       random: Math.random,
-      ...(this.playback ? { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond } } : {}),
+      ...(this.playback ? { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond, bufferedMs: this.bufferedMs() } } : {}),
     };
     for (const seed of this.webSeeds) {
       while (seed.usable(now) && seed.inFlight < perSeed) {
         const pick = pickEdgePiece(view, policy);
         if (!pick) return;
-        this.edgePieces[pick.reason]++;
-        this.fetchFromWebSeed(seed, pick.index);
+        this.fetchFromWebSeed(seed, pick.index, pick.reason);
       }
     }
   }
@@ -919,14 +943,17 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return a !== undefined && a.count === a.got.length;
   }
 
-  private fetchFromWebSeed(seed: WebSeed, index: number): void {
+  private fetchFromWebSeed(seed: WebSeed, index: number, reason: EdgeReason): void {
     const fetch: WebFetch = { seed, abort: new AbortController(), refs: this.picker.reservePiece(index) };
     this.webFetches.set(index, fetch);
     seed.fetchPiece(index, fetch.abort.signal).then(
       (data) => {
         this.webFetches.delete(index);
         if (this.stopped) return;
-        if (!seed.dropped) return this.webSeedPiece(seed, index, data);
+        if (!seed.dropped) {
+          this.edgePieces[reason]++;
+          return this.webSeedPiece(seed, index, data);
+        }
         // Dropped while this was in flight: its bytes are not trusted.
         this.stats.wasted += data.length;
         for (const ref of fetch.refs) this.picker.released(ref);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import type { Torrent, TorrentOptions, TorrentStats } from '../../peer-node/engine/torrent.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
+import { SOURCE_POLICY_DEFAULTS } from '../../peer-node/engine/source-policy.js';
 
 export interface CrowdOptions {
   peers: number;
@@ -88,7 +89,8 @@ export async function runCrowd(torrent: ParsedTorrent, dirOf: (i: number) => str
     await sleep(delay);
     let r = await start(i);
     running[i] = r;
-    const play = options.playbackRate ? playback(r, options.playbackRate) : undefined;
+    const startup = options.torrentOptions?.sourcePolicy?.startupMs ?? SOURCE_POLICY_DEFAULTS.startupMs;
+    const play = options.playbackRate ? playback(r, options.playbackRate, startup) : undefined;
     const leaver = options.leavers && i > 0 && i <= options.leavers.count ? options.leavers : undefined;
     if (leaver) {
       // Leave mid-download, without a word to anyone but the tracker, then come back.
@@ -105,7 +107,19 @@ export async function runCrowd(torrent: ParsedTorrent, dirOf: (i: number) => str
     r.doneAt = performance.now();
     await play;
   });
+  // CROWD_DEBUG=1: every 10 s, what the unfinished peers are doing.
+  const debug = process.env.CROWD_DEBUG
+    ? setInterval(() => {
+        for (const [i, r] of running.entries()) {
+          if (!r || r.torrent.complete) continue;
+          const st = r.torrent.statsSnapshot();
+          const sessions = [...r.torrent.sessions.values()];
+          console.error(`peer ${i}: ${r.torrent.have.count}/${r.torrent.geometry.pieceCount} pieces, ${sessions.length} peers (${sessions.filter((x) => !x.peerChoking).length} unchoking us, ${sessions.reduce((n, x) => n + x.outstanding.size, 0)} requests out), edge ${JSON.stringify(st.webSeeds.map((w) => [w.bytes, w.failures, w.lastError]))}`);
+        }
+      }, 10_000)
+    : undefined;
   await Promise.all(lives);
+  clearInterval(debug);
   const outcomes = running.map((r): PeerOutcome => {
     const s = r.torrent.statsSnapshot();
     const stats = { ...s, bytesFromPeers: s.bytesFromPeers + r.carried.fromPeers, bytesFromWebSeeds: s.bytesFromWebSeeds + r.carried.fromEdge };
@@ -148,14 +162,17 @@ function waitShare(t: Torrent, share: number): Promise<void> {
 }
 
 /**
- * A player: starts when the first piece is in, then consumes `rate` bytes a second in order;
+ * A player: buffers for `startupMs` (as the torrent assumes), starts once the first piece is in
+ * too, then consumes `rate` bytes a second in order;
  * reaching a piece not yet verified is a stall (counted once, timed until it arrives). The
  * torrent is told the playback position, so the pieces ahead get deadlines and the edge steps
  * in for late ones.
  */
-async function playback(r: Running, rate: number): Promise<void> {
+async function playback(r: Running, rate: number, startupMs: number): Promise<void> {
   const tick = 50;
   const t0 = performance.now();
+  r.torrent.setPlayback(0, rate);
+  await sleep(startupMs);
   let t = r.torrent;
   let position = 0;
   const total = t.geometry.totalLength;
@@ -165,10 +182,8 @@ async function playback(r: Running, rate: number): Promise<void> {
   while (position < total) {
     t = r.torrent; // a peer that left and came back has a new Torrent
     const piece = pieceAt(position);
-    if (piece !== lastPiece) {
-      lastPiece = piece;
-      t.setPlayback(position, rate);
-    }
+    if (piece !== lastPiece && lastPiece >= 0) t.setPlayback(position, rate);
+    lastPiece = piece;
     if (!t.have.has(piece)) {
       if (r.startupMs !== undefined && stalledSince === undefined) {
         stalledSince = performance.now();

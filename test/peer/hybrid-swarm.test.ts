@@ -24,7 +24,7 @@ const MiB = 1048576;
 
 async function published(root: string, edge: { url: URL | string }, size: number) {
   const content = await makeContent(path.join(root, 'content'), [size], { single: true, pieceLength: 65_536 });
-  const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN });
+  const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: 65_536 });
   return { content, torrent: await parseTorrent(result.torrent) };
 }
 

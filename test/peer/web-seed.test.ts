@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
@@ -19,6 +20,8 @@ import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { makeContent, sameFiles, type TestContent } from '../helpers/content.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { type Misbehaviour, type SeenRequest, startWebSeedServer } from '../helpers/web-seed-server.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
 
 /** Downloads `torrent` with no peers (trackers off) from its web seeds; returns the stats. */
 async function downloadFromWebSeeds(torrent: ParsedTorrent, into: string, options: Partial<TorrentOptions> = {}) {
@@ -51,7 +54,25 @@ test('with no peer at all, a viewer gets every byte from the edge: BEP 19 multi-
         assert.equal(stats.bytesFromPeers, 0);
         assert.ok(stats.edgePieces.unavailable > 0, 'asked because no peer had the pieces');
         assert.ok((await sameFiles(content, path.join(root, `${label}-out`))).every(Boolean), `${label}: files identical`);
-        if (single) continue;
+        if (single) {
+          // The same as a user runs it: `download --json` says where the bytes came from.
+          const torrentFile = path.join(root, 'single.torrent');
+          await writeFile(torrentFile, published.torrent);
+          const cli = spawn(process.execPath, [BIN, 'download', torrentFile, '--out', path.join(root, 'cli-out'), '--json', '--no-dht', '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          cli.stdout.on('data', (d) => (stdout += d));
+          cli.stderr.resume();
+          const [code] = await once(cli, 'exit');
+          assert.equal(code, 0);
+          const summary = JSON.parse(stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number; webSeeds: { url: string; bytes: number }[] };
+          assert.equal(summary.complete, true);
+          assert.equal(summary.bytesFromPeers, 0);
+          assert.equal(summary.bytesFromWebSeeds, torrent.info.length, stdout);
+          assert.equal(summary.webSeeds.length, 2, 'its url-list and httpseeds entries');
+          assert.equal(summary.webSeeds.reduce((n, w) => n + w.bytes, 0), torrent.info.length, 'the bytes by seed add up');
+          assert.ok((await sameFiles(content, path.join(root, 'cli-out'))).every(Boolean));
+          continue;
+        }
         // The same torrent with only its BEP 17 seed.
         const bep17: ParsedTorrent = { ...torrent, urlList: [] };
         assert.equal(bep17.httpSeeds.length, 1);
