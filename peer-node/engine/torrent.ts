@@ -126,8 +126,9 @@ interface Assembly {
 interface WebFetch {
   seed: WebSeed;
   abort: AbortController;
-  /** Blocks reserved in the picker for it. */
+  /** Blocks reserved in the picker for it, and the piece's reset count when they were. */
   refs: BlockRef[];
+  resets: number;
 }
 
 /** Streaming: where the player reads and how fast it plays, for deadlines and the focus. */
@@ -135,6 +136,8 @@ interface Playback {
   offset: number;
   bytesPerSecond: number;
   at: number;
+  windowBytes: number;
+  /** The pieces in the window ahead of where playback should be now, in order. */
   order: number[];
 }
 
@@ -206,6 +209,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
   readonly webSeeds: WebSeed[] = [];
   private readonly webFetches = new Map<number, WebFetch>();
+  /** Times each piece was started over (hash failure, a banned sender): reservations older than that are void. */
+  private readonly resets = new Map<number, number>();
   private readonly peerRate = new RateMeter();
   private startedAt = 0;
   private playback?: Playback;
@@ -290,7 +295,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * are off, the client has no HTTP dispatcher, the URL is not http(s) or is known already.
    */
   addWebSeed(url: string, kind: WebSeedKind = 'url-list'): WebSeed | undefined {
-    if (!this.options.webSeeds || !this.context.http || this.webSeeds.length >= 16) return undefined;
+    // BEP 30: Merkle torrents are between peers only (their hashes come from peers, not HTTP).
+    if (!this.options.webSeeds || !this.context.http || this.merkle || this.webSeeds.length >= 16) return undefined;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -566,6 +572,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /** Forgets a partly received piece: its blocks, and our requests for the rest. */
   private discardPiece(index: number): void {
+    this.resets.set(index, (this.resets.get(index) ?? 0) + 1);
     this.assembling.delete(index);
     for (const s of this.sessions.values()) {
       for (const o of [...s.outstanding.values()]) if (o.ref.index === index) s.cancel(o.ref);
@@ -781,6 +788,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * spoils one block per piece get the honest seed that completed those pieces banned.)
    */
   private pieceFailed(index: number, assembly: Assembly): void {
+    this.resets.set(index, (this.resets.get(index) ?? 0) + 1);
     this.assembling.delete(index);
     this.recycle(assembly.data);
     this.picker.resetPiece(index);
@@ -793,13 +801,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     }
     this.parole.delete(index);
     const [culprit] = assembly.from;
-    if (culprit instanceof WebSeed) {
-      // BEP 19: a seed serving wrong bytes is dropped for this torrent; the piece goes elsewhere.
-      culprit.drop(`sent piece ${index}, which failed the hash check`);
-      this.emit('warning', `web seed ${culprit.url} dropped: piece ${index} failed the hash check`);
-      this.fillAll();
-      return this.scheduleWebSeeds();
-    }
+    // Web seeds' pieces are checked on their own before they join a piece (webSeedPiece).
+    if (culprit instanceof WebSeed) return this.fillAll();
     const [k] = banKeys(culprit!.connection);
     const strikes = (k ? (this.strikes.get(k) ?? 0) : culprit!.strikes) + 2;
     if (k) this.strikes.set(k, strikes);
@@ -833,34 +836,45 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * those due within the margin are fetched from the edge if no peer has delivered them.
    */
   setPlayback(offset: number, bytesPerSecond: number, windowBytes = this.playbackWindow(bytesPerSecond)): void {
-    const first = Math.min(this.geometry.pieceCount - 1, Math.floor(offset / this.geometry.pieceLength));
-    const last = Math.min(this.geometry.pieceCount - 1, Math.floor((offset + windowBytes) / this.geometry.pieceLength));
-    const order: number[] = [];
-    for (let i = first; i <= last; i++) order.push(i);
+    if (!(bytesPerSecond > 0)) throw new RangeError('a playback rate must be above 0 bytes a second');
     // A fresh stream plays once the player has buffered: deadlines count from then.
     const startup = this.playback ? 0 : (this.options.sourcePolicy.startupMs ?? SOURCE_POLICY_DEFAULTS.startupMs);
-    this.playback = { offset, bytesPerSecond, at: Date.now() + startup, order };
-    this.picker.setFocus(order.filter((i) => this.wants(i)));
+    this.playback = { offset, bytesPerSecond, at: Date.now() + startup, windowBytes, order: [] };
+    this.refreshFocus(Date.now());
     this.fillAll();
     this.scheduleWebSeeds();
   }
 
-  /** Resolves once piece `index` is verified (at once if it is); rejects if the torrent stops. */
-  whenHave(index: number): Promise<void> {
+  /**
+   * Resolves once piece `index` is verified (at once if it is); rejects if the torrent stops or
+   * `signal` aborts (a player that went away), leaving no listener behind.
+   */
+  whenHave(index: number, signal?: AbortSignal): Promise<void> {
     if (this.have.has(index)) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error('the torrent stopped'));
+    if (signal?.aborted) return Promise.reject(new Error('aborted'));
     return new Promise((resolve, reject) => {
-      const onPiece = (i: number) => {
-        if (i !== index) return;
+      const cleanup = () => {
         this.off('piece', onPiece);
         this.off('stopped', onStop);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onPiece = (i: number) => {
+        if (i !== index) return;
+        cleanup();
         resolve();
       };
       const onStop = () => {
-        this.off('piece', onPiece);
+        cleanup();
         reject(new Error('the torrent stopped'));
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new Error('aborted'));
       };
       this.on('piece', onPiece);
       this.once('stopped', onStop);
+      signal?.addEventListener('abort', onAbort);
     });
   }
 
@@ -893,9 +907,18 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.picker.setFocus([]);
   }
 
-  /** Playback moves on between reads: the focus drops pieces now held. */
-  private refreshFocus(_now: number): void {
-    this.picker.setFocus(this.playback!.order.filter((i) => this.wants(i)));
+  /**
+   * Playback moves on at its rate between calls: the window of pieces in order follows where it
+   * should be now, and drops the pieces held.
+   */
+  private refreshFocus(now: number): void {
+    const p = this.playback!;
+    const position = Math.min(this.geometry.totalLength - 1, p.offset + (Math.max(0, now - p.at) / 1000) * p.bytesPerSecond);
+    const first = Math.floor(position / this.geometry.pieceLength);
+    const last = Math.min(this.geometry.pieceCount - 1, Math.floor((position + p.windowBytes) / this.geometry.pieceLength));
+    p.order = [];
+    for (let i = first; i <= last; i++) p.order.push(i);
+    this.picker.setFocus(p.order.filter((i) => this.wants(i)));
   }
 
   /** When playback reaches piece i (ms), at the rate it plays. */
@@ -930,7 +953,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       ...(this.playback ? { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond, bufferedMs: this.bufferedMs() } } : {}),
     };
     for (const seed of this.webSeeds) {
-      while (seed.usable(now) && seed.inFlight < perSeed) {
+      while (seed.usable(now) && seed.inFlight + seed.checking < perSeed) {
         const pick = pickEdgePiece(view, policy);
         if (!pick) return;
         this.fetchFromWebSeed(seed, pick.index, pick.reason);
@@ -944,25 +967,28 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   private fetchFromWebSeed(seed: WebSeed, index: number, reason: EdgeReason): void {
-    const fetch: WebFetch = { seed, abort: new AbortController(), refs: this.picker.reservePiece(index) };
+    const fetch: WebFetch = { seed, abort: new AbortController(), refs: this.picker.reservePiece(index), resets: this.resets.get(index) ?? 0 };
+    const release = () => {
+      // Reservations made before the piece started over belong to nobody now.
+      if ((this.resets.get(index) ?? 0) === fetch.resets) for (const ref of fetch.refs) this.picker.released(ref);
+    };
     this.webFetches.set(index, fetch);
     seed.fetchPiece(index, fetch.abort.signal).then(
       (data) => {
-        this.webFetches.delete(index);
         if (this.stopped) return;
-        if (!seed.dropped) {
-          this.edgePieces[reason]++;
-          return this.webSeedPiece(seed, index, data);
-        }
+        // Still "fetching" while its hash is checked, so no other seed is sent for it meanwhile.
+        if (!seed.dropped) return void this.webSeedPiece(seed, index, data, reason, release);
+        this.webFetches.delete(index);
         // Dropped while this was in flight: its bytes are not trusted.
+        this.stats.bytesFromWebSeeds += data.length;
         this.stats.wasted += data.length;
-        for (const ref of fetch.refs) this.picker.released(ref);
+        release();
         this.scheduleWebSeeds();
       },
       (err: Error) => {
         this.webFetches.delete(index);
         if (this.stopped) return;
-        for (const ref of fetch.refs) this.picker.released(ref);
+        release();
         this.emit('warning', `web seed ${seed.url}: piece ${index}: ${err.message}`);
         this.fillAll();
         this.scheduleWebSeeds();
@@ -970,29 +996,50 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     );
   }
 
-  /** A whole piece from a web seed: the blocks no peer has delivered go into the piece. */
-  private webSeedPiece(seed: WebSeed, index: number, data: Uint8Array): void {
+  /**
+   * A whole piece from a web seed, checked on its own: a seed's bytes that fail the hash drop
+   * the seed (whatever peers sent for the piece is not to blame); bytes that pass become the
+   * piece, and peers still sending blocks of it are cancelled. A piece already complete (held,
+   * or all in and being checked) makes the seed's copy a waste, not a second finish.
+   */
+  private async webSeedPiece(seed: WebSeed, index: number, data: Uint8Array, reason: EdgeReason, release: () => void): Promise<void> {
     this.stats.bytesFromWebSeeds += data.length;
     this.downloadRate.add(data.length);
-    const assembly = this.have.has(index) ? undefined : (this.assembling.get(index) ?? this.newAssembly(index));
-    if (!assembly) {
+    const expected = this.metainfo.info.pieces[index];
+    seed.checking++;
+    const good = expected !== undefined && bytesEqual(await sha1(data), expected);
+    seed.checking--;
+    this.webFetches.delete(index);
+    if (this.stopped) return;
+    if (!good) {
+      this.stats.hashFailures++;
+      this.stats.wasted += data.length;
+      this.emit('hashFailed', index);
+      seed.drop(`sent piece ${index}, which failed the hash check`);
+      this.emit('warning', `web seed ${seed.url} dropped: piece ${index} failed the hash check`);
+      release();
+      this.fillAll();
+      return this.scheduleWebSeeds();
+    }
+    const current = this.assembling.get(index);
+    if (this.have.has(index) || (current && current.count === current.got.length)) {
       this.stats.wasted += data.length;
       return this.scheduleWebSeeds();
     }
+    this.edgePieces[reason]++;
+    const assembly = current ?? this.newAssembly(index);
     for (let k = 0; k < assembly.got.length; k++) {
       const ref = { index, begin: k * BLOCK_LENGTH, length: this.geometry.blockSize(index, k) };
-      if (assembly.got[k]) {
-        this.stats.wasted += ref.length;
-        continue;
-      }
-      assembly.data.set(data.subarray(ref.begin, ref.begin + ref.length), ref.begin);
-      assembly.got[k] = 1;
-      assembly.count++;
-      this.picker.received(ref);
+      if (assembly.got[k]) this.stats.wasted += ref.length; // a peer's copy, replaced by the checked one
+      else this.picker.received(ref);
       for (const s of this.sessions.values()) if (s.isOutstanding(ref)) s.cancel(ref);
     }
+    assembly.data.set(data);
+    assembly.got.fill(1);
+    assembly.count = assembly.got.length;
+    assembly.from.clear();
     assembly.from.add(seed);
-    if (assembly.count === assembly.got.length) void this.finishPiece(index, assembly);
+    void this.finishPiece(index, assembly);
     this.scheduleWebSeeds();
   }
 
@@ -1029,6 +1076,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
           if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
           continue;
         }
+        // The client's upload cap (a home link's upstream) paces every block it sends.
+        if (this.context.uploadLimiter) await this.context.uploadLimiter.take(r.length);
+        if (s.connection.closed) break;
         if (this.merkle) {
           // BEP 30: blocks go as Tr_hashpiece, the first of a piece with the hashes that prove it.
           const hashes = r.begin === 0 ? this.merkle.hashList(r.index) : [];
@@ -1036,12 +1086,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
             if (s.fast) s.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
             continue;
           }
-        } else {
-          // The client's upload cap (a home link's upstream) paces every block it sends.
-          if (this.context.uploadLimiter) await this.context.uploadLimiter.take(r.length);
-          if (s.connection.closed) break;
-          s.send({ type: 'piece', index: r.index, begin: r.begin, block });
-        }
+        } else s.send({ type: 'piece', index: r.index, begin: r.begin, block });
         s.upload.add(r.length);
         this.uploadRate.add(r.length);
         this.stats.uploaded += r.length;

@@ -13,16 +13,20 @@ export interface StreamServerOptions {
 
 /**
  * Plays one file of a torrent while it downloads: a localhost HTTP server that a media player
- * opens. GET and HEAD with single byte ranges (206, 416 with `bytes * /SIZE` out of range), the
- * Content-Type from the file name. Each request moves the torrent's playback position to where
- * it reads (a seek is a new range), so the pieces ahead of it are fetched first, in order, with
- * deadlines, and from the edge when a deadline is at risk. The response waits for each piece to
- * be verified and keeps serving as they arrive; it never sends unverified bytes.
+ * opens. GET and HEAD with single byte ranges (206, 416 with `bytes * /SIZE` out of range; a
+ * Range we do not serve, such as several ranges, is ignored: the whole file, 200, as RFC 9110
+ * allows), the Content-Type from the file name. Each request sets the torrent's playback
+ * position to where it starts reading (a seek is a new range); from there playback is assumed
+ * to move at the media's rate, so the pieces ahead get deadlines, are fetched first, in order,
+ * and from the edge when a deadline is at risk. When the last player goes away the deadlines
+ * stop. The response waits for each piece to be verified; it never sends unverified bytes.
  */
 export class StreamServer {
   private server?: http.Server;
   private readonly file;
   private readonly rate: number;
+  /** Responses being sent now. */
+  private active = 0;
   /** Bytes sent to players, and how long they waited on pieces (stalls). */
   served = 0;
   stalls = 0;
@@ -45,7 +49,12 @@ export class StreamServer {
 
   /** Starts listening; resolves with the URL to open. */
   async listen(): Promise<string> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -67,9 +76,15 @@ export class StreamServer {
     const size = this.file.length;
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end('only GET and HEAD\n');
-    if (pathname !== '/' && decodeURIComponent(pathname.slice(1)) !== this.name) return void res.writeHead(404).end(`this server plays ${this.name} only\n`);
-    const range = parseRange(req.headers.range, size);
-    if (range.kind === 'malformed') return void res.writeHead(400).end(`${range.reason}\n`);
+    let name: string;
+    try {
+      name = decodeURIComponent(pathname.slice(1));
+    } catch {
+      return void res.writeHead(400).end('the path is not valid percent-encoding\n');
+    }
+    if (pathname !== '/' && name !== this.name) return void res.writeHead(404).end(`this server plays ${this.name} only\n`);
+    const parsed = parseRange(req.headers.range, size);
+    const range = parsed.kind === 'malformed' ? ({ kind: 'none' } as const) : parsed;
     if (range.kind === 'unsatisfiable') return void res.writeHead(416, { 'content-range': `bytes */${size}` }).end(`${range.reason}\n`);
     const [start, end] = range.kind === 'range' ? [range.range.start, range.range.end] : [0, size - 1];
     const headers: Record<string, string> = {
@@ -81,42 +96,50 @@ export class StreamServer {
     if (range.kind === 'range') headers['content-range'] = `bytes ${start}-${end}/${size}`;
     res.writeHead(range.kind === 'range' ? 206 : 200, headers);
     if (req.method === 'HEAD' || size === 0) return void res.end();
-    let closed = false;
-    res.on('close', () => (closed = true));
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    this.active++;
     try {
-      await this.send(res, start, end, () => closed);
+      await this.send(res, start, end, gone.signal);
     } catch {
-      // The torrent stopped or the disk failed: the player sees the response cut short.
+      // The player left, the torrent stopped or the disk failed: the response is cut short.
+    } finally {
+      if (--this.active === 0) this.torrent.clearPlayback();
     }
     if (!res.writableEnded) res.destroy();
   }
 
-  /** Writes file bytes [start, end] piece by piece as they are verified. */
-  private async send(res: http.ServerResponse, start: number, end: number, closed: () => boolean): Promise<void> {
+  /** Writes file bytes [start, end] piece by piece as they are verified, until the player leaves. */
+  private async send(res: http.ServerResponse, start: number, end: number, gone: AbortSignal): Promise<void> {
     const t = this.torrent;
     const pieceLength = t.geometry.pieceLength;
     let at = this.file.offset + start;
     const stop = this.file.offset + end + 1;
+    // Playback starts (or, after a seek, resumes) here, and moves on at the media's rate.
     t.setPlayback(at, this.rate);
-    while (at < stop && !closed()) {
+    while (at < stop) {
       const index = Math.floor(at / pieceLength);
       if (!t.have.has(index)) {
-        // Playback is here now: deadlines count from this moment.
-        t.setPlayback(at, this.rate);
         const waited = performance.now();
         this.stalls++;
-        await t.whenHave(index);
+        await t.whenHave(index, gone);
         this.stalledMs += performance.now() - waited;
       }
       const begin = at - index * pieceLength;
       const length = Math.min(t.geometry.pieceSize(index) - begin, stop - at);
       const bytes = await t.readPiece(index, begin, length);
+      if (gone.aborted || res.destroyed) return;
       if (!bytes) throw new Error(`piece ${index} is not readable`);
       this.served += bytes.length;
       at += bytes.length;
-      if (!res.write(bytes)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
-      // The player took these bytes: the playback position (for the focus) follows it.
-      if (index !== Math.floor(at / pieceLength)) t.setPlayback(at, this.rate);
+      if (!res.write(bytes)) {
+        await new Promise<void>((resolve) => {
+          if (gone.aborted) return resolve();
+          res.once('drain', resolve);
+          gone.addEventListener('abort', () => resolve(), { once: true });
+        });
+        if (gone.aborted) return;
+      }
     }
     res.end();
   }

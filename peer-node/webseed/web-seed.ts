@@ -29,8 +29,11 @@ export class WebSeedError extends Error {
 }
 
 const MAX_REDIRECTS = 3;
-/** A 503's wait is taken at its word up to this (BEP 17 servers send seconds in the body). */
+/** A 503's wait is taken at its word between these (BEP 17 servers send seconds in the body). */
+const MIN_RETRY_AFTER_MS = 1000;
 const MAX_RETRY_AFTER_MS = 60 * 60_000;
+/** A piece must arrive at least this fast, or its request is abandoned (a trickling server). */
+const MIN_PIECE_RATE = 32 * 1024;
 
 /**
  * One HTTP seed of one torrent. `fetchPiece` returns a whole piece's bytes: for BEP 19 one
@@ -40,7 +43,9 @@ const MAX_RETRY_AFTER_MS = 60 * 60_000;
  * fail the hash check is dropped for good by its torrent (`drop`).
  */
 export class WebSeed {
+  /** Requests out, and pieces received whose hash is being checked (both hold a slot). */
   inFlight = 0;
+  checking = 0;
   /** Bytes this seed delivered, and requests that failed in a row. */
   bytes = 0;
   failures = 0;
@@ -80,8 +85,12 @@ export class WebSeed {
   }
 
   /** Fetches piece `index`; throws WebSeedError (and backs off) on any failure. */
-  async fetchPiece(index: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async fetchPiece(index: number, caller?: AbortSignal): Promise<Uint8Array> {
     this.inFlight++;
+    // Besides undici's timeouts (no progress for timeoutMs), a deadline for the whole piece, so
+    // a server sending a byte every few seconds cannot hold the piece forever.
+    const limit = Math.ceil(this.options.timeoutMs + (this.geometry.pieceSize(index) / MIN_PIECE_RATE) * 1000);
+    const signal = caller ? AbortSignal.any([caller, AbortSignal.timeout(limit)]) : AbortSignal.timeout(limit);
     try {
       const piece = this.kind === 'httpseeds' ? await this.fetchBep17(index, signal) : await this.fetchBep19(index, signal);
       this.failures = 0;
@@ -89,11 +98,14 @@ export class WebSeed {
       this.bytes += piece.length;
       return piece;
     } catch (err) {
-      const e = err instanceof WebSeedError ? err : new WebSeedError(signal?.aborted ? 'aborted' : (err as Error).message);
-      if (!signal?.aborted) {
+      const timedOut = signal.aborted && !caller?.aborted;
+      const e = err instanceof WebSeedError ? err : new WebSeedError(caller?.aborted ? 'aborted' : timedOut ? `timeout: no whole piece within ${Math.round(limit / 1000)} s` : (err as Error).message);
+      if (!caller?.aborted) {
         this.failures++;
         this.lastError = e.message;
-        const wait = e.retryAfterMs ?? Math.min(this.options.backoffMs * 2 ** (this.failures - 1), this.options.maxBackoffMs);
+        const backoff = Math.min(this.options.backoffMs * 2 ** (this.failures - 1), this.options.maxBackoffMs);
+        // A server's own wait is honoured, but never below a second: "retry at once" would loop.
+        const wait = e.retryAfterMs !== undefined ? Math.max(e.retryAfterMs, MIN_RETRY_AFTER_MS) : backoff;
         this.retryAt = Date.now() + wait;
       }
       throw e;
@@ -145,10 +157,11 @@ export class WebSeed {
         continue;
       }
       if (status === 503) {
-        const text = (await res.body.text()).slice(0, 100).trim();
-        // BEP 17: the body is the seconds to wait; HTTP: Retry-After (seconds).
-        const seconds = Number(res.headers['retry-after'] ?? text);
-        throw new WebSeedError(`busy (503)`, Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : undefined);
+        const text = (await readSome(res.body, 100)).trim();
+        // BEP 17: the body is the seconds to wait; HTTP: Retry-After (seconds). Empty is no answer.
+        const said = String(res.headers['retry-after'] ?? '').trim() || text;
+        const seconds = /^\d+(\.\d+)?$/.test(said) ? Number(said) : NaN;
+        throw new WebSeedError(`busy (503)`, Number.isFinite(seconds) ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : undefined);
       }
       if (ranged ? status !== 206 && status !== 200 : status !== 200) {
         await res.body.dump();
@@ -172,6 +185,19 @@ export class WebSeed {
       return;
     }
   }
+}
+
+/** The first `max` bytes of a body as text; the rest is not read (a huge error page costs nothing). */
+async function readSome(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  let text = '';
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    text += Buffer.from(chunk).toString('latin1');
+    if (text.length >= max) {
+      body.destroy();
+      break;
+    }
+  }
+  return text.slice(0, max);
 }
 
 /**

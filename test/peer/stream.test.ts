@@ -84,6 +84,11 @@ test('a real MP4 plays from the stream URL while it downloads: ffprobe decodes e
     assert.equal(past.status, 416);
     assert.equal(past.headers.get('content-range'), `bytes */${torrent.info.length}`);
     assert.equal((await fetch(new URL('/other.mp4', url))).status, 404);
+    assert.equal((await fetch(new URL('/%ZZ', url))).status, 400, 'a bad escape is the client\'s mistake, not a crash');
+    const several = await fetch(url, { headers: { range: 'bytes=0-1,5-9' } });
+    assert.equal(several.status, 200, 'several ranges are not served: the Range is ignored (RFC 9110)');
+    assert.equal((await several.arrayBuffer()).byteLength, torrent.info.length);
+    assert.equal((await fetch(url, { method: 'HEAD' })).status, 200, 'still serving');
   } finally {
     if (streamer && streamer.exitCode === null) {
       streamer.kill('SIGINT');

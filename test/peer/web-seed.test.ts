@@ -164,6 +164,24 @@ test('a 503 with Retry-After is honoured: no request comes back before the wait'
   }
 });
 
+test('a 503 with no wait given (empty body, no Retry-After) is not retried at once: at least a second passes', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'webseed-503-empty-'));
+  let server: Awaited<ReturnType<typeof startWebSeedServer>> | undefined;
+  try {
+    const { content, torrent } = await contentWithSeeds(root, async (c) => {
+      server = await startWebSeedServer(c.dir, (_r, n) => (n <= 2 ? { status: 503, body: '' } : undefined));
+      return [server.url];
+    });
+    await downloadFromWebSeeds(torrent, path.join(root, 'out'), { sourcePolicy: { graceMs: 0, requestsPerSeed: 1 }, webSeed: { backoffMs: 100 } });
+    assert.ok((await sameFiles(content, path.join(root, 'out'))).every(Boolean));
+    const [first, second, third] = server!.requests as [SeenRequest, SeenRequest, SeenRequest];
+    assert.ok(second.at - first.at >= 900 && third.at - second.at >= 900, `gaps ${second.at - first.at} and ${third.at - second.at} ms`);
+  } finally {
+    await server?.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('redirects: to the same host followed, to another host refused unless allowed', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'webseed-redirect-'));
   const servers: Awaited<ReturnType<typeof startWebSeedServer>>[] = [];
