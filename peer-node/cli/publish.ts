@@ -60,7 +60,10 @@ export async function publishCommand(args: string[]): Promise<number> {
   const out = values.out ?? `${result.name}.torrent`;
   await writeFile(out, result.torrent);
   const t = await parseTorrent(result.torrent);
-  const magnet = formatMagnet({ infoHash: t.infoHash, name: t.info.name, trackers: t.announceList.flat(), webSeeds: t.urlList, peers: [] });
+  // xs= (exact source): the edge serves the .torrent, so the magnet works with no peer online yet.
+  // (Private torrents carry a passkey: theirs come from the publisher API only.)
+  const base = formatMagnet({ infoHash: t.infoHash, name: t.info.name, trackers: t.announceList.flat(), webSeeds: t.urlList, peers: [] });
+  const magnet = t.info.private ? base : `${base}&xs=${encodeURIComponent(new URL(`/t/${t.infoHashHex}.torrent`, edge).href)}`;
   if (values.json) {
     console.log(JSON.stringify({ torrent: out, infoHash: result.infoHash, name: result.name, length: result.length, magnet, webSeeds: t.urlList, announce: t.announce }));
   } else {

@@ -135,8 +135,13 @@ export class StreamServer {
       if (!res.write(bytes)) {
         await new Promise<void>((resolve) => {
           if (gone.aborted) return resolve();
-          res.once('drain', resolve);
-          gone.addEventListener('abort', () => resolve(), { once: true });
+          const done = () => {
+            res.off('drain', done);
+            gone.removeEventListener('abort', done);
+            resolve();
+          };
+          res.once('drain', done);
+          gone.addEventListener('abort', done, { once: true });
         });
         if (gone.aborted) return;
       }

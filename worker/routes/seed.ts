@@ -6,6 +6,7 @@ import { toHex } from '../../shared/bytes.js';
 import { TrackerError } from '../../shared/errors.js';
 import { ContentMissingError, readChunkSlice, readFileRange } from '../seed/file-reader.js';
 import { seededTorrent } from '../seed/catalog.js';
+import { torrentFor } from '../publish/publish-service.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 import { connectingIp } from '../client-ip.js';
 
@@ -18,7 +19,7 @@ export const seed = new Hono<{ Bindings: Env }>();
 
 const HEX40 = /^[0-9a-f]{40}$/i;
 
-function problem(c: Context, status: 400 | 404 | 416, reason: string, headers: Record<string, string> = {}): Response {
+function problem(c: Context, status: 400 | 403 | 404 | 416, reason: string, headers: Record<string, string> = {}): Response {
   return c.text(`${reason}\n`, status, headers);
 }
 
@@ -89,6 +90,22 @@ function fixedLength(c: Context, stream: ReadableStream<Uint8Array>, length: num
   c.executionCtx.waitUntil(stream.pipeTo(writable).catch(() => undefined));
   return readable as ReadableStream<Uint8Array>;
 }
+
+/**
+ * `GET /t/<info-hash>.torrent`: a published public torrent for anyone (the `xs=` of the magnets
+ * `peer-node publish` prints), so a magnet works before any peer is online. Private torrents
+ * carry a user's passkey and come only from the publisher API.
+ */
+seed.get('/t/:file', async (c) => {
+  const m = /^([0-9a-f]{40})\.torrent$/i.exec(c.req.param('file'));
+  if (!m) return problem(c, 400, 'the torrent URL is /t/<40 hex info-hash>.torrent');
+  const hex = m[1]!.toLowerCase();
+  const torrent = await seededTorrent(c.env, hex);
+  if (!torrent) return problem(c, 404, 'no published torrent with this info-hash');
+  if (torrent.metainfo.info.private) return problem(c, 403, 'a private torrent comes from the publisher API, with your passkey');
+  const bytes = await torrentFor(c.env, torrent.metainfo.infoBytes, torrent.metainfo.info, hex, new URL(c.req.url).origin, 'publisher');
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/x-bittorrent', 'cache-control': 'public, max-age=300' });
+});
 
 seed.get('/seed/:infoHash/*', (c) => getOrHead(c, false));
 seed.on('HEAD', '/seed/:infoHash/*', (c) => getOrHead(c, true));
