@@ -1,6 +1,6 @@
 import { fromHex } from '../../shared/bytes.js';
 import { DhtNode } from '../dht/dht-node.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { parseCommandArgs, parsePort, UsageError } from './args.js';
 import { parseAddressList } from './torrent-source.js';
 
 export const DHT_HELP = `peer-node dht [--port N] [--host ADDR] [--bootstrap HOST:PORT,...]
@@ -26,8 +26,7 @@ export async function dhtCommand(args: string[]): Promise<number> {
     bootstrap: { type: 'string' },
     state: { type: 'string' },
   });
-  const port = values.port === undefined ? 6881 : Number(values.port);
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const port = parsePort(values.port, '--port', 6881);
   let bootstrap;
   try {
     bootstrap = parseAddressList(values.bootstrap);

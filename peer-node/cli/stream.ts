@@ -5,10 +5,9 @@ import { toHex } from '../../shared/bytes.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import { StreamServer } from '../stream/stream-server.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
 import { transferLine } from './progress.js';
 import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
-import { parseRate } from './transfer.js';
 
 export const STREAM_HELP = `peer-node stream SOURCE [options]
 
@@ -49,27 +48,19 @@ const OPTIONS = {
   quiet: { type: 'boolean' },
 } as const;
 
-function port(text: string | undefined, flag: string): number {
-  if (text === undefined) return 0;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be 0-65535, got ${text}`);
-  return n;
-}
-
 export async function streamCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, OPTIONS);
   if (positionals.length !== 1) throw new UsageError('stream takes exactly one SOURCE');
-  const httpPort = port(values.port, '--port');
-  const peerPort = port(values['peer-port'], '--peer-port');
+  const httpPort = parsePort(values.port, '--port', 0);
+  const peerPort = parsePort(values['peer-port'], '--peer-port', 0);
+  const bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate, '--bitrate');
   let peers;
   let bootstrap;
-  let bitrate: number;
   try {
     peers = (values.peer ?? []).map(parsePeerArg);
     bootstrap = parseAddressList(values.bootstrap);
-    bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate);
   } catch (err) {
-    throw new UsageError((err as Error).message.replace('--upload-limit', '--bitrate'));
+    throw new UsageError((err as Error).message);
   }
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
   const client = new Client({ ...(values.host ? { host: values.host } : {}), port: peerPort, dht: !values['no-dht'], dhtBootstrap: bootstrap });

@@ -2,7 +2,7 @@ import { toHex } from '../../shared/bytes.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
 import { transferLine } from './progress.js';
 import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
 
@@ -65,13 +65,6 @@ const OPTIONS = {
   'upload-limit': { type: 'string' },
 } as const;
 
-/** "500k" -> 512000, "2M" -> 2097152, "1000" -> 1000. */
-export function parseRate(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
-  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]!) ? 1024 : 1048576) : NaN;
-  if (!(n >= 1)) throw new RangeError(`--upload-limit: expected bytes a second like 500k or 2M, got ${JSON.stringify(text)}`);
-  return Math.floor(n);
-}
 
 export function downloadCommand(args: string[]): Promise<number> {
   return transfer(args, 'download');
@@ -86,17 +79,15 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   if (positionals.length !== 1) throw new UsageError(`${mode} takes exactly one ${mode === 'seed' ? 'TORRENT' : 'SOURCE'}`);
   const dir = mode === 'seed' ? values.dir : values.out;
   if (!dir) throw new UsageError(mode === 'seed' ? '--dir DIR is required' : '--out DIR is required');
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const port = parsePort(values.port, '--port');
+  const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
   let peers;
   let files: number[] | undefined;
   let bootstrap: { host: string; port: number }[] = [];
-  let uploadLimit: number | undefined;
   try {
     peers = (values.peer ?? []).map(parsePeerArg);
     bootstrap = parseAddressList(values.bootstrap);
     files = values.files === undefined ? undefined : parseFileList(values.files);
-    uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit']);
     for (const url of values['web-seed'] ?? []) if (!/^https?:\/\//.test(url)) throw new RangeError(`--web-seed must be an http(s) URL, got ${url}`);
   } catch (err) {
     throw new UsageError((err as Error).message);

@@ -119,7 +119,8 @@ interface Assembly {
   data: Uint8Array;
   got: Uint8Array;
   count: number;
-  from: Set<PeerSession | WebSeed>;
+  /** Peers that sent blocks of it (a web seed's piece, checked on its own, names none). */
+  from: Set<PeerSession>;
 }
 
 /** A piece a web seed is fetching. */
@@ -736,6 +737,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const digest = await sha1(assembly.data);
     if (this.stopped) return;
     if (!expected || !bytesEqual(digest, expected)) return this.pieceFailed(index, assembly);
+    return this.storePiece(index, assembly);
+  }
+
+  /** A verified piece: written, announced to peers, and counted. */
+  private async storePiece(index: number, assembly: Assembly): Promise<void> {
     this.writeBacklog += assembly.data.length;
     try {
       await this.storage.writePiece(index, assembly.data);
@@ -801,8 +807,6 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     }
     this.parole.delete(index);
     const [culprit] = assembly.from;
-    // Web seeds' pieces are checked on their own before they join a piece (webSeedPiece).
-    if (culprit instanceof WebSeed) return this.fillAll();
     const [k] = banKeys(culprit!.connection);
     const strikes = (k ? (this.strikes.get(k) ?? 0) : culprit!.strikes) + 2;
     if (k) this.strikes.set(k, strikes);
@@ -1037,9 +1041,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     assembly.data.set(data);
     assembly.got.fill(1);
     assembly.count = assembly.got.length;
-    assembly.from.clear();
-    assembly.from.add(seed);
-    void this.finishPiece(index, assembly);
+    assembly.from.clear(); // no peer's block is in it now
+    void this.storePiece(index, assembly); // hashed above already
     this.scheduleWebSeeds();
   }
 
