@@ -1,13 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { toHex } from '../../shared/bytes.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
 import { transferLine } from './progress.js';
-import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
+import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
 
 export const STREAM_HELP = `peer-node stream SOURCE [options]
 
@@ -67,15 +66,7 @@ export async function streamCommand(args: string[]): Promise<number> {
   let server: StreamServer | undefined;
   try {
     await client.listen();
-    let metainfo: ParsedTorrent;
-    let sourcePeers = source.peers;
-    if ('torrent' in source) metainfo = source.torrent;
-    else {
-      process.stderr.write(`peer-node stream: fetching the torrent of ${toHex(source.magnet.infoHash)} from peers (BEP 9)\n`);
-      const fetched = await client.fetchMetadata(source.magnet);
-      metainfo = fetched.torrent;
-      sourcePeers = fetched.peers;
-    }
+    const { torrent: metainfo, peers: sourcePeers } = await torrentOf(source, client, (text) => process.stderr.write(`peer-node stream: ${text}\n`));
     const files = metainfo.info.files;
     const fileIndex = values.file === undefined ? largestFile(files) : Number(values.file);
     if (!Number.isInteger(fileIndex) || !files[fileIndex] || files[fileIndex]!.padding) {

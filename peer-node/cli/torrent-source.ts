@@ -4,12 +4,24 @@ import { bytesEqual, toHex } from '../../shared/bytes.js';
 import { MetainfoError } from '../../shared/errors.js';
 import { type MagnetLink, MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
 import type { PeerAddress } from '../../shared/compact/index.js';
+import type { Client } from '../client.js';
 
 /**
  * A torrent to download and any peers the source itself named (magnet `x.pe`); or a magnet
  * whose torrent must come from peers (BEP 9).
  */
 export type LoadedSource = { torrent: ParsedTorrent; peers: PeerAddress[] } | { magnet: MagnetLink; peers: PeerAddress[] };
+
+/**
+ * The torrent of a loaded source, fetched from peers first for a bare magnet (BEP 9, through
+ * the client), with the peers to dial: those the source named, or those that gave the metadata.
+ * `say` announces the fetch, which may take a while.
+ */
+export async function torrentOf(source: LoadedSource, client: Client, say: (text: string) => void): Promise<{ torrent: ParsedTorrent; peers: PeerAddress[] }> {
+  if ('torrent' in source) return source;
+  say(`fetching the torrent of ${toHex(source.magnet.infoHash)} from peers (BEP 9)`);
+  return client.fetchMetadata(source.magnet);
+}
 
 /**
  * Resolves what the user gave `download`: a .torrent path, an http(s) URL of one, or a magnet.

@@ -1,10 +1,10 @@
-import { toHex } from '../../shared/bytes.js';
+import type { PeerAddress } from '../../shared/compact/index.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
 import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
 import { transferLine } from './progress.js';
-import { loadSource, parseAddressList, parsePeerArg } from './torrent-source.js';
+import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
 
 const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881; another free port if that is taken)
   --host ADDR          address to listen on (default every interface)
@@ -109,17 +109,12 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     return transfer([...args, '--port', '0'], mode);
   }
   let metainfo: ParsedTorrent;
-  let sourcePeers = source.peers;
-  if ('torrent' in source) metainfo = source.torrent;
-  else {
-    if (!values.json) process.stderr.write(`peer-node ${mode}: fetching the torrent of ${toHex(source.magnet.infoHash)} from peers (BEP 9)\n`);
-    try {
-      const fetched = await client.fetchMetadata(source.magnet);
-      metainfo = fetched.torrent;
-      sourcePeers = fetched.peers;
-    } finally {
-      if (!metainfo!) await client.close();
-    }
+  let sourcePeers: PeerAddress[];
+  try {
+    ({ torrent: metainfo, peers: sourcePeers } = await torrentOf(source, client, (text) => !values.json && process.stderr.write(`peer-node ${mode}: ${text}\n`)));
+  } catch (err) {
+    await client.close();
+    throw err;
   }
   if (files) {
     const bad = files.find((i) => i >= metainfo.info.files.length);
