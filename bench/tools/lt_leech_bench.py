@@ -23,7 +23,7 @@ import time
 import libtorrent as lt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "interop", "tools"))
-from lt_loopback import loopback_session  # noqa: E402
+from lt_loopback import loopback_session, proc_status_mib, torrent_params  # noqa: E402
 
 torrent, save_dir, host, port = sys.argv[1:5]
 timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 300
@@ -31,20 +31,10 @@ if os.path.isdir(save_dir) and os.listdir(save_dir):
     sys.exit(f"lt_leech_bench: {save_dir} is not empty")
 
 
-def proc_status_mib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 cat = lt.alert.category_t
 ses = loopback_session(tcp_only=True, alert_mask=cat.error_notification | cat.status_notification | cat.connect_notification)
 ses.apply_settings({"upload_rate_limit": 0, "download_rate_limit": 0, **json.loads(os.environ.get("LT_SETTINGS") or "{}")})
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent)
-params.save_path = save_dir
+params = torrent_params(torrent, save_dir)
 handle = ses.add_torrent(params)
 handle.connect_peer((host, int(port)))
 

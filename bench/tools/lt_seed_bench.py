@@ -24,24 +24,14 @@ import time
 import libtorrent as lt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "interop", "tools"))
-from lt_loopback import loopback_session  # noqa: E402
+from lt_loopback import loopback_session, proc_status_mib, torrent_params  # noqa: E402
 
 torrent, data_dir = sys.argv[1:3]
 
 
-def proc_status_mib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 ses = loopback_session(tcp_only=True, alert_mask=lt.alert.category_t.error_notification | lt.alert.category_t.status_notification)
 ses.apply_settings({"upload_rate_limit": 0, "download_rate_limit": 0, **json.loads(os.environ.get("LT_SETTINGS") or "{}")})
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent)
-params.save_path = data_dir
+params = torrent_params(torrent, data_dir)
 handle = ses.add_torrent(params)
 while not handle.status().is_seeding:
     if handle.status().errc.value():

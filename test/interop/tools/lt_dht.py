@@ -17,12 +17,12 @@ import time
 
 import libtorrent as lt
 
-from lt_loopback import loopback_session
+from lt_loopback import loopback_session, torrent_params
 
 mode, torrent, save_dir, bootstrap = sys.argv[1:5]
 timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 
-ses = loopback_session(tcp_only=True)
+ses = loopback_session(tcp_only=True, plaintext=True)
 ses.apply_settings({
     "enable_dht": True,
     "dht_bootstrap_nodes": bootstrap,
@@ -30,17 +30,10 @@ ses.apply_settings({
     "dht_restrict_search_ips": False,
     "dht_ignore_dark_internet": False,
     "dht_prefer_verified_node_ids": False,
-    "out_enc_policy": lt.enc_policy.pe_disabled,
-    "in_enc_policy": lt.enc_policy.pe_disabled,
 })
 host, port = bootstrap.rsplit(":", 1)
 ses.add_dht_node((host, int(port)))
-if torrent.startswith("magnet:"):
-    params = lt.parse_magnet_uri(torrent)
-else:
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-params.save_path = save_dir
+params = torrent_params(torrent, save_dir)
 params.flags |= lt.torrent_flags.disable_pex
 handle = ses.add_torrent(params)
 start = time.time()

@@ -13,26 +13,14 @@ import json
 import sys
 import time
 
-import libtorrent as lt
-
-from lt_loopback import loopback_session
+from lt_loopback import loopback_session, torrent_params
 
 torrent, save_dir, host, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 timeout = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 
-ses = loopback_session(tcp_only=True)
-ses.apply_settings({
-    "out_enc_policy": lt.enc_policy.pe_disabled,
-    "in_enc_policy": lt.enc_policy.pe_disabled,
-})
+ses = loopback_session(tcp_only=True, plaintext=True)
 # TORRENT may be a magnet link: libtorrent then fetches the info dictionary from the peer (BEP 9).
-if torrent.startswith("magnet:"):
-    params = lt.parse_magnet_uri(torrent)
-else:
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-params.save_path = save_dir
-handle = ses.add_torrent(params)
+handle = ses.add_torrent(torrent_params(torrent, save_dir))
 
 start = time.time()
 deadline = start + timeout

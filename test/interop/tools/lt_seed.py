@@ -10,17 +10,13 @@ import select
 import sys
 import time
 
-import libtorrent as lt
-
-from lt_loopback import loopback_session
+from lt_loopback import loopback_session, torrent_params
 
 torrent, seed_dir = sys.argv[1:3]
 timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 60
 
 ses = loopback_session(tcp_only=True)
-params = lt.add_torrent_params()
-params.ti = lt.torrent_info(torrent)
-params.save_path = seed_dir
+params = torrent_params(torrent, seed_dir)
 handle = ses.add_torrent(params)
 deadline = time.time() + timeout
 while time.time() < deadline and not handle.status().is_seeding:

@@ -11,7 +11,7 @@ import time
 
 import libtorrent as lt
 
-from lt_loopback import loopback_session
+from lt_loopback import loopback_session, torrent_params
 
 torrent, seed_dir, leech_dir = sys.argv[1:4]
 timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 90
@@ -22,9 +22,7 @@ def session():
 
 
 def add(ses, save_path):
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-    params.save_path = save_path
+    params = torrent_params(torrent, save_path)
     # No PEX: peers must come from the tracker alone.
     params.flags |= lt.torrent_flags.disable_pex
     return ses.add_torrent(params)
