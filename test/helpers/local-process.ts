@@ -1,7 +1,27 @@
-/** Small pieces the real-client helpers share: free ports, polling, and a daemon's lifecycle. */
+/** Small pieces the process-driving tests share: free ports, one-shot commands, a daemon's lifecycle. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import path from 'node:path';
+
+/** The `peer-node` CLI, as a user runs it. */
+export const PEER_NODE_BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+
+/**
+ * Runs a command to its end (killed after `timeoutMs`) and returns its exit code and output.
+ * Asynchronous on purpose: servers living in the test process must keep answering meanwhile.
+ */
+export async function runProcess(command: string, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
 
 /**
  * A TCP port free on 127.0.0.1 right now. The daemons take their ports from config files, not

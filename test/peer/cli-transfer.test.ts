@@ -14,21 +14,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeContent, sameFiles } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
+import { PEER_NODE_BIN, runProcess } from '../helpers/local-process.js';
 
-const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
-
-function run(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return once(child, 'exit').then(([code]) => {
-    clearTimeout(timer);
-    return { code: code as number | null, stdout, stderr };
-  });
-}
+const BIN = PEER_NODE_BIN;
+const run = (args: string[], timeoutMs = 60_000) => runProcess(process.execPath, [BIN, ...args], timeoutMs);
 
 test('seed and download through the edge tracker: a path, an http URL, a magnet with xs and a magnet with only a tracker; exit 0 and a JSON summary', { timeout: 120_000 }, () =>
   withEdge({}, async (edge) => {

@@ -15,8 +15,9 @@ import { DhtNode } from '../../peer-node/dht/dht-node.js';
 import { parseMagnet } from '../../shared/metainfo/index.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
 import { until } from '../helpers/raw-peer.js';
+import { PEER_NODE_BIN, runProcess } from '../helpers/local-process.js';
 
-const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+const BIN = PEER_NODE_BIN;
 
 test('a magnet with only the info-hash downloads through the DHT; dht lookup prints the seed', { timeout: 60_000 }, async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'dht-magnet-'));
@@ -92,12 +93,7 @@ test('peer-node seed and download with --bootstrap: a trackerless magnet complet
     await probe.bootstrap([{ host: '127.0.0.1', port: router.port }]);
     await until('the seed process announced in the DHT', async () => (await probe.getPeers(hash)).peers.length > 0, 30_000);
     const out = path.join(root, 'out');
-    const download = spawn(process.execPath, [BIN, 'download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', out, '--host', '127.0.0.1', '--port', '0', '--bootstrap', bootstrap, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    download.stdout.on('data', (d) => (stdout += d));
-    download.stderr.on('data', (d) => (stderr += d));
-    const [code] = await once(download, 'exit');
+    const { code, stdout, stderr } = await runProcess(process.execPath, [BIN, 'download', `magnet:?xt=urn:btih:${content.built.torrent.infoHashHex}`, '--out', out, '--host', '127.0.0.1', '--port', '0', '--bootstrap', bootstrap, '--json']);
     assert.equal(code, 0, stderr);
     const summary = JSON.parse(stdout) as { complete: boolean; bytesFromPeers: number };
     assert.equal(summary.complete, true);

@@ -15,17 +15,10 @@ import { Client } from '../../peer-node/client.js';
 import { readFile } from 'node:fs/promises';
 import { parseTorrent } from '../../shared/metainfo/index.js';
 import { missingTools } from '../helpers/real-tools.js';
+import { PEER_NODE_BIN, runProcess } from '../helpers/local-process.js';
 
-const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
-
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
+const BIN = PEER_NODE_BIN;
+const run = (cmd: string, args: string[]) => runProcess(cmd, args);
 
 async function frames(input: string): Promise<number> {
   const r = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', input]);

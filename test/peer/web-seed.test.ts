@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,8 +19,7 @@ import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { makeContent, sameFiles, type TestContent } from '../helpers/content.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { type Misbehaviour, type SeenRequest, startWebSeedServer } from '../helpers/web-seed-server.js';
-
-const BIN = path.join(import.meta.dirname, '..', '..', 'peer-node', 'bin', 'peer-node.js');
+import { PEER_NODE_BIN, runProcess } from '../helpers/local-process.js';
 
 /** Downloads `torrent` with no peers (trackers off) from its web seeds; returns the stats. */
 async function downloadFromWebSeeds(torrent: ParsedTorrent, into: string, options: Partial<TorrentOptions> = {}) {
@@ -58,11 +56,7 @@ test('with no peer at all, a viewer gets every byte from the edge: BEP 19 multi-
           // The same as a user runs it: `download --json` says where the bytes came from.
           const torrentFile = path.join(root, 'single.torrent');
           await writeFile(torrentFile, published.torrent);
-          const cli = spawn(process.execPath, [BIN, 'download', torrentFile, '--out', path.join(root, 'cli-out'), '--json', '--no-dht', '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let stdout = '';
-          cli.stdout.on('data', (d) => (stdout += d));
-          cli.stderr.resume();
-          const [code] = await once(cli, 'exit');
+          const { code, stdout } = await runProcess(process.execPath, [PEER_NODE_BIN, 'download', torrentFile, '--out', path.join(root, 'cli-out'), '--json', '--no-dht', '--host', '127.0.0.1', '--port', '0']);
           assert.equal(code, 0);
           const summary = JSON.parse(stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number; webSeeds: { url: string; bytes: number }[] };
           assert.equal(summary.complete, true);
