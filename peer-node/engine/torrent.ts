@@ -898,12 +898,20 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   /** Playback time held contiguously from the playback position (ms). */
-  private bufferedMs(): number {
+  private bufferedMs(now = Date.now()): number {
     const p = this.playback!;
-    let i = Math.floor(p.offset / this.geometry.pieceLength);
+    const position = this.playbackPosition(now);
+    let i = Math.floor(position / this.geometry.pieceLength);
     while (i < this.geometry.pieceCount && this.have.has(i)) i++;
-    const elapsed = Date.now() - p.at;
-    return Math.max(0, ((Math.min(this.geometry.totalLength, i * this.geometry.pieceLength) - p.offset) / p.bytesPerSecond) * 1000 - elapsed);
+    const held = Math.min(this.geometry.totalLength, i * this.geometry.pieceLength) - position;
+    // Before playback starts (the player's startup buffer) the wait counts as buffered too.
+    return Math.max(0, (held / p.bytesPerSecond) * 1000 + Math.max(0, p.at - now));
+  }
+
+  /** Where playback should be now: from where it was set, at its rate, once it has started. */
+  private playbackPosition(now: number): number {
+    const p = this.playback!;
+    return Math.min(this.geometry.totalLength - 1, p.offset + (Math.max(0, now - p.at) / 1000) * p.bytesPerSecond);
   }
 
   clearPlayback(): void {
@@ -917,7 +925,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    */
   private refreshFocus(now: number): void {
     const p = this.playback!;
-    const position = Math.min(this.geometry.totalLength - 1, p.offset + (Math.max(0, now - p.at) / 1000) * p.bytesPerSecond);
+    const position = this.playbackPosition(now);
     const first = Math.floor(position / this.geometry.pieceLength);
     const last = Math.min(this.geometry.pieceCount - 1, Math.floor((position + p.windowBytes) / this.geometry.pieceLength));
     p.order = [];

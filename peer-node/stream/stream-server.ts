@@ -27,10 +27,8 @@ export class StreamServer {
   private readonly rate: number;
   /** Responses being sent now. */
   private active = 0;
-  /** Bytes sent to players, and how long they waited on pieces (stalls). */
+  /** Bytes sent to players. */
   served = 0;
-  stalls = 0;
-  stalledMs = 0;
 
   constructor(
     private readonly torrent: Torrent,
@@ -119,12 +117,7 @@ export class StreamServer {
     t.setPlayback(at, this.rate);
     while (at < stop) {
       const index = Math.floor(at / pieceLength);
-      if (!t.have.has(index)) {
-        const waited = performance.now();
-        this.stalls++;
-        await t.whenHave(index, gone);
-        this.stalledMs += performance.now() - waited;
-      }
+      if (!t.have.has(index)) await t.whenHave(index, gone);
       const begin = at - index * pieceLength;
       const length = Math.min(t.geometry.pieceSize(index) - begin, stop - at);
       const bytes = await t.readPiece(index, begin, length);
