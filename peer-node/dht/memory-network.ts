@@ -9,8 +9,7 @@ import type { DhtTransport, Endpoint } from './transport.js';
 export class MemoryNetwork {
   private readonly endpoints = new Map<string, MemoryTransport>();
   private readonly dead = new Set<string>();
-  /** Datagrams handed to the network, and those it dropped. */
-  sent = 0;
+  /** Datagrams the network dropped (to or from a dead or unknown address). */
   dropped = 0;
 
   /** One-way delay of each datagram; may change while the network runs. */
@@ -40,7 +39,6 @@ export class MemoryNetwork {
   }
 
   deliver(bytes: Uint8Array, from: Endpoint, to: Endpoint): void {
-    this.sent++;
     const target = this.endpoints.get(key(to));
     if (!target || this.dead.has(key(from)) || this.dead.has(key(to))) {
       this.dropped++;

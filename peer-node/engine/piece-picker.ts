@@ -108,11 +108,6 @@ export class PiecePicker {
     return this.partial.has(i);
   }
 
-  /** Have blocks of piece i arrived? */
-  hasReceived(i: number): boolean {
-    return (this.partial.get(i)?.received ?? 0) > 0;
-  }
-
   /** Marks every free block of piece i requested (a web seed fetches the piece); returns them. */
   reservePiece(i: number): BlockRef[] {
     const out: BlockRef[] = [];

@@ -215,6 +215,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly peerRate = new RateMeter();
   private startedAt = 0;
   private playback?: Playback;
+  /** The source policy's options with their defaults filled in. */
+  private readonly policy: typeof SOURCE_POLICY_DEFAULTS & SourcePolicyOptions;
   private timer?: NodeJS.Timeout;
   private lastRechoke = 0;
   private lastDhtAnnounce = 0;
@@ -247,6 +249,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       sourcePolicy: {},
       ...options,
     };
+    this.policy = { ...SOURCE_POLICY_DEFAULTS, ...this.options.sourcePolicy };
     this.infoHash = metainfo.infoHash;
     this.infoHashHex = metainfo.infoHashHex;
     this.storage = new TorrentStorage(metainfo.info, options.dir);
@@ -842,7 +845,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   setPlayback(offset: number, bytesPerSecond: number, windowBytes = this.playbackWindow(bytesPerSecond)): void {
     if (!(bytesPerSecond > 0)) throw new RangeError('a playback rate must be above 0 bytes a second');
     // A fresh stream plays once the player has buffered: deadlines count from then.
-    const startup = this.playback ? 0 : (this.options.sourcePolicy.startupMs ?? SOURCE_POLICY_DEFAULTS.startupMs);
+    const startup = this.playback ? 0 : this.policy.startupMs;
     this.playback = { offset, bytesPerSecond, at: Date.now() + startup, windowBytes, order: [] };
     this.refreshFocus(Date.now());
     this.fillAll();
@@ -893,7 +896,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * viewers holding different pieces to trade.
    */
   private playbackWindow(bytesPerSecond: number): number {
-    const margin = this.options.sourcePolicy.deadlineMarginMs ?? SOURCE_POLICY_DEFAULTS.deadlineMarginMs;
+    const margin = this.policy.deadlineMarginMs;
     return Math.max(4 * this.geometry.pieceLength, (3 * margin * bytesPerSecond) / 1000);
   }
 
@@ -944,8 +947,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private scheduleWebSeeds(): void {
     if (this.stopped || !this.ready || this.webSeeds.length === 0 || this.complete) return;
     const now = Date.now();
-    const policy = this.options.sourcePolicy;
-    const perSeed = policy.requestsPerSeed ?? SOURCE_POLICY_DEFAULTS.requestsPerSeed;
+    const policy = this.policy;
+    const perSeed = policy.requestsPerSeed;
     const fetches = this.webFetches;
     const view = {
       now,
