@@ -30,7 +30,7 @@ const skip = missingTools(['ffmpeg', 'ffprobe'], false);
 
 test('a real MP4 plays from the stream URL while it downloads: ffprobe decodes every frame', { skip, timeout: 120_000 }, async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'stream-'));
-  const seedClient = new Client({ port: 0, host: '127.0.0.1', dht: false, uploadRateLimit: 600 * 1024 });
+  const seedClient = new Client({ port: 0, host: '127.0.0.1', dht: false, uploadRateLimit: 100 * 1024 });
   let streamer: ReturnType<typeof spawn> | undefined;
   try {
     const media = path.join(root, 'media');
@@ -57,7 +57,7 @@ test('a real MP4 plays from the stream URL while it downloads: ffprobe decodes e
     const url = out.split('\n')[0]!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/clip\.mp4$/);
 
-    // Played before the download is done: the seed's capped link takes seconds for the file.
+    // Played before the download is done: the seed's capped link (100 KiB/s) takes seconds for the file.
     const first = await fetch(url, { headers: { range: 'bytes=0-999' } });
     assert.equal(first.status, 206);
     assert.equal((await first.arrayBuffer()).byteLength, 1000);
