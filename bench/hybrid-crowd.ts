@@ -49,7 +49,8 @@ await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     console.error(`${PEERS} peers, ${MIB} MiB, upload ${UPLOAD / 1024} KiB/s each, joining within ${JOIN_MS / 1000} s, playback ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : 'none'}`);
     const hybrid = await runCrowd(torrent, peerDir(path.join(root, 'hybrid')), options);
     console.error(`hybrid done in ${s(hybrid.wallMs)}`);
-    const edgeOnly = await runCrowd(torrent, peerDir(path.join(root, 'edge-only')), { ...options, edgeOnly: true });
+    // HYBRID_ONLY=1 (tuning runs): the reference is skipped and its row repeats the hybrid's.
+    const edgeOnly = process.env.HYBRID_ONLY ? hybrid : await runCrowd(torrent, peerDir(path.join(root, 'edge-only')), { ...options, edgeOnly: true });
     console.error(`edge only done in ${s(edgeOnly.wallMs)}`);
     console.log(`${PEERS} peers, ${MIB} MiB content, each peer uploads at most ${UPLOAD / 1024} KiB/s and plays at ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : '(no playback)'}, joining within ${JOIN_MS / 1000} s`);
     console.log('| delivery | offload (peers / all bytes) | edge egress (x content) | first piece (median) | playback start (median) | complete (median / max) | stalls (count, total time) |');

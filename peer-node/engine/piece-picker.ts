@@ -108,6 +108,13 @@ export class PiecePicker {
     return this.partial.has(i);
   }
 
+  /** Is some block of piece i neither received nor asked of anyone? (Untouched pieces: all are.) */
+  hasFreeBlocks(i: number): boolean {
+    if (this.have[i]) return false;
+    const p = this.partial.get(i);
+    return !p || p.blocks.includes(0);
+  }
+
   /** Marks every free block of piece i requested (a web seed fetches the piece); returns them. */
   reservePiece(i: number): BlockRef[] {
     const out: BlockRef[] = [];

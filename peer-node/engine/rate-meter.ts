@@ -6,6 +6,7 @@ export class RateMeter {
   private buckets: Float64Array;
   private head = 0;
   private headSecond: number;
+  private readonly createdAt: number;
   total = 0;
 
   constructor(
@@ -13,7 +14,8 @@ export class RateMeter {
     private readonly now: () => number = Date.now,
   ) {
     this.buckets = new Float64Array(windowSeconds);
-    this.headSecond = Math.floor(now() / 1000);
+    this.createdAt = now();
+    this.headSecond = Math.floor(this.createdAt / 1000);
   }
 
   add(bytes: number): void {
@@ -22,12 +24,16 @@ export class RateMeter {
     this.total += bytes;
   }
 
-  /** Bytes per second over the window. */
+  /**
+   * Bytes per second over the window, or over the meter's life while that is shorter (at least
+   * a second): a newcomer that got 1 MiB in its first second is at 1 MiB/s, not a fifth of it.
+   */
   get rate(): number {
     this.advance();
     let sum = 0;
     for (const b of this.buckets) sum += b;
-    return sum / this.windowSeconds;
+    const age = (this.now() - this.createdAt) / 1000;
+    return sum / Math.min(this.windowSeconds, Math.max(1, age));
   }
 
   private advance(): void {

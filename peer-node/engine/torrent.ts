@@ -167,6 +167,10 @@ const ALLOWED_FAST_COUNT = 10;
 /** Upload stops feeding a socket that holds this much unsent data, until it drains. */
 const SOCKET_HIGH_WATER = 1024 * 1024;
 const MAX_KNOWN_PEERS = 2000;
+/** Streaming: a peer's queue of other requests longer than this (at its rate) yields to the focus. */
+const PREEMPT_QUEUE_S = 0.5;
+/** ...except the requests of about this much time, which are likely being sent already. */
+const ON_THE_WIRE_S = 0.25;
 /** How often a torrent announces itself in the DHT (BEP 5 nodes keep peers for 30 minutes). */
 const DHT_ANNOUNCE_MS = 15 * 60_000;
 
@@ -848,8 +852,44 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const startup = this.playback ? 0 : this.policy.startupMs;
     this.playback = { offset, bytesPerSecond, at: Date.now() + startup, windowBytes, order: [] };
     this.refreshFocus(Date.now());
+    this.preemptForFocus();
     this.fillAll();
     this.scheduleWebSeeds();
+  }
+
+  /**
+   * Streaming: a request waits behind every request queued at the peer before it, and a slow
+   * peer's queue is seconds long (at least 16 blocks: 2.5 s at 100 KiB/s). For each peer, the
+   * most urgent window piece it can give us (queued there, or asked of nobody) is found; the
+   * requests standing before it for less urgent pieces (outside the window, or later in it) are
+   * withdrawn, all but the few likely on the wire already, and the refill asks again in window
+   * order. A peer whose queue drains quickly is left alone: cancelling would waste its bytes.
+   */
+  private preemptForFocus(): void {
+    const order = this.playback?.order ?? [];
+    const rank = new Map(order.map((i, n) => [i, n]));
+    const rankOf = (i: number) => rank.get(i) ?? Infinity;
+    const free = order.filter((i) => this.wants(i) && this.picker.hasFreeBlocks(i));
+    for (const s of this.sessions.values()) {
+      if (s.connection.closed) continue;
+      const queue = [...s.outstanding.values()]; // oldest first
+      let target = Infinity;
+      let at = queue.length; // a free piece would be asked for at the end
+      for (const [k, o] of queue.entries()) {
+        if (rankOf(o.ref.index) < target) [target, at] = [rankOf(o.ref.index), k];
+      }
+      const room = free.find((i) => s.mayRequest(i));
+      if (room !== undefined && rankOf(room) < target) [target, at] = [rankOf(room), queue.length];
+      if (target === Infinity) continue;
+      const rate = Math.max(s.download.rate, BLOCK_LENGTH);
+      const onTheWire = Math.max(2, Math.ceil((rate * ON_THE_WIRE_S) / BLOCK_LENGTH));
+      const ahead = queue.slice(0, at).filter((o) => rankOf(o.ref.index) > target);
+      if ((ahead.length * BLOCK_LENGTH) / rate < PREEMPT_QUEUE_S) continue;
+      for (const { ref } of queue.slice(onTheWire, at).filter((o) => rankOf(o.ref.index) > target)) {
+        s.cancel(ref);
+        this.picker.released(ref);
+      }
+    }
   }
 
   /**
@@ -1150,7 +1190,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       }
     }
     if (now - this.lastDhtAnnounce >= DHT_ANNOUNCE_MS) this.announceToDht();
-    if (this.playback) this.refreshFocus(now);
+    if (this.playback) {
+      this.refreshFocus(now);
+      this.preemptForFocus();
+    }
     this.scheduleWebSeeds();
     if (now - this.lastRechoke >= RECHOKE_MS) {
       this.lastRechoke = now;
