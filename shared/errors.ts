@@ -93,3 +93,10 @@ export class KrpcError extends ProtocolError {
     super(`krpc.${code}`, message);
   }
 }
+
+/** Layer info (PUT-LAYER / GET-LAYER) that is inconsistent or out of bounds. */
+export class LayerInfoError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`layers.${code}`, message);
+  }
+}

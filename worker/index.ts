@@ -7,11 +7,12 @@ import { udp } from './routes/udp.js';
 import { api } from './routes/api.js';
 import { publish } from './routes/publish.js';
 import { seed } from './routes/seed.js';
+import { layers } from './routes/layers.js';
 
 export { Swarm } from './swarm/swarm-do.js';
 export { ConnectionIds } from './connection-ids/connection-ids-do.js';
 
-/** The edge: tracker, HTTP seed and publisher API, one Hono app. */
+/** The edge: tracker, HTTP seed, publisher API and layer info, one Hono app. */
 const app = new Hono<{ Bindings: Env }>();
 
 app.route('/health', health);
@@ -19,6 +20,7 @@ app.route('/', trackerHttp);
 app.route('/udp', udp);
 app.route('/api/publish', publish);
 app.route('/api', api);
+app.route('/layers', layers);
 app.route('/', seed);
 
 app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));

@@ -25,6 +25,11 @@ export interface AnnounceParams {
   trackerId?: string;
   /** BEP 7: an address of the other family the client also listens on (`ipv4=` / `ipv6=` / `ip=`). */
   otherAddresses: { host: string; port: number }[];
+  /**
+   * LAYER-CHANGE (layered streaming, shared/layers): the layer the peer now plays, 0 to
+   * MAX_LAYERS - 1. Absent: the peer's last reported layer stays.
+   */
+  layer?: number;
 }
 
 export interface ScrapeParams {

@@ -1,6 +1,7 @@
 import { TrackerError } from '../errors.js';
 import { parseIPv4, parseIPv6 } from '../ip.js';
 import { type AnnounceEvent, type AnnounceParams, type ScrapeParams, TRACKER_LIMITS } from './announce-params.js';
+import { MAX_LAYERS } from '../layers/layer-info.js';
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
@@ -141,6 +142,8 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
   };
   const key = text('key');
   if (key !== undefined) params.key = normalizeKey(bounded(key, 'key'));
+  const layer = parseActiveLayer(text('layer'));
+  if (layer !== undefined) params.layer = layer;
   const trackerId = text('trackerid');
   if (trackerId !== undefined) params.trackerId = bounded(trackerId, 'trackerid');
   for (const name of ['ip', 'ipv4', 'ipv6']) {
@@ -151,6 +154,28 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
     params.otherAddresses.push(parseEndpoint(v, port, name));
   }
   return params;
+}
+
+/**
+ * LAYER-CHANGE: the `layer` parameter, a plain decimal 0 to MAX_LAYERS - 1 (leading zeros
+ * allowed, nothing else: no sign, no spaces, not empty). Undefined when absent.
+ */
+export function parseActiveLayer(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,3}$/.test(value) || Number(value) >= MAX_LAYERS) {
+    throw new TrackerError('bad-parameter', `layer must be a whole number from 0 to ${MAX_LAYERS - 1}, got ${JSON.stringify(value.slice(0, 16))}`);
+  }
+  return Number(value);
+}
+
+/**
+ * The `layer` of a URL query (BEP 41 URL data of a BEP 15 announce carries the tracker URL's
+ * path and query, so `/announce?layer=2` works there as over HTTP). Undefined when absent.
+ */
+export function layerOfQuery(query: string): number | undefined {
+  const values = parseRawQuery(query).get('layer');
+  if (values && values.length > 1) throw new TrackerError('duplicate-parameter', 'layer given more than once');
+  return parseActiveLayer(values === undefined ? undefined : latin1(values[0]!));
 }
 
 /** Reads the info-hashes of a scrape (BEP 48); at least one, at most the cap. */

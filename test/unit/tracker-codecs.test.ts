@@ -11,6 +11,7 @@ import {
   encodeScrapeResponse,
   encodeUdpRequest,
   encodeUdpResponse,
+  layerOfQuery,
   parseAnnounceQuery,
   parseScrapeQuery,
   type UdpRequest,
@@ -79,6 +80,19 @@ test('announce query: every malformed parameter gets a precise reason', () => {
   rejects(`${base}&ip=1.2.3.4.5`, 'bad-parameter');
   rejects(`${base}&key=${'k'.repeat(65)}`, 'bad-parameter');
   rejects(`${base}&x=${'y'.repeat(9000)}`, 'too-long');
+});
+
+test('announce query: LAYER-CHANGE `layer` is 0-15 in plain decimal, absent when not sent', () => {
+  assert.equal(parseAnnounceQuery(base).layer, undefined);
+  assert.equal(parseAnnounceQuery(`${base}&layer=0`).layer, 0);
+  assert.equal(parseAnnounceQuery(`${base}&layer=15`).layer, 15);
+  assert.equal(parseAnnounceQuery(`${base}&layer=07`).layer, 7);
+  for (const bad of ['16', '-1', '+1', '1.0', '1e1', '', 'one', '%201', '0000']) rejects(`${base}&layer=${bad}`, 'bad-parameter');
+  rejects(`${base}&layer=1&layer=2`, 'duplicate-parameter');
+  // BEP 41 URL data: the query of the tracker URL.
+  assert.equal(layerOfQuery('layer=3&x=1'), 3);
+  assert.equal(layerOfQuery('x=1'), undefined);
+  assert.throws(() => layerOfQuery('layer=x'), (e: unknown) => e instanceof TrackerError && e.code === 'tracker.bad-parameter');
 });
 
 test('scrape query: one to 100 hashes of 20 bytes', () => {

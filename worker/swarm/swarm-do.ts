@@ -7,6 +7,7 @@ import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { type PeerRecord, type SwarmAnnounceResult, SwarmRules, type SwarmSample } from './swarm-rules.js';
 import { compactPeers, httpAnnounceBody } from './swarm-response.js';
+import type { LayerSummary } from './layer-state.js';
 
 /** How long a plain re-announce may wait in memory before it is written (ms). */
 const FLUSH_DELAY_MS = 2_000;
@@ -71,6 +72,17 @@ export class Swarm extends DurableObject<Env> {
       uploaded INTEGER NOT NULL, downloaded INTEGER NOT NULL, paused INTEGER NOT NULL,
       completed INTEGER NOT NULL, last_seen INTEGER NOT NULL, peer_key TEXT, user TEXT)`);
     sql.exec('CREATE TABLE IF NOT EXISTS swarm (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    // The layer column came with layered streaming: added to the peers tables of objects made
+    // before it (and of new ones, created from the same statement above).
+    if (!sql.exec<{ name: string }>('PRAGMA table_info(peers)').toArray().some((c) => c.name === 'layer')) {
+      sql.exec('ALTER TABLE peers ADD COLUMN layer INTEGER');
+    }
+    // PUT-LAYER: one row. The summary columns are what announces need, so that a restart does
+    // not parse up to a megabyte of JSON; the JSON itself is read only by GET-LAYER.
+    sql.exec(`CREATE TABLE IF NOT EXISTS layer_info (
+      id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, layer_count INTEGER NOT NULL, mode TEXT NOT NULL)`);
+    const summary = sql.exec<{ layer_count: number; mode: string }>('SELECT layer_count, mode FROM layer_info').toArray()[0];
+    if (summary) this.rules.layers.summary = { layers: summary.layer_count, mode: summary.mode === 'simulcast' ? 'simulcast' : 'cumulative' };
     const meta = new Map(sql.exec<{ key: string; value: string }>('SELECT key, value FROM swarm').toArray().map((r) => [r.key, r.value]));
     this.registered = meta.get('registered') === '1';
     this.isPrivate = meta.get('private') === '1';
@@ -89,6 +101,7 @@ export class Swarm extends DurableObject<Env> {
           lastSeen: Number(r.last_seen),
           ...(r.peer_key !== null ? { key: String(r.peer_key) } : {}),
           ...(r.user !== null ? { user: String(r.user) } : {}),
+          ...(r.layer !== null ? { layer: Number(r.layer) } : {}),
         }),
       );
     this.rules.load(records, Number(meta.get('downloaded') ?? 0));
@@ -112,6 +125,36 @@ export class Swarm extends DurableObject<Env> {
 
   async registration(): Promise<{ registered: boolean; private: boolean }> {
     return { registered: this.registered, private: this.isPrivate };
+  }
+
+  /**
+   * PUT-LAYER: stores the layer info (already checked by the Worker, `json` its canonical form)
+   * and makes announces check LAYER-CHANGE against its layer count. Replaces any earlier one;
+   * peers keep the layer they reported.
+   */
+  async putLayerInfo(json: string, summary: LayerSummary): Promise<void> {
+    this.ctx.storage.sql.exec(
+      `INSERT INTO layer_info (id, json, layer_count, mode) VALUES (1, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET json = excluded.json, layer_count = excluded.layer_count, mode = excluded.mode`,
+      json,
+      summary.layers,
+      summary.mode,
+    );
+    this.rules.layers.summary = { layers: summary.layers, mode: summary.mode };
+  }
+
+  /** GET-LAYER: the stored layer info JSON, or undefined. */
+  async layerInfo(): Promise<string | undefined> {
+    return this.ctx.storage.sql.exec<{ json: string }>('SELECT json FROM layer_info').toArray()[0]?.json;
+  }
+
+  /**
+   * Peers and their active layers, for GET /layers/:hash/active. `known` is false for a swarm
+   * with no peers, no layer info and no registration (as far as anyone can tell, no swarm).
+   */
+  async activeLayers(): Promise<{ known: boolean; private: boolean; peers: number; byLayer: Record<string, number> }> {
+    const known = this.rules.size > 0 || this.rules.layers.summary !== undefined || this.registered;
+    return { known, private: this.isPrivate, ...this.rules.activeLayers() };
   }
 
   /** An HTTP announce; answers with the finished bencoded body. */
@@ -252,11 +295,12 @@ export class Swarm extends DurableObject<Env> {
 
   private write(r: PeerRecord): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO peers (peer_id, addresses, left_bytes, uploaded, downloaded, paused, completed, last_seen, peer_key, user)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO peers (peer_id, addresses, left_bytes, uploaded, downloaded, paused, completed, last_seen, peer_key, user, layer)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(peer_id) DO UPDATE SET addresses = excluded.addresses, left_bytes = excluded.left_bytes,
          uploaded = excluded.uploaded, downloaded = excluded.downloaded, paused = excluded.paused,
-         completed = excluded.completed, last_seen = excluded.last_seen, peer_key = excluded.peer_key, user = excluded.user`,
+         completed = excluded.completed, last_seen = excluded.last_seen, peer_key = excluded.peer_key, user = excluded.user,
+         layer = excluded.layer`,
       r.peerId,
       JSON.stringify(r.addresses),
       r.left,
@@ -267,6 +311,7 @@ export class Swarm extends DurableObject<Env> {
       r.lastSeen,
       r.key ?? null,
       r.user ?? null,
+      r.layer ?? null,
     );
   }
 

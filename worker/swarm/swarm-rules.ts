@@ -5,6 +5,7 @@ import { isDialableAddress } from '../../shared/ip.js';
 import { TrackerError } from '../../shared/errors.js';
 import { concatBytes, toHex } from '../../shared/bytes.js';
 import { IndexedSet, sampleGroups } from './indexed-set.js';
+import { SwarmLayers } from './layer-state.js';
 
 /** One peer of a swarm as the tracker keeps it. */
 export interface PeerRecord {
@@ -23,6 +24,8 @@ export interface PeerRecord {
   key?: string;
   /** The passkey's user, on private torrents. */
   user?: string;
+  /** LAYER-CHANGE: the active layer it last reported; kept across announces without one. */
+  layer?: number;
 }
 
 export interface SwarmConfig {
@@ -109,6 +112,8 @@ export class SwarmRules {
   private evicted: string[] = [];
   /** BEP 48 `downloaded`: completions seen, each peer counted once. */
   downloaded = 0;
+  /** Layered streaming: the asset's layer summary and each peer's active layer. */
+  readonly layers = new SwarmLayers();
 
   constructor(
     readonly config: SwarmConfig,
@@ -144,6 +149,8 @@ export class SwarmRules {
     const { params, now } = request;
     const id = toHex(params.peerId);
     const existing = this.peers.get(id)?.record;
+    // Before anything changes: a refused LAYER-CHANGE leaves the peer as it was.
+    this.layers.check(params.layer);
 
     if (params.event === 'stopped') {
       // A stop counts only from the address the peer announced from: peer ids are not secret.
@@ -187,6 +194,8 @@ export class SwarmRules {
     if (params.key !== undefined) record.key = params.key;
     else if (existing?.key !== undefined) record.key = existing.key;
     if (request.user !== undefined) record.user = request.user;
+    const layer = params.layer ?? existing?.layer;
+    if (layer !== undefined) record.layer = layer;
 
     let warning: string | undefined;
     let stored = true;
@@ -205,6 +214,7 @@ export class SwarmRules {
       existing.left === 0 !== (record.left === 0) ||
       existing.paused !== record.paused ||
       countCompletion ||
+      existing.layer !== record.layer ||
       JSON.stringify(existing.addresses) !== JSON.stringify(record.addresses);
     if (stored) {
       if (existing) this.remove(id);
@@ -219,6 +229,11 @@ export class SwarmRules {
     };
     if (warning !== undefined) result.warning = warning;
     return result;
+  }
+
+  /** GET /layers/:hash/active: peers in the swarm, and how many are at each active layer. */
+  activeLayers(): { peers: number; byLayer: Record<string, number> } {
+    return { peers: this.peers.size, byLayer: this.layers.byLayer() };
   }
 
   /** Peer ids removed because a newcomer took their endpoint, since the last call. */
@@ -258,13 +273,29 @@ export class SwarmRules {
    * A random sample of other peers. Seeds and partial seeds only get downloaders (they have
    * nothing to gain from each other); downloaders get anyone. Never the asker itself, by peer
    * id or by address.
+   *
+   * Layer-aware when the asker has an active layer: first a random sample of the peers that hold
+   * the layers it needs (layer-state.ts), then, if numwant is not reached, a random sample of
+   * the rest.
    */
   private select(asker: PeerRecord, numwant: number): ListedPeer[] {
     const askerOnlyUploads = asker.left === 0 || asker.paused;
     const groups = askerOnlyUploads ? [this.downloaders] : [this.downloaders, this.uploadOnly];
     const own = asker.addresses.map((a) => `${a.host}|${a.port}`);
     const isSelf = (id: string) => id === asker.peerId || own.some((e) => this.peers.get(id)!.endpoints.has(e));
-    return sampleGroups(groups, numwant, isSelf, this.random).map((id) => this.peers.get(id)!);
+    const listed = (ids: string[]) => ids.map((id) => this.peers.get(id)!);
+    const layer = asker.layer;
+    if (layer === undefined) return listed(sampleGroups(groups, numwant, isSelf, this.random));
+    const holders = this.layers.holdersFor(layer, askerOnlyUploads);
+    const first = sampleGroups(holders, numwant, isSelf, this.random);
+    if (first.length >= numwant) return listed(first);
+    // Every holder but the asker is in `first` now. The rest are drawn from everyone, skipping
+    // the holders: as many more are drawn as there are holders, so that skips cannot leave the
+    // answer short (there are at most numwant of them, else `first` would have been full).
+    const skipped = holders.reduce((n, g) => n + g.size, 0);
+    const isHolder = (id: string) => isSelf(id) || this.layers.holds(this.peers.get(id)!.record, layer);
+    const rest = sampleGroups(groups, numwant - first.length + skipped, isHolder, this.random).slice(0, numwant - first.length);
+    return listed([...first, ...rest]);
   }
 
   /**
@@ -306,6 +337,7 @@ export class SwarmRules {
       else listed.v6 ??= encodeCompactPeer(address);
     }
     this.peers.set(record.peerId, listed);
+    this.layers.add(record);
     if (record.left === 0) this.seeds++;
     if (record.left === 0 || record.paused) this.uploadOnly.add(record.peerId);
     else this.downloaders.add(record.peerId);
@@ -316,6 +348,7 @@ export class SwarmRules {
     if (!listed) return;
     const record = listed.record;
     this.peers.delete(id);
+    this.layers.delete(record);
     for (const endpoint of listed.endpoints) if (this.byEndpoint.get(endpoint) === id) this.byEndpoint.delete(endpoint);
     const ip = record.addresses[0]!.host;
     const left = (this.perIp.get(ip) ?? 1) - 1;

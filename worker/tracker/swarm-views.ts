@@ -10,8 +10,8 @@
  * new peer, an event) brings a fresh snapshot back, so a swarm's changes show here at once and
  * elsewhere within a second. The object gets the same updates, a little
  * later; a client gets peers and counts up to a second old, which BitTorrent tolerates (the next
- * announce is minutes away). Events (started, completed, stopped, paused), private torrents and
- * non-compact requests always go to the object.
+ * announce is minutes away). Events (started, completed, stopped, paused), private torrents,
+ * non-compact requests and announces with `layer=` always go to the object.
  *
  * Only plain data is shared between requests here (no promises or I/O objects), which is what
  * Workers allow.
@@ -118,7 +118,9 @@ export function answerFromView(
   waitUntil: (promise: Promise<unknown>) => void,
   random: () => number = Math.random,
 ): ViewAnswer | undefined {
-  if (params.event !== 'none' || !params.compact || access.user !== undefined || params.otherAddresses.length > 0) return undefined;
+  // A LAYER-CHANGE report needs the object: it may be refused, and layer-aware selection needs
+  // every peer's layer, which the snapshot does not carry.
+  if (params.event !== 'none' || !params.compact || access.user !== undefined || params.otherAddresses.length > 0 || params.layer !== undefined) return undefined;
   const view = views.get(hex);
   const now = Date.now();
   if (!view || now - view.receivedAt > VIEW_TTL_MS || view.pending.length >= MAX_PENDING) return undefined;

@@ -7,6 +7,8 @@ import { connectionKeys } from './connection-keys.js';
 import { accessFor, announceUdpBatch, scrapeSwarms } from './tracker-service.js';
 import { answerFromView, rememberSnapshot } from './swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
+import { TrackerError } from '../../shared/errors.js';
+import { layerOfQuery } from '../../shared/tracker/http-query.js';
 
 /** Most IPv6 peers in one BEP 15 answer (20 + 66 x 18 = 1,208 bytes). */
 const UDP_MAX_PEERS_V6 = 66;
@@ -148,5 +150,17 @@ async function prepare(env: Env, packet: Uint8Array, client: ClientEndpoint, now
     // BEP 15's IP field is ignored: honouring it would let anyone list a third party's address.
     otherAddresses: [],
   };
+  // LAYER-CHANGE: the URL data's query (`/announce?layer=2`) says it as `layer=` does over HTTP.
+  const urlData = request.urlData ?? '';
+  const mark = urlData.indexOf('?');
+  if (mark >= 0) {
+    try {
+      const layer = layerOfQuery(urlData.slice(mark + 1));
+      if (layer !== undefined) params.layer = layer;
+    } catch (err) {
+      if (!(err instanceof TrackerError)) throw err;
+      return { kind: 'reply', reply: encodeUdpResponse({ action: 'error', transactionId, message: err.message }) };
+    }
+  }
   return { kind: 'announce', params, user };
 }
