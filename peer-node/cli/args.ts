@@ -21,6 +21,17 @@ export function parseRate(text: string, flag: string): number {
   return Math.floor(n);
 }
 
+/**
+ * A bitrate flag's value in bits a second, with decimal (SI) multipliers as media bitrates are
+ * written: "300k" -> 300000, "1.2M" -> 1200000, "64000" -> 64000. (parseRate is bytes, binary.)
+ */
+export function parseBitrate(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKM]?)$/.exec(text.trim());
+  const n = m ? Number(m[1]) * (m[2] === '' ? 1 : m[2] === 'M' ? 1e6 : 1e3) : NaN;
+  if (!(n >= 1)) throw new UsageError(`${flag}: expected bits a second like 300k or 1.2M, got ${JSON.stringify(text)}`);
+  return Math.round(n);
+}
+
 /** parseArgs with strict checking, turning its errors into UsageError. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
   try {

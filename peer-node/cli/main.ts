@@ -4,6 +4,7 @@ import { CREATE_HELP, createCommand } from './create.js';
 import { INFO_HELP, infoCommand } from './info.js';
 import { UDP_GATEWAY_HELP, udpGatewayCommand } from './udp-gateway.js';
 import { PUBLISH_HELP, publishCommand } from './publish.js';
+import { MAKE_LAYERS_HELP, makeLayersCommand } from './make-layers.js';
 import { DOWNLOAD_HELP, downloadCommand, SEED_HELP, seedCommand } from './transfer.js';
 import { DHT_HELP, dhtCommand } from './dht.js';
 import { STREAM_HELP, streamCommand } from './stream.js';
@@ -16,7 +17,8 @@ const COMMANDS: Record<string, { summary: string; help: string; run: (args: stri
   seed: { summary: 'seed a torrent from a folder that holds its content', help: SEED_HELP, run: seedCommand },
   stream: { summary: 'play a file over localhost HTTP while it downloads', help: STREAM_HELP, run: streamCommand },
   dht: { summary: 'run a DHT node, or look an info-hash up in the DHT', help: DHT_HELP, run: dhtCommand },
-  publish: { summary: 'publish a file or folder on the edge', help: PUBLISH_HELP, run: publishCommand },
+  publish: { summary: 'publish a file, folder or layered asset on the edge', help: PUBLISH_HELP, run: publishCommand },
+  'make-layers': { summary: 'write a synthetic layered asset (test data)', help: MAKE_LAYERS_HELP, run: makeLayersCommand },
   'udp-gateway': { summary: 'relay UDP tracker datagrams to the edge', help: UDP_GATEWAY_HELP, run: udpGatewayCommand },
 };
 

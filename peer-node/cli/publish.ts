@@ -1,17 +1,26 @@
 import { writeFile } from 'node:fs/promises';
 import { formatMagnet, parseTorrent } from '../../shared/metainfo/index.js';
-import { publishPath } from '../publish/publish-client.js';
+import type { LayerInfo } from '../../shared/layers/layer-info.js';
+import { publishLayeredAsset } from '../layers/publish-layers.js';
+import { publishPath, type PublishResult } from '../publish/publish-client.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { progressLine } from './progress.js';
 import { localSecret } from './local-secret.js';
 
 export const PUBLISH_HELP = `peer-node publish PATH --edge URL [options]
+peer-node publish --layers DIR --edge URL [options]
 
 Publishes a file or folder on the edge: hashes it, uploads it in parts (any size; a second run
 resumes an interrupted upload), and has the edge check every piece and start seeding it.
 Writes the .torrent (tracker and web seeds pointing at the edge) and prints the magnet link.
 
+With --layers, DIR is a layered asset (its layers.json and one file per layer; see
+docs/LAYERED.md and peer-node make-layers): the manifest is checked first, the layer files
+(only those) are published as one torrent named after DIR, and the layer info, each layer
+pointing at its file's index in that torrent, is stored on the edge (PUT /layers/INFO-HASH).
+
 Options:
+  --layers DIR       publish the layered asset in DIR (instead of PATH)
   --edge URL         the edge (default http://127.0.0.1:8787)
   --token T          the publish token (default: $PUBLISH_TOKEN, else the local edge's
                      $EDGE_STATE_DIR/secrets.json as npm start wrote it)
@@ -20,8 +29,9 @@ Options:
   --piece-length N   bytes per piece, a power of two >= 16384 (default: chosen for the size)
   --json             print the result as JSON
 
-Example:
-  PUBLISH_TOKEN=... npx peer-node publish ./talk.mp4 --edge http://127.0.0.1:8787`;
+Examples:
+  PUBLISH_TOKEN=... npx peer-node publish ./talk.mp4 --edge http://127.0.0.1:8787
+  npx peer-node publish --layers ./asset --edge http://127.0.0.1:8787`;
 
 export async function publishCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, {
@@ -31,8 +41,12 @@ export async function publishCommand(args: string[]): Promise<number> {
     private: { type: 'boolean' },
     'piece-length': { type: 'string' },
     json: { type: 'boolean' },
+    layers: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('publish takes exactly one PATH');
+  const layersDir = values.layers;
+  if (layersDir !== undefined ? positionals.length !== 0 : positionals.length !== 1) {
+    throw new UsageError(layersDir !== undefined ? 'publish --layers DIR takes no PATH' : 'publish takes exactly one PATH (or --layers DIR)');
+  }
   let edge: URL;
   try {
     edge = new URL(values.edge ?? 'http://127.0.0.1:8787');
@@ -48,15 +62,26 @@ export async function publishCommand(args: string[]): Promise<number> {
     }
   }
   const progress = progressLine(process.stderr);
-  const result = await publishPath({
-    path: positionals[0]!,
+  let drawn = false;
+  const common = {
     edge,
     token,
     private: values.private ?? false,
     ...(pieceLength !== undefined ? { pieceLength } : {}),
-    onProgress: (phase, done, total) => progress.update(phase, done, total),
-  });
-  progress.done();
+    onProgress: (phase: 'hashing' | 'uploading' | 'verifying', done: number, total: number) => {
+      drawn = true;
+      progress.update(phase, done, total);
+    },
+  };
+  let result: PublishResult;
+  let layerInfo: LayerInfo | undefined;
+  try {
+    if (layersDir !== undefined) ({ layerInfo, ...result } = await publishLayeredAsset({ ...common, dir: layersDir }));
+    else result = await publishPath({ ...common, path: positionals[0]! });
+  } finally {
+    // Ends the progress line, so that an error is printed on a line of its own.
+    if (drawn) progress.done();
+  }
   const out = values.out ?? `${result.name}.torrent`;
   await writeFile(out, result.torrent);
   const t = await parseTorrent(result.torrent);
@@ -65,12 +90,14 @@ export async function publishCommand(args: string[]): Promise<number> {
   const base = formatMagnet({ infoHash: t.infoHash, name: t.info.name, trackers: t.announceList.flat(), webSeeds: t.urlList, peers: [] });
   const magnet = t.info.private ? base : `${base}&xs=${encodeURIComponent(new URL(`/t/${t.infoHashHex}.torrent`, edge).href)}`;
   if (values.json) {
-    console.log(JSON.stringify({ torrent: out, infoHash: result.infoHash, name: result.name, length: result.length, magnet, webSeeds: t.urlList, announce: t.announce }));
+    const layers = layerInfo ? { layers: layerInfo.layers.length, mode: layerInfo.mode, layerInfo } : {};
+    console.log(JSON.stringify({ torrent: out, infoHash: result.infoHash, name: result.name, length: result.length, magnet, webSeeds: t.urlList, announce: t.announce, ...layers }));
   } else {
     console.log(`published ${result.name} (${result.length} bytes)`);
     console.log(`  torrent    ${out}`);
     console.log(`  info-hash  ${result.infoHash}`);
     console.log(`  magnet     ${magnet}`);
+    if (layerInfo) console.log(`layers: ${layerInfo.layers.length} (${layerInfo.mode})`);
   }
   return 0;
 }

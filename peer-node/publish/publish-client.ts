@@ -9,6 +9,11 @@ export interface PublishOptions {
   token: string;
   private?: boolean;
   pieceLength?: number;
+  /**
+   * For a folder: which of its files (path components below it) go into the torrent; default
+   * all. The torrent keeps the folder's name and its files' sorted order.
+   */
+  include?: (path: string[]) => boolean;
   /** Called as bytes are hashed and uploaded: (phase, done, total). */
   onProgress?: (phase: 'hashing' | 'uploading' | 'verifying', done: number, total: number) => void;
 }
@@ -30,7 +35,9 @@ export class PublishRequestError extends Error {}
  * edge already holds are skipped.
  */
 export async function publishPath(options: PublishOptions): Promise<PublishResult> {
-  const source = await walkFiles(options.path);
+  const walked = await walkFiles(options.path);
+  const source = options.include && walked.isDirectory ? { ...walked, files: walked.files.filter((f) => options.include!(f.path)) } : walked;
+  if (source.files.length === 0) throw new PublishRequestError(`${options.path} holds none of the files to publish`);
   const total = source.files.reduce((n, f) => n + f.length, 0);
   const pieceLength = options.pieceLength ?? choosePieceLength(total);
   const hasher = new PieceHasher(pieceLength);

@@ -12,7 +12,7 @@ test('peer-node --help lists the commands; each command has --help', () => {
   const help = run('--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /create .*\n.*info /s);
-  for (const command of ['create', 'info', 'download', 'seed', 'dht', 'publish', 'udp-gateway']) {
+  for (const command of ['create', 'info', 'download', 'seed', 'dht', 'publish', 'make-layers', 'udp-gateway']) {
     const sub = run(command, '--help');
     assert.equal(sub.status, 0);
     assert.match(sub.stdout, new RegExp(`^peer-node ${command} `));
