@@ -27,6 +27,8 @@ export interface ClientOptions {
   maxHalfOpenIncoming?: number;
   /** Upload cap in bytes a second over all torrents and peers (default none). */
   uploadRateLimit?: number;
+  /** Download cap in bytes a second over all torrents, peers and web seeds (default none). */
+  downloadRateLimit?: number;
 }
 
 export const CLIENT_NAME = 'peer-node 0.1';
@@ -58,6 +60,7 @@ export class Client extends EventEmitter {
   /** Keep-alive HTTP connections for web seeds, a few per server. */
   private readonly http = new Agent({ keepAliveTimeout: 30_000, connections: 8 });
   private readonly uploadLimiter?: RateLimiter;
+  private readonly downloadLimiter?: RateLimiter;
 
   constructor(private readonly options: ClientOptions = {}) {
     super();
@@ -65,6 +68,7 @@ export class Client extends EventEmitter {
     // BEP 5: the DHT bit says a node runs here (its port follows in a PORT message).
     this.capabilities = { extensionProtocol: true, fast: true, dht: options.dht !== false };
     if (options.uploadRateLimit !== undefined) this.uploadLimiter = new RateLimiter(options.uploadRateLimit);
+    if (options.downloadRateLimit !== undefined) this.downloadLimiter = new RateLimiter(options.downloadRateLimit);
   }
 
   get port(): number {
@@ -101,13 +105,14 @@ export class Client extends EventEmitter {
     const torrent = new Torrent(
       metainfo,
       {
-        connection: { peerId: this.peerId, capabilities: this.capabilities },
+        connection: { peerId: this.peerId, capabilities: this.capabilities, ...(this.downloadLimiter ? { downloadLimiter: this.downloadLimiter } : {}) },
         port: () => this.listenPort,
         udp: this.udp,
         clientName: CLIENT_NAME,
         ...(this.dht ? { dht: this.dht } : {}),
         http: this.http,
         ...(this.uploadLimiter ? { uploadLimiter: this.uploadLimiter } : {}),
+        ...(this.downloadLimiter ? { downloadLimiter: this.downloadLimiter } : {}),
       },
       options,
     );
@@ -182,6 +187,7 @@ export class Client extends EventEmitter {
     const connection = PeerConnection.accept(socket, (infoHash) => this.torrents.has(toHex(infoHash)), {
       peerId: this.peerId,
       capabilities: this.capabilities,
+      ...(this.downloadLimiter ? { downloadLimiter: this.downloadLimiter } : {}),
     });
     let counted = true;
     const settle = () => {

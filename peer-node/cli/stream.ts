@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import { StreamServer } from '../stream/stream-server.js';
+import { streamLayered } from './stream-layered.js';
 import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
 import { transferLine } from './progress.js';
 import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
@@ -27,7 +28,19 @@ Options:
   --no-dht             do not use the DHT
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the edge; peers only
+  --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M)
+  --download-limit RATE  cap downloads at RATE bytes a second
   --quiet              no progress line
+
+Layered assets (PPSP layered streaming; see docs/LAYERED.md):
+  --layered            play a layered asset: layer info from the tracker (GET-LAYER), the
+                       highest layer set the measured bandwidth sustains, switched with
+                       hysteresis and told to peers and tracker (LAYER-CHANGE). The URL is an
+                       HLS playlist; stdout has a line per segment played with its layer.
+                       Exits once the last segment has played.
+  --layer-info SRC     layer info from a file or URL instead of the tracker
+  --layer N            play layer N throughout (no adaptation)
+  --json               layered: one JSON summary line at the end instead of the lines
 
 Examples:
   peer-node stream talk.torrent
@@ -44,7 +57,13 @@ const OPTIONS = {
   'no-dht': { type: 'boolean' },
   bootstrap: { type: 'string' },
   'no-web-seeds': { type: 'boolean' },
+  'upload-limit': { type: 'string' },
+  'download-limit': { type: 'string' },
   quiet: { type: 'boolean' },
+  layered: { type: 'boolean' },
+  'layer-info': { type: 'string' },
+  layer: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 export async function streamCommand(args: string[]): Promise<number> {
@@ -53,6 +72,11 @@ export async function streamCommand(args: string[]): Promise<number> {
   const httpPort = parsePort(values.port, '--port', 0);
   const peerPort = parsePort(values['peer-port'], '--peer-port', 0);
   const bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate, '--bitrate');
+  const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
+  const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
+  const fixedLayer = values.layer === undefined ? undefined : Number(values.layer);
+  if (fixedLayer !== undefined && !(Number.isInteger(fixedLayer) && fixedLayer >= 0)) throw new UsageError(`--layer: expected a layer number, got ${values.layer}`);
+  if (!values.layered && (values['layer-info'] || values.layer !== undefined || values.json)) throw new UsageError('--layer-info, --layer and --json go with --layered');
   let peers;
   let bootstrap;
   try {
@@ -62,11 +86,32 @@ export async function streamCommand(args: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
-  const client = new Client({ ...(values.host ? { host: values.host } : {}), port: peerPort, dht: !values['no-dht'], dhtBootstrap: bootstrap });
+  const client = new Client({
+    ...(values.host ? { host: values.host } : {}),
+    port: peerPort,
+    dht: !values['no-dht'],
+    dhtBootstrap: bootstrap,
+    ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
+    ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),
+  });
   let server: StreamServer | undefined;
   try {
     await client.listen();
     const { torrent: metainfo, peers: sourcePeers } = await torrentOf(source, client, (text) => process.stderr.write(`peer-node stream: ${text}\n`));
+    if (values.layered) {
+      return await streamLayered({
+        client,
+        metainfo,
+        peers: (metainfo.info.private ? [] : sourcePeers).concat(peers),
+        httpPort,
+        webSeeds: !values['no-web-seeds'],
+        json: values.json === true,
+        ...(values.out ? { out: values.out } : {}),
+        ...(values.host ? { host: values.host } : {}),
+        ...(values['layer-info'] ? { layerInfo: values['layer-info'] } : {}),
+        ...(fixedLayer !== undefined ? { fixedLayer } : {}),
+      });
+    }
     const files = metainfo.info.files;
     const fileIndex = values.file === undefined ? largestFile(files) : Number(values.file);
     if (!Number.isInteger(fileIndex) || !files[fileIndex] || files[fileIndex]!.padding) {

@@ -14,6 +14,7 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --no-web-seeds       never fetch from the torrent's web seeds (the edge); peers only
   --web-seed URL       also fetch from this BEP 19 web seed; repeatable
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M: 500k, 2M)
+  --download-limit RATE  cap downloads (peers and web seeds) at RATE bytes a second
   --json               print one JSON summary at the end instead of progress lines
   --quiet              no progress line`;
 
@@ -63,6 +64,7 @@ const OPTIONS = {
   'no-web-seeds': { type: 'boolean' },
   'web-seed': { type: 'string', multiple: true },
   'upload-limit': { type: 'string' },
+  'download-limit': { type: 'string' },
 } as const;
 
 
@@ -81,6 +83,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   if (!dir) throw new UsageError(mode === 'seed' ? '--dir DIR is required' : '--out DIR is required');
   const port = parsePort(values.port, '--port');
   const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
+  const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
   let peers;
   let files: number[] | undefined;
   let bootstrap: { host: string; port: number }[] = [];
@@ -100,6 +103,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     dht: !values['no-dht'],
     dhtBootstrap: bootstrap,
     ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
+    ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),
   });
   try {
     await client.listen();

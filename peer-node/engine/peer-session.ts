@@ -90,6 +90,8 @@ export class PeerSession {
   listenAddress?: { host: string; port: number };
   /** BEP 21: the peer wants nothing more (a seed or a partial seed). */
   uploadOnly = false;
+  /** LAYER-CHANGE (`pp_layer`): the peer's active layer of a layered asset, once it said. */
+  peerLayer?: number;
   /** We dialled it (so it is reachable: BEP 11 flag 0x10). */
   outgoing = false;
   /** An upload loop is running for this peer. */

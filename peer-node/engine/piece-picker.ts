@@ -45,6 +45,7 @@ export class PiecePicker {
   private seeds = 0;
   private focus: number[] = [];
   private urgent = 0;
+  private focusOnly = false;
 
   constructor(
     readonly geometry: TorrentGeometry,
@@ -97,10 +98,14 @@ export class PiecePicker {
     return this.availability[i]! + this.seeds;
   }
 
-  /** Pieces to fetch before all others, in this order; the first `urgent` may be duplicated. */
-  setFocus(pieces: number[], urgent = 2): void {
+  /**
+   * Pieces to fetch before all others, in this order; the first `urgent` may be duplicated.
+   * `only`: nothing but these (a layered stream fetches its window and no more).
+   */
+  setFocus(pieces: number[], urgent = 2, only = false): void {
     this.focus = pieces;
     this.urgent = urgent;
+    this.focusOnly = only;
   }
 
   /** Has any block of piece i been asked for or received? */
@@ -130,6 +135,7 @@ export class PiecePicker {
       if (!this.wanted[i] || this.have[i] || !peerHas(i)) continue;
       if (this.takeBlocks(i, out, count, n < this.urgent ? 1 : 0, mine)) return out;
     }
+    if (this.focusOnly) return out;
     // 1. Finish started pieces, rarest first.
     const started = [...this.partial.keys()].filter((i) => peerHas(i)).sort((a, b) => this.rarity(a) - this.rarity(b));
     for (const i of started) if (this.takeBlocks(i, out, count, 0, mine)) return out;

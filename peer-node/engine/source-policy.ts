@@ -50,6 +50,8 @@ export interface EdgeView {
   started(i: number): boolean;
   /** A web seed is fetching it already. */
   fetching(i: number): boolean;
+  /** An exclusive schedule (a layered stream): the edge, too, fetches nothing but these. */
+  only?: readonly number[];
   /** Streaming: the pieces ahead of the playback position in order, and when each is due (ms). */
   stream?: { order: number[]; due(i: number): number; rate: number; bufferedMs: number };
   /** Bytes a second arriving from peers. */
@@ -79,9 +81,11 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
   }
   if (view.now - view.startedAt < (options.graceMs ?? SOURCE_POLICY_DEFAULTS.graceMs)) return undefined;
   // From a random point: viewers of one crowd ask the edge for different pieces and trade them.
-  const offset = Math.floor(view.random() * view.pieceCount);
+  const pool = view.only;
+  const size = pool ? pool.length : view.pieceCount;
+  const offset = Math.floor(view.random() * size);
   const candidates = function* () {
-    for (let k = 0; k < view.pieceCount; k++) yield (offset + k) % view.pieceCount;
+    for (let k = 0; k < size; k++) yield pool ? pool[(offset + k) % size]! : (offset + k) % size;
   };
   // Started or not: a piece begun with a peer that has since left is finished from the edge.
   if (view.starved || view.edgeInFlight === 0) {

@@ -14,6 +14,7 @@ import { LOCAL_EXTENSION_IDS, type PeerExtension, sendExtended } from '../extens
 import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
+import { LayerChange, type LayerChangeHost } from '../extensions/layer-change.js';
 import { LtTex, type TexHost } from '../extensions/lt-tex.js';
 import { TrHashpiece } from '../extensions/tr-hashpiece.js';
 import { MerkleTree } from '../../shared/metainfo/merkle.js';
@@ -28,6 +29,7 @@ import type { UdpTrackerClient } from '../tracker/udp-tracker-client.js';
 import { type ConnectionOptions, PeerConnection } from '../wire/peer-connection.js';
 import { Bitfield } from './bitfield.js';
 import { Choker } from './choker.js';
+import type { DeadlineSchedule } from './deadline-schedule.js';
 import { SuperSeeder } from './super-seeder.js';
 import type { DhtNode } from '../dht/dht-node.js';
 import { PeerSession, MAX_INCOMING_REQUESTS, type SessionHost } from './peer-session.js';
@@ -51,6 +53,7 @@ export interface TorrentContext {
   http?: Dispatcher;
   /** The client's upload cap, shared by all its torrents. */
   uploadLimiter?: RateLimiter;
+  downloadLimiter?: RateLimiter;
 }
 
 export interface TorrentOptions {
@@ -199,6 +202,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly parole = new Map<number, Parole>();
   private ready = false;
   private readonly uploadOnlyExtension: UploadOnly;
+  private readonly layerChange: LayerChange;
+  /** Layered streaming: our active layer and the asset's layer count (LAYER-CHANGE). */
+  activeLayer?: number;
+  layerCount?: number;
   private readonly superSeeder: SuperSeeder;
   /** BEP 30: the Merkle hashes we know, for a torrent with a root hash instead of piece hashes. */
   readonly merkle?: MerkleHashes;
@@ -208,7 +215,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    */
   private readonly spareBuffers: Uint8Array[] = [];
   private readonly known = new Map<string, KnownPeer>();
-  private readonly wanted: Uint8Array;
+  private wanted: Uint8Array;
   private readonly downloadRate = new RateMeter();
   private readonly uploadRate = new RateMeter();
   private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
@@ -219,6 +226,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly peerRate = new RateMeter();
   private startedAt = 0;
   private playback?: Playback;
+  /** A schedule from outside (the layered player), instead of `playback`. */
+  private schedule?: DeadlineSchedule;
+  /** The pieces leading the picker now, most urgent first (from playback or the schedule). */
+  private focusOrder: number[] = [];
   /** The source policy's options with their defaults filled in. */
   private readonly policy: typeof SOURCE_POLICY_DEFAULTS & SourcePolicyOptions;
   private timer?: NodeJS.Timeout;
@@ -274,6 +285,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.superSeeder = new SuperSeeder(this.geometry.pieceCount, (i) => this.picker.rarity(i), () => this.sessions.values());
     this.uploadOnlyExtension = new UploadOnly(this);
     this.addExtension(this.uploadOnlyExtension);
+    this.layerChange = new LayerChange(this);
+    this.addExtension(this.layerChange);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     for (const url of metainfo.urlList) this.addWebSeed(url, 'url-list');
     for (const url of metainfo.httpSeeds) this.addWebSeed(url, 'httpseeds');
@@ -312,7 +325,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       return undefined;
     }
     if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || this.webSeeds.some((w) => w.url === url)) return undefined;
-    const seed = new WebSeed(url, kind, this.metainfo.info, this.infoHash, this.geometry, this.context.http, this.options.webSeed);
+    const seed = new WebSeed(url, kind, this.metainfo.info, this.infoHash, this.geometry, this.context.http, { ...this.options.webSeed, ...(this.context.downloadLimiter ? { downloadLimiter: this.context.downloadLimiter } : {}) });
     this.webSeeds.push(seed);
     return seed;
   }
@@ -344,6 +357,30 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   mayServe(s: PeerSession, index: number): boolean {
     return this.have.has(index) && (!this.superSeeding || this.superSeeder.mayServe(s, index));
+  }
+
+  /** Some block is asked of a peer or some piece of a web seed: data is on its way. */
+  get fetching(): boolean {
+    if (this.webFetches.size > 0) return true;
+    for (const s of this.sessions.values()) if (s.outstanding.size > 0) return true;
+    return false;
+  }
+
+  peerLayer(s: PeerSession, layer: number): void {
+    this.emit('peerLayer', s, layer);
+  }
+
+  /**
+   * Layered streaming: our active layer changed. Every peer that offers LAYER-CHANGE is told
+   * (returns how many), and the trackers hear it with the next announce (`layer=`).
+   */
+  setActiveLayer(layer: number, layerCount: number): number {
+    if (!Number.isSafeInteger(layer) || layer < 0 || layer >= layerCount) throw new RangeError(`layer ${layer} is not one of the asset's ${layerCount}`);
+    this.layerCount = layerCount;
+    if (this.activeLayer === layer) return 0;
+    this.activeLayer = layer;
+    this.announcer.setLayer(layer);
+    return this.layerChange.announce(this.sessions.values());
   }
 
   peerUploadOnly(s: PeerSession): void {
@@ -688,6 +725,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   // --- downloading ---
 
+  /**
+   * Changes which files are downloaded (every file when `files` is undefined): a layered stream
+   * wants only the files of the layers it plays. Interest in each peer follows; pieces already
+   * asked for still arrive.
+   */
+  setWantedFiles(files: number[] | undefined): void {
+    this.wanted = this.wantedPieces(files);
+    for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
+    for (const s of this.sessions.values()) {
+      s.interesting = 0;
+      for (let i = 0; i < this.wanted.length; i++) if (this.wants(i) && s.hasPiece(i)) s.interesting++;
+      this.updateInterest(s);
+    }
+    this.scheduleWebSeeds();
+  }
+
   private wants(index: number): boolean {
     return this.wanted[index] === 1 && !this.have.has(index);
   }
@@ -707,7 +760,15 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const depth = s.pipelineDepth();
     // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
     if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
-    const refs = this.picker.pick((i) => s.mayRequest(i) && this.paroleAllows(i, s), depth - s.outstanding.size, (ref) => s.isOutstanding(ref));
+    let count = depth - s.outstanding.size;
+    const budget = this.schedule?.requestBudget?.();
+    if (budget !== undefined) {
+      let asked = 0;
+      for (const other of this.sessions.values()) asked += other.outstanding.size;
+      count = Math.min(count, Math.floor(budget / BLOCK_LENGTH) - asked);
+      if (count <= 0) return;
+    }
+    const refs = this.picker.pick((i) => s.mayRequest(i) && this.paroleAllows(i, s), count, (ref) => s.isOutstanding(ref));
     if (refs.length === 0) return;
     for (const ref of refs) {
       const p = this.parole.get(ref.index);
@@ -850,6 +911,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (!(bytesPerSecond > 0)) throw new RangeError('a playback rate must be above 0 bytes a second');
     // A fresh stream plays once the player has buffered: deadlines count from then.
     const startup = this.playback ? 0 : this.policy.startupMs;
+    this.schedule = undefined;
     this.playback = { offset, bytesPerSecond, at: Date.now() + startup, windowBytes, order: [] };
     this.refreshFocus(Date.now());
     this.preemptForFocus();
@@ -865,8 +927,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * withdrawn, all but the few likely on the wire already, and the refill asks again in window
    * order. A peer whose queue drains quickly is left alone: cancelling would waste its bytes.
    */
+  /**
+   * Streaming by an outside schedule (the layered player): its pieces lead the picker and get its
+   * deadlines; undefined ends it. Replaces `setPlayback`.
+   */
+  setSchedule(schedule: DeadlineSchedule | undefined): void {
+    this.playback = undefined;
+    this.schedule = schedule;
+    if (!schedule) return this.clearPlayback();
+    this.refreshFocus(Date.now());
+    this.preemptForFocus();
+    this.fillAll();
+    this.scheduleWebSeeds();
+  }
+
   private preemptForFocus(): void {
-    const order = this.playback?.order ?? [];
+    const order = this.focusOrder;
     const rank = new Map(order.map((i, n) => [i, n]));
     const rankOf = (i: number) => rank.get(i) ?? Infinity;
     const free = order.filter((i) => this.wants(i) && this.picker.hasFreeBlocks(i));
@@ -959,6 +1035,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   clearPlayback(): void {
     this.playback = undefined;
+    this.schedule = undefined;
+    this.focusOrder = [];
     this.picker.setFocus([]);
   }
 
@@ -967,12 +1045,18 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * should be now, and drops the pieces held.
    */
   private refreshFocus(now: number): void {
+    if (this.schedule) {
+      this.focusOrder = this.schedule.order(now);
+      this.picker.setFocus(this.focusOrder.filter((i) => this.wants(i)), 2, this.schedule.exclusive === true);
+      return;
+    }
     const p = this.playback!;
     const position = this.playbackPosition(now);
     const first = Math.floor(position / this.geometry.pieceLength);
     const last = Math.min(this.geometry.pieceCount - 1, Math.floor((position + p.windowBytes) / this.geometry.pieceLength));
     p.order = [];
     for (let i = first; i <= last; i++) p.order.push(i);
+    this.focusOrder = p.order;
     this.picker.setFocus(p.order.filter((i) => this.wants(i)));
   }
 
@@ -1005,7 +1089,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         return fetches.size;
       },
       random: Math.random,
-      ...(this.playback ? { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond, bufferedMs: this.bufferedMs() } } : {}),
+      ...this.streamView(now),
     };
     for (const seed of this.webSeeds) {
       while (seed.usable(now) && seed.inFlight + seed.checking < perSeed) {
@@ -1014,6 +1098,18 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         this.fetchFromWebSeed(seed, pick.index, pick.reason);
       }
     }
+  }
+
+  /** What the source policy sees of the stream: pieces with deadlines, in order. */
+  private streamView(now: number): { stream?: { order: number[]; due(i: number): number; rate: number; bufferedMs: number }; only?: number[] } {
+    if (this.playback) return { stream: { order: this.playback.order, due: (i: number) => this.dueAt(i), rate: this.playback.bytesPerSecond, bufferedMs: this.bufferedMs() } };
+    const schedule = this.schedule;
+    if (!schedule) return {};
+    const order = this.focusOrder.filter((i) => Number.isFinite(schedule.due(i)));
+    return {
+      stream: { order, due: (i: number) => schedule.due(i), rate: schedule.rate(), bufferedMs: schedule.bufferedMs(now) },
+      ...(schedule.exclusive ? { only: this.focusOrder } : {}),
+    };
   }
 
   private allReceived(i: number): boolean {
@@ -1190,7 +1286,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       }
     }
     if (now - this.lastDhtAnnounce >= DHT_ANNOUNCE_MS) this.announceToDht();
-    if (this.playback) {
+    if (this.playback || this.schedule) {
       this.refreshFocus(now);
       this.preemptForFocus();
     }

@@ -47,6 +47,8 @@ export class Announcer {
   private readonly probed = new Set<string>();
   /** The tracker that last answered: `stopped` goes there (it is the one that lists us). */
   private current?: string;
+  private layer?: number;
+  private layerChanged = false;
 
   constructor(
     private readonly tiers: TrackerTiers,
@@ -98,6 +100,18 @@ export class Announcer {
       this.schedule(nextAnnounceMs(answer.interval, answer.minInterval));
     }
     return true;
+  }
+
+  /**
+   * Layered streaming (LAYER-CHANGE): our active layer goes with every announce from now on, and
+   * an announce goes out now so that the tracker's peer selection follows the change.
+   */
+  setLayer(layer: number): void {
+    if (this.layer === layer) return;
+    this.layer = layer;
+    // A state change, like an event: it goes out before the tracker's min interval is over.
+    this.layerChanged = true;
+    this.more();
   }
 
   /** BEP 21: we became a partial seed; say `paused` now. */
@@ -160,7 +174,7 @@ export class Announcer {
     const now = Date.now();
     for (const url of this.tiers.order()) {
       const notBefore = this.notBefore.get(url) ?? 0;
-      if (notBefore > now && event === 'none') {
+      if (notBefore > now && event === 'none' && !this.layerChanged) {
         wait = Math.min(wait, notBefore - now);
         continue;
       }
@@ -171,6 +185,7 @@ export class Announcer {
         this.current = url;
         this.verified.add(url);
         if (this.pendingEvent === event) this.pendingEvent = 'none';
+        this.layerChanged = false;
         this.notBefore.set(url, Date.now() + nextAnnounceMs(minInterval ?? 0, 0));
         this.schedule(nextAnnounceMs(interval, minInterval));
         return;
@@ -206,7 +221,7 @@ export class Announcer {
     const trackerId = this.trackerIds.get(url);
     const { paused, ...state } = this.state();
     if (event === 'none' && paused) event = 'paused';
-    const a: ClientAnnounce = { ...state, event, key: this.key, numWant: event === 'stopped' ? 0 : this.numWant, ...(trackerId ? { trackerId } : {}) };
+    const a: ClientAnnounce = { ...state, event, key: this.key, numWant: event === 'stopped' ? 0 : this.numWant, ...(trackerId ? { trackerId } : {}), ...(this.layer !== undefined ? { layer: this.layer } : {}) };
     if (url.startsWith('udp:')) {
       const r = await this.udp.announce(url, a);
       if (event !== 'stopped') this.events.peers(r.peers, url);

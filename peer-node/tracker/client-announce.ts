@@ -7,4 +7,6 @@ export type ClientAnnounce = Pick<AnnounceParams, 'infoHash' | 'peerId' | 'port'
   key?: number;
   /** HTTP only: the `tracker id` a tracker asked us to send back. */
   trackerId?: string;
+  /** Layered streaming: our active layer (LAYER-CHANGE at the tracker, `layer=` over HTTP). */
+  layer?: number;
 };

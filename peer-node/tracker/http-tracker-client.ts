@@ -25,6 +25,7 @@ export function announceUrl(base: string, a: ClientAnnounce): string {
   if (a.numWant !== undefined) parts.push(`numwant=${a.numWant}`);
   if (a.key !== undefined) parts.push(`key=${(a.key >>> 0).toString(16).padStart(8, '0')}`);
   if (a.trackerId) parts.push(`trackerid=${encodeURIComponent(a.trackerId)}`);
+  if (a.layer !== undefined) parts.push(`layer=${a.layer}`);
   return `${base}${base.includes('?') ? '&' : '?'}${parts.join('&')}`;
 }
 

@@ -1,3 +1,4 @@
+import type { RateLimiter } from '../engine/rate-limiter.js';
 import { type Dispatcher, request } from 'undici';
 import { escapeBytes } from '../../shared/tracker/http-query.js';
 import type { InfoDict } from '../../shared/metainfo/info-dict.js';
@@ -15,6 +16,8 @@ export interface WebSeedOptions {
   maxBackoffMs?: number;
   /** Follow redirects to another host (default false: same host only; BEP 19 names one server). */
   crossHostRedirects?: boolean;
+  /** The client's download cap, shared with its peer connections. */
+  downloadLimiter?: RateLimiter;
 }
 
 /** A web seed request that failed; `retryAfterMs` when the server said how long to wait. */
@@ -54,7 +57,7 @@ export class WebSeed {
   /** Why the torrent stopped using this seed, once it has. */
   dropped?: string;
   lastError?: string;
-  private readonly options: Required<WebSeedOptions>;
+  private readonly options: Required<Omit<WebSeedOptions, 'downloadLimiter'>> & Pick<WebSeedOptions, 'downloadLimiter'>;
 
   constructor(
     readonly url: string,
@@ -181,7 +184,7 @@ export class WebSeed {
           throw new WebSeedError(`asked for ${headers.range}, got Content-Range ${String(res.headers['content-range'] ?? 'none')}`);
         }
       }
-      await readExactly(res.body, into, status === 206 || !ranged);
+      await readExactly(res.body, into, status === 206 || !ranged, this.options.downloadLimiter);
       return;
     }
   }
@@ -204,9 +207,10 @@ async function readSome(body: Dispatcher.ResponseData['body'], max: number): Pro
  * Reads the body into `into`. `exact`: the body must be exactly that long (a 206, or a BEP 17
  * piece); otherwise (a whole file answering a range from 0) the rest is cut off.
  */
-async function readExactly(body: Dispatcher.ResponseData['body'], into: Uint8Array, exact: boolean): Promise<void> {
+async function readExactly(body: Dispatcher.ResponseData['body'], into: Uint8Array, exact: boolean, limiter?: RateLimiter): Promise<void> {
   let at = 0;
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (limiter) await limiter.take(chunk.length);
     const room = into.length - at;
     if (chunk.length > room) {
       into.set(chunk.subarray(0, room), at);

@@ -1,3 +1,4 @@
+import type { RateLimiter } from '../engine/rate-limiter.js';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ProtocolError } from '../../shared/errors.js';
@@ -23,6 +24,8 @@ export interface ConnectionOptions {
   handshakeTimeoutMs?: number;
   keepAliveMs?: number;
   idleTimeoutMs?: number;
+  /** A download cap shared with other connections: reading pauses while it is in debt. */
+  downloadLimiter?: RateLimiter;
 }
 
 export interface RemoteHandshake {
@@ -57,7 +60,17 @@ export class PeerConnection extends EventEmitter {
     const started = Date.now();
     socket.setNoDelay(true);
     // Plain Uint8Array views, so that messages look the same whatever the socket hands us.
-    socket.on('data', (d: Buffer) => this.onData(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+    socket.on('data', (d: Buffer) => {
+      this.onData(new Uint8Array(d.buffer, d.byteOffset, d.length));
+      // A home link's downstream: TCP backs the sender off while we do not read.
+      const limiter = options.downloadLimiter;
+      if (limiter && !socket.destroyed) {
+        socket.pause();
+        void limiter.take(d.length).then(() => {
+          if (!socket.destroyed) socket.resume();
+        });
+      }
+    });
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('the peer closed the connection'));
     this.timer = setInterval(() => {

@@ -1,0 +1,81 @@
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bitrateAt } from '../../shared/layers/layer-info.js';
+import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
+import type { Client } from '../client.js';
+import { loadLayerInfo } from '../stream/layered/layer-info-source.js';
+import { LayeredPlayer } from '../stream/layered/layered-player.js';
+import { LayeredServer } from '../stream/layered/layered-server.js';
+
+export interface LayeredStreamArgs {
+  client: Client;
+  metainfo: ParsedTorrent;
+  peers: { host: string; port: number }[];
+  out?: string;
+  httpPort: number;
+  host?: string;
+  layerInfo?: string;
+  webSeeds: boolean;
+  fixedLayer?: number;
+  json: boolean;
+}
+
+const mbit = (bps: number | undefined) => (bps === undefined ? '?' : `${(bps / 1e6).toFixed(2)} Mbit/s`);
+
+/**
+ * `peer-node stream --layered`: GET-LAYER, then plays the layered asset while it downloads,
+ * serving it over localhost HTTP (playlist URL first on stdout), one stdout line per segment
+ * played with its layer, one per layer change (ours, and each peer's LAYER-CHANGE), and a summary
+ * at the end of the asset. Exits 0 once the last segment has played and the media player has
+ * stopped reading (2 s without a request).
+ */
+export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
+  const info = await loadLayerInfo(a.metainfo, a.layerInfo);
+  if (a.fixedLayer !== undefined && a.fixedLayer >= info.layers.length) throw new RangeError(`--layer ${a.fixedLayer}: the asset has layers 0-${info.layers.length - 1}`);
+  const dir = a.out ?? path.join(tmpdir(), 'peer-node-stream', a.metainfo.infoHashHex);
+  await mkdir(dir, { recursive: true });
+  // The starting layer's file; the player widens it as it moves up (setWantedFiles).
+  const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds });
+  const player = new LayeredPlayer(torrent, info, a.fixedLayer !== undefined ? { fixedLayer: a.fixedLayer } : {});
+  const server = new LayeredServer(player, { port: a.httpPort, ...(a.host ? { host: a.host } : {}) });
+  const say = (line: string) => !a.json && process.stdout.write(`${line}\n`);
+  try {
+    const url = await server.listen();
+    process.stdout.write(`${url}\n`);
+    process.stderr.write(`peer-node stream: ${info.layers.length} ${info.mode} layers (${info.layers.map((l) => mbit(l.bitrate)).join(', ')}), ${info.segmentCount} segments of ${info.segmentDuration} s; data in ${dir}\n`);
+    player.on('segment', (s) => say(`segment ${s.segment} layer ${s.layer}${s.stalledMs ? ` after a stall of ${(s.stalledMs / 1000).toFixed(2)} s` : ''}`));
+    player.on('layer', (c) => say(`layer-change ${c.from} -> ${c.to} (${c.reason}; estimate ${mbit(c.estimate)}, needs ${mbit(bitrateAt(info, c.to))}, buffer ${c.bufferS.toFixed(1)} s)`));
+    player.on('stall', (n) => say(`stall at segment ${n}`));
+    torrent.on('peerLayer', (s: { id: string }, layer: number) => say(`peer ${s.id} layer-change ${layer}`));
+    torrent.addPeers(a.peers);
+    player.start();
+    const stop = new Promise<'stopped'>((resolve) => {
+      process.once('SIGINT', () => resolve('stopped'));
+      process.once('SIGTERM', () => resolve('stopped'));
+    });
+    const outcome = await Promise.race([player.finished().then(() => 'played' as const), stop]);
+    player.stop();
+    // The media player may still be reading what has played.
+    if (outcome === 'played') await Promise.race([server.idle(), stop]);
+    const s = torrent.statsSnapshot();
+    const meanLayer = player.played.reduce((n, p) => n + p.layer, 0) / Math.max(1, player.played.length);
+    const summary = {
+      played: player.played.length,
+      segments: info.segmentCount,
+      meanLayer: Number(meanLayer.toFixed(3)),
+      stalls: player.stalls,
+      stalledMs: player.stalledMs,
+      switches: player.switches.length,
+      bytesFromPeers: s.bytesFromPeers,
+      bytesFromWebSeeds: s.bytesFromWebSeeds,
+      complete: outcome === 'played',
+    };
+    if (a.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else say(`played ${summary.played}/${summary.segments} segments, mean layer ${summary.meanLayer}, ${summary.stalls} stalls, ${summary.switches} layer changes; ${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from the edge`);
+    return outcome === 'played' ? 0 : 1;
+  } finally {
+    player.stop();
+    await server.close();
+  }
+}

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import { request } from 'undici';
+import { type LayerInfo, MAX_LAYER_INFO_BYTES, parseLayerInfo } from '../../../shared/layers/layer-info.js';
+import type { ParsedTorrent } from '../../../shared/metainfo/torrent-file.js';
+
+/**
+ * GET-LAYER: the layer info of a torrent, from `source` (a file or an http(s) URL) when given,
+ * else from the torrent's HTTP trackers (`/layers/<infohash>` beside each tracker's announce
+ * path, the edge's route), first answer wins. Checked against the torrent's files.
+ */
+export async function loadLayerInfo(metainfo: ParsedTorrent, source?: string): Promise<LayerInfo> {
+  const fileLengths = metainfo.info.files.map((f) => f.length);
+  if (source && !/^https?:\/\//.test(source)) return parseLayerInfo(await readFile(source), fileLengths);
+  const urls = source ? [source] : trackerLayerUrls(metainfo);
+  if (urls.length === 0) throw new Error('no layer info: the torrent has no HTTP tracker to ask (GET-LAYER); give --layer-info FILE|URL');
+  const reasons: string[] = [];
+  for (const url of urls) {
+    try {
+      return parseLayerInfo(await getBounded(url), fileLengths);
+    } catch (err) {
+      reasons.push(`${url}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`no layer info (GET-LAYER): ${reasons.join('; ')}`);
+}
+
+/** `/layers/<infohash>` at each HTTP tracker's origin, under the path before `announce`. */
+export function trackerLayerUrls(metainfo: ParsedTorrent): string[] {
+  const out = new Set<string>();
+  for (const tier of metainfo.announceList) {
+    for (const announce of tier) {
+      if (!/^https?:\/\//.test(announce)) continue;
+      const u = new URL(announce);
+      const base = u.pathname.replace(/announce[^/]*$/, '');
+      out.add(`${u.origin}${base}layers/${metainfo.infoHashHex}`);
+    }
+  }
+  return [...out];
+}
+
+async function getBounded(url: string): Promise<Uint8Array> {
+  const res = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+  if (res.statusCode !== 200) {
+    const text = (await res.body.text().catch(() => '')).slice(0, 200);
+    throw new Error(`HTTP ${res.statusCode} ${text}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_LAYER_INFO_BYTES) {
+      res.body.destroy();
+      throw new Error(`layer info over ${MAX_LAYER_INFO_BYTES} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

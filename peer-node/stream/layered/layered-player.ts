@@ -1,0 +1,288 @@
+import { EventEmitter } from 'node:events';
+import { bitrateAt, type LayerInfo, layersPlayed } from '../../../shared/layers/layer-info.js';
+import type { DeadlineSchedule } from '../../engine/deadline-schedule.js';
+import type { Torrent } from '../../engine/torrent.js';
+import { BandwidthEstimator } from './bandwidth-estimator.js';
+import { LayerController, type LayerControllerOptions } from './layer-controller.js';
+import { LayerMap } from './layer-map.js';
+
+export interface LayeredPlayerOptions {
+  /** The player buffers this long before the first segment plays (default 2 s). */
+  startupMs?: number;
+  /** Segments ahead of the play position fetched in order (default: 10 s of them). */
+  windowSegments?: number;
+  /** Seconds of base layer held ahead before enhancement layers are fetched (default 3). */
+  safeBaseS?: number;
+  /** How often the player and the controller look (default 250 ms). */
+  tickMs?: number;
+  /** Play one layer throughout (no adaptation, no probing): the baselines. */
+  fixedLayer?: number;
+  controller?: LayerControllerOptions;
+}
+
+/** A bandwidth sample covers at least this much busy time. */
+const SAMPLE_MS = 1000;
+
+/** One segment as it was played. */
+export interface PlayedSegment {
+  segment: number;
+  /** The active layer it played at (cumulative: layers 0..layer were decoded). */
+  layer: number;
+  /** Time the player waited for its base layer (a stall), ms. */
+  stalledMs: number;
+  at: number;
+}
+
+export interface LayerSwitch {
+  from: number;
+  to: number;
+  reason: string;
+  estimate: number | undefined;
+  bufferS: number;
+  at: number;
+}
+
+/**
+ * Plays a layered asset while the torrent downloads it: a clock that plays one segment per
+ * segment duration after a startup buffer; each segment plays at the highest layer held when
+ * its turn comes (a segment without its base layer is a stall: the clock waits for it).
+ *
+ * It is also the torrent's schedule (`DeadlineSchedule`): the window's base layer first, in
+ * segment order, each piece due when its segment plays (so the edge steps in for a late one);
+ * then, once the base is safe, the enhancement layers of the active set, in order, without
+ * deadlines (missing one lowers quality, not continuity); then one layer above the active set
+ * as a probe, so that the estimator sees what the path could carry. Only the files of the
+ * layers in use (and the probe) are downloaded.
+ *
+ * The controller picks the active layer from the bandwidth estimate and the base buffer;
+ * changes go to peers (LAYER-CHANGE) and the tracker (`layer=`) through the torrent.
+ */
+export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
+  readonly map: LayerMap;
+  readonly played: PlayedSegment[] = [];
+  readonly switches: LayerSwitch[] = [];
+  readonly estimator = new BandwidthEstimator();
+  private readonly controller: LayerController;
+  private readonly o: Required<Omit<LayeredPlayerOptions, 'fixedLayer' | 'controller'>>;
+  private timer?: NodeJS.Timeout;
+  private startedAt = 0;
+  /** When segment `next` is due to start playing (Date.now clock). */
+  private nextAt = 0;
+  private next = 0;
+  private stallSince?: number;
+  private lastBytes = 0;
+  private lastSampleAt = 0;
+  private busy = false;
+  private pending = { bytes: 0, ms: 0 };
+  private wantedKey = '';
+  stalls = 0;
+  stalledMs = 0;
+
+  constructor(
+    readonly torrent: Torrent,
+    readonly info: LayerInfo,
+    private readonly options: LayeredPlayerOptions = {},
+  ) {
+    super();
+    this.map = new LayerMap(info, torrent.metainfo.info.files, torrent.geometry);
+    const d = info.segmentDuration;
+    this.o = { startupMs: 2000, windowSegments: Math.max(2, Math.ceil(10 / d)), safeBaseS: 3, tickMs: 250, ...options };
+    this.controller = new LayerController(info, options.fixedLayer ?? 0, options.controller);
+  }
+
+  get layer(): number {
+    return this.controller.layer;
+  }
+
+  get done(): boolean {
+    return this.next >= this.info.segmentCount;
+  }
+
+  /** Starts playing from segment 0. */
+  start(): void {
+    const now = Date.now();
+    this.startedAt = now;
+    this.nextAt = now + this.o.startupMs;
+    this.lastSampleAt = now;
+    this.lastBytes = this.receivedBytes();
+    this.applyLayer();
+    this.torrent.setSchedule(this);
+    this.timer = setInterval(() => this.tick(), this.o.tickMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.torrent.setSchedule(undefined);
+  }
+
+  /** Resolves when the last segment has played. */
+  finished(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => this.once('end', resolve));
+  }
+
+  // --- the torrent's schedule ---
+
+  /** The window and nothing more: a slow link has no room for data that is not due. */
+  readonly exclusive = true;
+
+  /** Two seconds of the estimated bandwidth asked of peers at once (at least 6 blocks). */
+  requestBudget(): number {
+    return Math.max(6 * 16384, ((this.estimator.estimate ?? 2e6) / 8) * 2);
+  }
+
+  order(now: number): number[] {
+    const out: number[] = [];
+    const seen = new Set<number>();
+    const add = (pieces: readonly number[]) => {
+      for (const i of pieces) if (!seen.has(i)) (seen.add(i), out.push(i));
+    };
+    const first = this.next;
+    const last = Math.min(this.info.segmentCount, first + this.o.windowSegments);
+    const base = this.baseLayer();
+    for (let s = first; s < last; s++) add(this.map.piecesOf(base, s));
+    if (this.bufferedMs(now) < this.o.safeBaseS * 1000) return out;
+    for (const k of this.activeLayers()) if (k !== base) for (let s = first; s < last; s++) add(this.map.piecesOf(k, s));
+    // The probe only with a healthy buffer and an estimate within reach of the next layer: on a
+    // link that cannot carry it, probing would only crowd out the layers being played.
+    const probe = this.probeLayer();
+    if (probe !== undefined && this.bufferedMs(now) >= 2 * this.o.safeBaseS * 1000 && (this.estimator.estimate ?? Infinity) >= 0.6 * bitrateAt(this.info, probe)) {
+      for (let s = first; s < last; s++) add(this.map.piecesOf(probe, s));
+    }
+    return out;
+  }
+
+  due(i: number): number {
+    const base = this.baseLayer();
+    const last = Math.min(this.info.segmentCount, this.next + this.o.windowSegments);
+    for (let s = this.next; s < last; s++) {
+      if (this.map.piecesOf(base, s).includes(i)) return this.nextAt + (s - this.next) * this.info.segmentDuration * 1000;
+    }
+    return Infinity;
+  }
+
+  rate(): number {
+    return bitrateAt(this.info, this.layer) / 8;
+  }
+
+  /** Base layer held ahead of the play position, as playback time (ms), with the startup wait. */
+  bufferedMs(now: number): number {
+    const base = this.baseLayer();
+    const has = (i: number) => this.torrent.have.has(i);
+    let held = 0;
+    for (let s = this.next; s < this.info.segmentCount && this.map.piecesOf(base, s).every(has); s++) held++;
+    // Everything to the end is here: nothing can run short (the end is not a thin buffer).
+    if (this.next + held >= this.info.segmentCount) return Infinity;
+    // The segment playing now (if any) is partly consumed; time until `next` starts counts.
+    return held * this.info.segmentDuration * 1000 + Math.max(0, this.nextAt - now);
+  }
+
+  // --- playing ---
+
+  private tick(): void {
+    const now = Date.now();
+    this.measure(now);
+    this.play(now);
+    if (this.done) return;
+    if (this.options.fixedLayer === undefined) {
+      const decision = this.controller.decide(now, this.estimator.estimate, this.bufferedMs(now) / 1000);
+      if (decision) {
+        const from = this.switches.length ? this.switches[this.switches.length - 1]!.to : (this.options.fixedLayer ?? 0);
+        const change: LayerSwitch = { from, to: decision.layer, reason: decision.reason, estimate: this.estimator.estimate, bufferS: this.bufferedMs(now) / 1000, at: now - this.startedAt };
+        this.switches.push(change);
+        this.applyLayer();
+        this.emit('layer', change);
+      }
+    }
+    this.torrent.setSchedule(this); // the window moved: refocus now, not at the torrent's next tick
+  }
+
+  /** A bandwidth sample for every interval in which we were asking for more than arrived. */
+  private measure(now: number): void {
+    const bytes = this.receivedBytes();
+    const gotBytes = bytes - this.lastBytes;
+    if (this.busy) {
+      // Blocks arrive in bursts: a sample spans at least a second of busy time.
+      this.pending.bytes += gotBytes;
+      this.pending.ms += now - this.lastSampleAt;
+      if (this.pending.ms >= SAMPLE_MS) {
+        this.estimator.sample(this.pending.bytes, this.pending.ms);
+        this.pending = { bytes: 0, ms: 0 };
+      }
+    }
+    this.lastBytes = bytes;
+    this.lastSampleAt = now;
+    // Busy for the next interval: a piece of the schedule is missing and something is being
+    // fetched (waiting for a piece nobody has yet says nothing about our bandwidth).
+    this.busy = this.order(now).some((i) => !this.torrent.have.has(i)) && this.torrent.fetching;
+  }
+
+  private play(now: number): void {
+    const has = (i: number) => this.torrent.have.has(i);
+    while (!this.done && now >= this.nextAt) {
+      const layer = this.map.bestPlayable(this.next, has);
+      if (layer < 0) {
+        if (this.stallSince === undefined) {
+          this.stallSince = now;
+          this.stalls++;
+          this.emit('stall', this.next);
+        }
+        return;
+      }
+      let stalledMs = 0;
+      if (this.stallSince !== undefined) {
+        stalledMs = now - this.stallSince;
+        this.stalledMs += stalledMs;
+        this.stallSince = undefined;
+        this.nextAt = now; // the clock waited
+      }
+      const segment: PlayedSegment = { segment: this.next, layer, stalledMs, at: this.nextAt - this.startedAt };
+      this.played.push(segment);
+      this.next++;
+      this.nextAt += this.info.segmentDuration * 1000;
+      this.emit('segment', segment);
+    }
+    if (this.done) {
+      this.stop();
+      this.emit('end');
+    }
+  }
+
+  // --- layers ---
+
+  /** The layer whose segments carry deadlines: the base, or in simulcast the active rendition. */
+  private baseLayer(): number {
+    return this.info.mode === 'simulcast' ? this.layer : 0;
+  }
+
+  private activeLayers(): number[] {
+    return layersPlayed(this.info, this.layer);
+  }
+
+  private probeLayer(): number | undefined {
+    if (this.options.fixedLayer !== undefined) return undefined;
+    const probe = this.layer + 1;
+    return probe < this.info.layers.length ? probe : undefined;
+  }
+
+  /** The active layer changed (or was set): files to download, peers and tracker told. */
+  private applyLayer(): void {
+    const layers = [...this.activeLayers()];
+    const probe = this.probeLayer();
+    if (probe !== undefined) layers.push(probe);
+    const files = layers.map((k) => this.info.layers[k]!.file).sort((a, b) => a - b);
+    const key = files.join(',');
+    if (key !== this.wantedKey) {
+      this.wantedKey = key;
+      this.torrent.setWantedFiles(files);
+    }
+    const told = this.torrent.setActiveLayer(this.layer, this.info.layers.length);
+    this.emit('announced', this.layer, told);
+  }
+
+  private receivedBytes(): number {
+    const s = this.torrent.statsSnapshot();
+    return s.bytesFromPeers + s.bytesFromWebSeeds;
+  }
+}

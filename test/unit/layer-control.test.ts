@@ -1,0 +1,116 @@
+/**
+ * The layered player's pure parts: where segments lie in the torrent (LayerMap), the bandwidth
+ * estimator, the layer controller's hysteresis (on a fake clock: the test controls time), and
+ * the LAYER-CHANGE wire codec.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
+import { bitrateAt, type LayerInfo } from '../../shared/layers/layer-info.js';
+import { decodeLayerChange, encodeLayerChange } from '../../shared/wire/layer-change.js';
+import { encode } from '../../shared/bencode/index.js';
+import { WireError } from '../../shared/errors.js';
+import { LayerMap } from '../../peer-node/stream/layered/layer-map.js';
+import { BandwidthEstimator } from '../../peer-node/stream/layered/bandwidth-estimator.js';
+import { LayerController } from '../../peer-node/stream/layered/layer-controller.js';
+
+const info = (mode: 'cumulative' | 'simulcast'): LayerInfo => ({
+  version: 1,
+  mode,
+  segmentDuration: 1,
+  segmentCount: 3,
+  layers: [
+    // Layer 0 in file 1, layer 1 in file 0: file order is not layer order.
+    { index: 0, bitrate: 200_000, file: 1, segments: [[0, 100], [100, 100], [200, 100]] },
+    { index: 1, bitrate: 400_000, file: 0, segments: [[0, 200], [200, 200], [400, 200]] },
+  ],
+});
+// Files: 600 bytes (layer 1) then 300 bytes (layer 0); 128-byte pieces.
+const files = [{ offset: 0, length: 600 }, { offset: 600, length: 300 }];
+const geometry = new TorrentGeometry({ pieceLength: 128, files });
+
+test('LayerMap: a segment\'s pieces come from its layer\'s file, boundary pieces shared', () => {
+  const map = new LayerMap(info('cumulative'), files, geometry);
+  assert.deepEqual(map.ranges[0]![1], [700, 100]);
+  assert.deepEqual(map.piecesOf(0, 0), [4, 5], 'bytes 600-699: pieces 4 and 5');
+  assert.deepEqual(map.piecesOf(0, 1), [5, 6]);
+  assert.deepEqual(map.piecesOf(1, 0), [0, 1]);
+  assert.deepEqual(map.piecesOf(1, 2), [3, 4], 'layer 1\'s last segment shares piece 4 with layer 0');
+});
+
+test('LayerMap.bestPlayable: cumulative needs layers 0..L; simulcast any one rendition', () => {
+  const cumulative = new LayerMap(info('cumulative'), files, geometry);
+  const has = (held: number[]) => (i: number) => held.includes(i);
+  assert.equal(cumulative.bestPlayable(0, has([0, 1])), -1, 'enhancement without base: a stall');
+  assert.equal(cumulative.bestPlayable(0, has([4, 5])), 0);
+  assert.equal(cumulative.bestPlayable(0, has([0, 1, 4, 5])), 1);
+  const simulcast = new LayerMap(info('simulcast'), files, geometry);
+  assert.equal(simulcast.bestPlayable(0, has([0, 1])), 1, 'simulcast: rendition 1 alone plays');
+  assert.equal(simulcast.bestPlayable(0, has([4])), -1);
+  assert.equal(bitrateAt(info('cumulative'), 1), 600_000);
+  assert.equal(bitrateAt(info('simulcast'), 1), 400_000);
+});
+
+test('bandwidth estimator: the cautious lower of a fast and a slow average', () => {
+  const e = new BandwidthEstimator();
+  assert.equal(e.estimate, undefined);
+  e.sample(125_000, 1000); // 1 Mbit/s
+  assert.equal(e.estimate, 1e6);
+  e.sample(1_250_000, 1000); // a 10 Mbit/s burst moves the slow average little
+  assert.ok(e.estimate! < 3e6, `estimate ${e.estimate}`);
+  for (let k = 0; k < 20; k++) e.sample(1_250_000, 1000);
+  assert.ok(e.estimate! > 9e6, 'a sustained rate is learned');
+  e.sample(12_500, 1000); // a sudden drop: the fast average follows at once
+  assert.ok(e.estimate! < 6e6, `estimate ${e.estimate} after a drop`);
+});
+
+const three: LayerInfo = {
+  version: 1,
+  mode: 'cumulative',
+  segmentDuration: 1,
+  segmentCount: 1,
+  layers: [
+    { index: 0, bitrate: 200_000, file: 0, segments: [[0, 1]] },
+    { index: 1, bitrate: 400_000, file: 1, segments: [[0, 1]] },
+    { index: 2, bitrate: 800_000, file: 2, segments: [[0, 1]] },
+  ],
+};
+
+test('layer controller (fake clock): up one layer at a time with headroom, a safe buffer and a hold', () => {
+  const c = new LayerController(three);
+  assert.equal(c.decide(0, undefined, 10), undefined, 'no estimate, no move');
+  assert.equal(c.decide(0, 5e6, 2), undefined, 'a thin buffer does not go up');
+  assert.deepEqual(c.decide(0, 5e6, 10), { layer: 1, reason: 'headroom' });
+  assert.equal(c.decide(3000, 5e6, 10), undefined, 'held for 6 s after a switch');
+  assert.deepEqual(c.decide(6000, 5e6, 10), { layer: 2, reason: 'headroom' }, 'one layer at a time');
+  assert.equal(c.decide(20_000, 5e6, 10), undefined, 'the top layer stays');
+});
+
+test('layer controller (fake clock): an estimate wobbling around a layer\'s need does not flap', () => {
+  const c = new LayerController(three, 1); // layer 1 needs 600 kbit/s
+  let switches = 0;
+  for (let t = 0; t < 120_000; t += 250) {
+    const estimate = 650_000 + 100_000 * Math.sin(t / 900); // 550-750k: below 1.25 x 600k, around 600k
+    if (c.decide(t, estimate, 10)?.reason === 'headroom') switches++;
+  }
+  assert.equal(switches, 0, 'never up: layer 2 needs 1.4 Mbit/s');
+  const d = new LayerController(three, 1);
+  let changes = 0;
+  for (let t = 0; t < 120_000; t += 250) if (d.decide(t, 600_000 + 50_000 * Math.sin(t / 700), 10)) changes++;
+  assert.ok(changes <= 1, `${changes} switches for an estimate of 550-650k around layer 1's 600k (hysteresis)`);
+});
+
+test('layer controller (fake clock): down at once on a thin buffer, down as far as needed on a collapse', () => {
+  const c = new LayerController(three, 2);
+  assert.deepEqual(c.decide(10_000, 5e6, 1), { layer: 1, reason: 'buffer' }, 'low buffer: one layer down, whatever the estimate');
+  const d = new LayerController(three, 2);
+  assert.deepEqual(d.decide(10_000, 300_000, 10), { layer: 0, reason: 'bandwidth' }, 'the estimate fits only the base');
+  assert.equal(d.decide(10_000, 100_000, 0.5), undefined, 'nothing below the base layer');
+});
+
+test('LAYER-CHANGE codec: round trip; anything else is a WireError', () => {
+  for (let layer = 0; layer <= 15; layer++) assert.equal(decodeLayerChange(encodeLayerChange(layer)), layer);
+  assert.throws(() => encodeLayerChange(16), RangeError);
+  const bad = [encode({ layer: 16 }), encode({ layer: -1 }), encode({ layer: 'x' }), encode({}), encode([1]), new TextEncoder().encode('d5:layeri1e'), new Uint8Array(100)];
+  for (const payload of bad) assert.throws(() => decodeLayerChange(payload), WireError);
+});
