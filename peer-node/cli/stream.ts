@@ -74,9 +74,10 @@ export async function streamCommand(args: string[]): Promise<number> {
   const bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate, '--bitrate');
   const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
   const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
+  if (values.layer !== undefined && !/^\d{1,2}$/.test(values.layer)) throw new UsageError(`--layer: expected a layer number, got ${JSON.stringify(values.layer)}`);
   const fixedLayer = values.layer === undefined ? undefined : Number(values.layer);
-  if (fixedLayer !== undefined && !(Number.isInteger(fixedLayer) && fixedLayer >= 0)) throw new UsageError(`--layer: expected a layer number, got ${values.layer}`);
   if (!values.layered && (values['layer-info'] || values.layer !== undefined || values.json)) throw new UsageError('--layer-info, --layer and --json go with --layered');
+  if (values.layered && (values.bitrate !== undefined || values.file !== undefined)) throw new UsageError('--bitrate and --file do not go with --layered (the layer info says both)');
   let peers;
   let bootstrap;
   try {
@@ -107,7 +108,6 @@ export async function streamCommand(args: string[]): Promise<number> {
         webSeeds: !values['no-web-seeds'],
         json: values.json === true,
         ...(values.out ? { out: values.out } : {}),
-        ...(values.host ? { host: values.host } : {}),
         ...(values['layer-info'] ? { layerInfo: values['layer-info'] } : {}),
         ...(fixedLayer !== undefined ? { fixedLayer } : {}),
       });

@@ -345,11 +345,11 @@ export class PeerSession {
   private onReject(r: BlockRef): void {
     this.requireFast('reject request');
     const k = key(r.index, r.begin);
+    // The answer to our cancel (BEP 6) comes first, even when we have asked for the block again
+    // since (streaming preemption re-asks in a new order): TCP keeps the order of the answers.
+    if (this.cancelled.delete(k)) return;
     const request = this.outstanding.get(k);
-    if (!request) {
-      if (this.cancelled.delete(k)) return; // the answer to our cancel (BEP 6)
-      throw new WireError('reject.unrequested', `reject for a request we never sent (piece ${r.index} at ${r.begin})`);
-    }
+    if (!request) throw new WireError('reject.unrequested', `reject for a request we never sent (piece ${r.index} at ${r.begin})`);
     this.outstanding.delete(k);
     // A rejected allowed-fast piece is not allowed after all (libtorrent does the same); any
     // rejected piece rests a while, or a peer that rejects everything would get re-asked at once.

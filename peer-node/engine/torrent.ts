@@ -385,7 +385,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   peerUploadOnly(s: PeerSession): void {
     // Neither side wants anything from the other: the connection only costs a slot.
-    if (s.uploadOnly && this.uploadOnly && this.started) s.connection.close('both sides are upload-only (BEP 21)');
+    if (s.uploadOnly && this.uploadOnly && this.started && !this.schedule) s.connection.close('both sides are upload-only (BEP 21)');
   }
 
   /**
@@ -656,7 +656,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   peerHasAll(s: PeerSession): void {
     this.picker.peerHasAll(1);
-    if (this.complete && this.wasComplete) return s.connection.close('both sides are seeds');
+    if (this.complete && this.wasComplete && !this.schedule) return s.connection.close('both sides are seeds');
     s.interesting = 0;
     for (let i = 0; i < this.wanted.length; i++) if (this.wants(i)) s.interesting++;
     this.updateInterest(s);
@@ -731,12 +731,21 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * asked for still arrive.
    */
   setWantedFiles(files: number[] | undefined): void {
+    const wasComplete = this.complete;
     this.wanted = this.wantedPieces(files);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     for (const s of this.sessions.values()) {
       s.interesting = 0;
       for (let i = 0; i < this.wanted.length; i++) if (this.wants(i) && s.hasPiece(i)) s.interesting++;
       this.updateInterest(s);
+    }
+    // What we held may now be all we want (a partial seed), or no longer all of it: peers and
+    // trackers hear of it either way (BEP 21 upload_only, paused / a plain announce).
+    if (this.complete && !wasComplete && !this.wasComplete) this.onComplete();
+    else if (!this.complete && this.wasComplete) {
+      this.wasComplete = false;
+      this.uploadOnlyExtension.announce(this.sessions.values());
+      this.announcer.more();
     }
     this.scheduleWebSeeds();
   }
@@ -757,11 +766,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   /** Tops up the peer's request pipeline from the picker. */
   private fillRequests(s: PeerSession): void {
     if (!s.amInterested || this.stopped || s.connection.closed || this.writeBacklog > MAX_WRITE_BACKLOG) return;
-    const depth = s.pipelineDepth();
+    const budget = this.schedule?.requestBudget?.();
+    // Under a budget each peer's share follows what it delivers (2 s of its rate, at least 2
+    // blocks): a 16-block pipeline to a slow peer would hold the budget while fast peers idle.
+    const depth = budget === undefined ? s.pipelineDepth() : Math.min(s.pipelineDepth(), Math.max(2, Math.ceil((s.download.rate * 2) / BLOCK_LENGTH)));
     // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
     if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
     let count = depth - s.outstanding.size;
-    const budget = this.schedule?.requestBudget?.();
     if (budget !== undefined) {
       let asked = 0;
       for (const other of this.sessions.values()) asked += other.outstanding.size;
@@ -896,7 +907,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (this.have.count === this.geometry.pieceCount) this.announcer.completed();
     else this.announcer.paused();
     this.uploadOnlyExtension.announce(this.sessions.values());
-    // Two seeds, or upload-only peers, have nothing to trade.
+    // Two seeds, or upload-only peers, have nothing to trade; unless a stream is playing, which
+    // may want more of them in a moment (a layered player moving up a layer).
+    if (this.schedule) return;
     for (const s of this.sessions.values()) if (s.isSeed || s.bits.complete || s.uploadOnly) s.connection.close('both sides are seeds or upload-only');
   }
 
@@ -1048,6 +1061,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (this.schedule) {
       this.focusOrder = this.schedule.order(now);
       this.picker.setFocus(this.focusOrder.filter((i) => this.wants(i)), 2, this.schedule.exclusive === true);
+      if (this.schedule.exclusive) this.dropStrayPieces();
       return;
     }
     const p = this.playback!;
@@ -1096,6 +1110,29 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         const pick = pickEdgePiece(view, policy);
         if (!pick) return;
         this.fetchFromWebSeed(seed, pick.index, pick.reason);
+      }
+    }
+  }
+
+  /**
+   * An exclusive schedule never finishes a piece it has left behind (the window passed it, or a
+   * layer was dropped): a partly received piece nobody is sending any more is let go, its buffer
+   * with it, rather than kept for the life of the torrent.
+   */
+  private dropStrayPieces(): void {
+    if (this.assembling.size === 0) return;
+    const focus = new Set(this.focusOrder);
+    for (const [index, assembly] of [...this.assembling]) {
+      if (focus.has(index) || this.webFetches.has(index) || assembly.count === assembly.got.length) continue;
+      let asked = false;
+      for (const s of this.sessions.values()) {
+        for (const o of s.outstanding.values()) if (o.ref.index === index) asked = true;
+        if (asked) break;
+      }
+      if (!asked) {
+        this.assembling.delete(index);
+        this.picker.resetPiece(index);
+        this.recycle(assembly.data);
       }
     }
   }
@@ -1307,7 +1344,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       if (this.sessions.size + this.halfOpen >= this.options.maxPeers || this.halfOpen >= this.options.maxHalfOpen) return;
       const id = `${peer.host}:${peer.port}`;
       if (peer.connecting || peer.nextTry > now || connected.has(id) || this.banned.has(peer.host)) continue;
-      if (peer.seed && this.uploadOnly) continue; // BEP 21: two upload-only peers have nothing to say
+      if (peer.seed && this.uploadOnly && !this.schedule) continue; // BEP 21: two upload-only peers have nothing to say
       // A finished download does not dial peers that cannot want anything from it... unknown until
       // their bitfield, so seeds dial too; two seeds hang up on each other after the bitfields.
       this.dial(peer);

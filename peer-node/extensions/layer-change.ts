@@ -32,6 +32,7 @@ export class LayerChange implements PeerExtension {
     const layer = decodeLayerChange(payload);
     const count = this.host.layerCount;
     if (count !== undefined && layer >= count) throw new WireError('layer-change.unknown-layer', `layer change to layer ${layer}: the asset has ${count} layers`);
+    if (s.peerLayer === layer) return; // no news (a peer repeating itself makes no noise)
     s.peerLayer = layer;
     this.host.peerLayer(s, layer);
   }

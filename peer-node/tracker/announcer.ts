@@ -32,6 +32,9 @@ const ATTEMPT_MS = 20_000;
 /** Trackers learned from peers that one torrent will try. */
 const MAX_PROBES = 10;
 
+/** Layer changes (LAYER-CHANGE) reach a tracker at most this often; changes in between merge. */
+const LAYER_ANNOUNCE_MS = 15_000;
+
 export class Announcer {
   private timer?: NodeJS.Timeout;
   private readonly key = randomInt(0, 2 ** 32);
@@ -49,6 +52,10 @@ export class Announcer {
   private current?: string;
   private layer?: number;
   private layerChanged = false;
+  private started = false;
+  /** Per tracker: when we last announced there, and until when it backs off after failing. */
+  private readonly lastAnnounce = new Map<string, number>();
+  private readonly backoffUntil = new Map<string, number>();
 
   constructor(
     private readonly tiers: TrackerTiers,
@@ -63,6 +70,7 @@ export class Announcer {
   }
 
   start(): void {
+    this.started = true;
     if (this.tiers.order().length > 0) this.schedule(0);
   }
 
@@ -109,7 +117,10 @@ export class Announcer {
   setLayer(layer: number): void {
     if (this.layer === layer) return;
     this.layer = layer;
-    // A state change, like an event: it goes out before the tracker's min interval is over.
+    if (!this.started || this.stopped) return; // it goes with the first announce
+    // A state change, like an event: it may go out before the tracker's min interval is over,
+    // but not within LAYER_ANNOUNCE_MS of the last announce to that tracker, nor while it backs
+    // off after failing; changes in between are merged into one announce.
     this.layerChanged = true;
     this.more();
   }
@@ -174,20 +185,26 @@ export class Announcer {
     const now = Date.now();
     for (const url of this.tiers.order()) {
       const notBefore = this.notBefore.get(url) ?? 0;
-      if (notBefore > now && event === 'none' && !this.layerChanged) {
-        wait = Math.min(wait, notBefore - now);
+      const layerDue = (this.lastAnnounce.get(url) ?? 0) + LAYER_ANNOUNCE_MS;
+      const layerMayGo = this.layerChanged && now >= layerDue && now >= (this.backoffUntil.get(url) ?? 0);
+      if (notBefore > now && event === 'none' && !layerMayGo) {
+        wait = Math.min(wait, notBefore - now, this.layerChanged ? Math.max(layerDue - now, (this.backoffUntil.get(url) ?? 0) - now, 0) : Infinity);
         continue;
       }
       try {
+        const layer = this.layer;
+        this.lastAnnounce.set(url, Date.now());
         const { interval, minInterval } = await this.announceTo(url, event);
         if (this.stopped) return;
+        this.backoffUntil.delete(url);
+        // A change made while this announce was on its way still has to go.
+        if (this.layer === layer) this.layerChanged = false;
         this.tiers.succeeded(url);
         this.current = url;
         this.verified.add(url);
         if (this.pendingEvent === event) this.pendingEvent = 'none';
-        this.layerChanged = false;
         this.notBefore.set(url, Date.now() + nextAnnounceMs(minInterval ?? 0, 0));
-        this.schedule(nextAnnounceMs(interval, minInterval));
+        this.schedule(this.layerChanged ? LAYER_ANNOUNCE_MS : nextAnnounceMs(interval, minInterval));
         return;
       } catch (err) {
         if (this.stopped) return;
@@ -196,6 +213,7 @@ export class Announcer {
         this.events.warning(`tracker ${url}: ${(err as Error).message}`);
         if (backoff !== undefined) {
           this.notBefore.set(url, Date.now() + backoff);
+          this.backoffUntil.set(url, Date.now() + backoff);
           wait = Math.min(wait, backoff);
         }
       }

@@ -20,7 +20,26 @@ interface Target {
   address: string;
   family: 4 | 6;
   port: number;
-  urlData?: string;
+  /** The tracker URL's path as written ('' when it has none). */
+  path: string;
+  /** The tracker URL's query with its '?' ('' when it has none). */
+  query: string;
+}
+
+/**
+ * BEP 41 URL data for an announce: the tracker URL's path and query, with LAYER-CHANGE's
+ * `layer=N` appended to that query when the announce carries a layer. Undefined when there is
+ * nothing to say: no query and no layer, and the path is only the conventional `/announce` (or
+ * none), which every tracker assumes anyway. Otherwise the path goes along as written, as BEP 41
+ * has it (`/announce?layer=2`, `/p/PASSKEY/announce?layer=2`); the encoder splits the result into
+ * URL-data options of at most 255 bytes each, which the tracker concatenates.
+ */
+export function announceUrlData(path: string, query: string, layer?: number): string | undefined {
+  // `new URL` has already percent-encoded the query, so appending keeps it well-formed.
+  const fullQuery = layer === undefined ? query : `${query.length > 1 ? `${query}&` : '?'}layer=${layer}`;
+  const plainPath = path === '' || path === '/' || path === '/announce';
+  if (plainPath && fullQuery === '') return undefined;
+  return (path || '/') + fullQuery;
 }
 
 /**
@@ -32,7 +51,9 @@ interface Target {
  *   for before the next try (retransmissions included).
  * - Only an answer from the tracker's address, with our transaction id and the expected action
  *   (or an error), counts; anything else is ignored.
- * - BEP 41: the URL's path and query (a passkey, say) travel as URL data in the announce.
+ * - BEP 41: the URL's path and query (a passkey, say) travel as URL data in the announce, and
+ *   so does our active layer (`layer=N` in that query, LAYER-CHANGE as over HTTP); see
+ *   `announceUrlData`. An announce without a layer sends no `layer=` (the tracker keeps the last).
  *
  * `baseTimeoutMs` (default 15,000) exists so tests can shorten the schedule.
  */
@@ -46,6 +67,7 @@ export class UdpTrackerClient {
 
   async announce(url: string, a: ClientAnnounce): Promise<UdpAnnounceResult> {
     const target = await this.resolve(url);
+    const urlData = announceUrlData(target.path, target.query, a.layer);
     const response = await this.request(target, (connectionId, transactionId) => ({
       action: 'announce',
       connectionId,
@@ -61,7 +83,7 @@ export class UdpTrackerClient {
       key: a.key ?? 0,
       numWant: a.numWant ?? -1,
       port: a.port,
-      ...(target.urlData ? { urlData: target.urlData } : {}),
+      ...(urlData === undefined ? {} : { urlData }),
     }));
     if (response.action !== 'announce') throw new TrackerError('udp.unexpected', `tracker answered ${response.action} to an announce`);
     return { interval: response.interval, seeders: response.seeders, leechers: response.leechers, peers: response.peers };
@@ -87,9 +109,8 @@ export class UdpTrackerClient {
     if (!port) throw new TrackerError('udp.url', `udp tracker URL without a port: ${url}`);
     const host = u.hostname.replace(/^\[|\]$/g, '');
     const found = await lookup(host);
-    const path = u.pathname === '/' || u.pathname === '/announce' ? '' : u.pathname;
-    const urlData = path + u.search;
-    return { address: found.address, family: found.family === 6 ? 6 : 4, port, ...(urlData ? { urlData } : {}) };
+    // `search` drops a bare '?'; only a query with something in it counts.
+    return { address: found.address, family: found.family === 6 ? 6 : 4, port, path: u.pathname, query: u.search };
   }
 
   private socket(family: 4 | 6): Socket {

@@ -92,7 +92,11 @@ export class WebSeed {
     this.inFlight++;
     // Besides undici's timeouts (no progress for timeoutMs), a deadline for the whole piece, so
     // a server sending a byte every few seconds cannot hold the piece forever.
-    const limit = Math.ceil(this.options.timeoutMs + (this.geometry.pieceSize(index) / MIN_PIECE_RATE) * 1000);
+    // Under our own download cap the piece shares the link with everything else in flight: the
+    // deadline allows the cap's share too, or a slow link would time out every edge fetch.
+    const cap = this.options.downloadLimiter?.bytesPerSecond;
+    const rate = cap === undefined ? MIN_PIECE_RATE : Math.min(MIN_PIECE_RATE, cap / 8);
+    const limit = Math.ceil(this.options.timeoutMs + (this.geometry.pieceSize(index) / rate) * 1000);
     const signal = caller ? AbortSignal.any([caller, AbortSignal.timeout(limit)]) : AbortSignal.timeout(limit);
     try {
       const piece = this.kind === 'httpseeds' ? await this.fetchBep17(index, signal) : await this.fetchBep19(index, signal);

@@ -106,6 +106,10 @@ test('layer controller (fake clock): down at once on a thin buffer, down as far 
   const d = new LayerController(three, 2);
   assert.deepEqual(d.decide(10_000, 300_000, 10), { layer: 0, reason: 'bandwidth' }, 'the estimate fits only the base');
   assert.equal(d.decide(10_000, 100_000, 0.5), undefined, 'nothing below the base layer');
+  const e = new LayerController(three, 2, { panicHoldMs: 1000 });
+  assert.deepEqual(e.decide(10_000, 5e6, 1), { layer: 1, reason: 'buffer' });
+  assert.equal(e.decide(10_250, 5e6, 1), undefined, 'one thin moment is one step: the next waits a segment');
+  assert.deepEqual(e.decide(11_000, 5e6, 1), { layer: 0, reason: 'buffer' });
 });
 
 test('LAYER-CHANGE codec: round trip; anything else is a WireError', () => {

@@ -16,6 +16,8 @@ export interface LayerControllerOptions {
    */
   holdUpMs?: number;
   holdDownMs?: number;
+  /** Least time between two steps down for a thin buffer (default 1 s: about a segment). */
+  panicHoldMs?: number;
 }
 
 export interface LayerDecision {
@@ -41,7 +43,7 @@ export class LayerController {
     public layer = 0,
     options: LayerControllerOptions = {},
   ) {
-    this.o = { upShare: 0.8, downShare: 1.0, upBufferS: 4, panicBufferS: 1.5, holdUpMs: 6000, holdDownMs: 6000, ...options };
+    this.o = { upShare: 0.8, downShare: 1.0, upBufferS: 4, panicBufferS: 1.5, holdUpMs: 6000, holdDownMs: 6000, panicHoldMs: 1000, ...options };
   }
 
   /** The highest layer whose need fits `share` of `bitsPerSecond` (0 if none does). */
@@ -56,7 +58,7 @@ export class LayerController {
     if (estimate === undefined) return undefined;
     const since = now - this.lastSwitch;
     if (this.layer > 0) {
-      if (bufferS < this.o.panicBufferS) return this.switchTo(now, Math.min(this.layer - 1, this.fitting(estimate, this.o.upShare)), 'buffer');
+      if (bufferS < this.o.panicBufferS && since >= this.o.panicHoldMs) return this.switchTo(now, Math.min(this.layer - 1, this.fitting(estimate, this.o.upShare)), 'buffer');
       if (since >= this.o.holdDownMs && bitrateAt(this.info, this.layer) > estimate * this.o.downShare) return this.switchTo(now, this.fitting(estimate, this.o.upShare), 'bandwidth');
     }
     const next = this.layer + 1;

@@ -30,8 +30,14 @@ export function trackerLayerUrls(metainfo: ParsedTorrent): string[] {
   for (const tier of metainfo.announceList) {
     for (const announce of tier) {
       if (!/^https?:\/\//.test(announce)) continue;
-      const u = new URL(announce);
-      const base = u.pathname.replace(/announce[^/]*$/, '');
+      let u: URL;
+      try {
+        u = new URL(announce);
+      } catch {
+        continue; // one malformed tracker URL does not stop the others
+      }
+      // Beside the announce path (`/announce`, `/p/KEY/announce`); any other path: at the root.
+      const base = /\/announce[^/]*$/.test(u.pathname) ? u.pathname.replace(/announce[^/]*$/, '') : '/';
       out.add(`${u.origin}${base}layers/${metainfo.infoHashHex}`);
     }
   }
@@ -39,10 +45,10 @@ export function trackerLayerUrls(metainfo: ParsedTorrent): string[] {
 }
 
 async function getBounded(url: string): Promise<Uint8Array> {
-  const res = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const res = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000, signal: AbortSignal.timeout(30_000) });
   if (res.statusCode !== 200) {
-    const text = (await res.body.text().catch(() => '')).slice(0, 200);
-    throw new Error(`HTTP ${res.statusCode} ${text}`);
+    await res.body.dump({ limit: 4096 }).catch(() => undefined);
+    throw new Error(`HTTP ${res.statusCode}`);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;

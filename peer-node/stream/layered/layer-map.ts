@@ -13,12 +13,14 @@ export class LayerMap {
 
   constructor(
     readonly info: LayerInfo,
-    files: readonly { offset: number; length: number }[],
+    files: readonly { offset: number; length: number; padding?: boolean }[],
     geometry: TorrentGeometry,
   ) {
     this.ranges = info.layers.map((layer) => {
       const file = files[layer.file];
       if (!file) throw new RangeError(`layer ${layer.index} names file ${layer.file}; the torrent has ${files.length}`);
+      // BEP 47 padding is never downloaded: a layer there could never play.
+      if (file.padding) throw new RangeError(`layer ${layer.index} names file ${layer.file}, a padding file`);
       return layer.segments.map(([offset, length]): [number, number] => {
         if (offset + length > file.length) throw new RangeError(`layer ${layer.index}: a segment ends past its file`);
         return [file.offset + offset, length];

@@ -84,10 +84,15 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     private readonly options: LayeredPlayerOptions = {},
   ) {
     super();
+    this.setMaxListeners(64); // the play-out server waits on 'segment' once per waiting request
     this.map = new LayerMap(info, torrent.metainfo.info.files, torrent.geometry);
     const d = info.segmentDuration;
     this.o = { startupMs: 2000, windowSegments: Math.max(2, Math.ceil(10 / d)), safeBaseS: 3, tickMs: 250, ...options };
-    this.controller = new LayerController(info, options.fixedLayer ?? 0, options.controller);
+    if (options.fixedLayer !== undefined && !(Number.isInteger(options.fixedLayer) && options.fixedLayer >= 0 && options.fixedLayer < info.layers.length)) {
+      throw new RangeError(`fixedLayer ${options.fixedLayer}: the asset has layers 0-${info.layers.length - 1}`);
+    }
+    // A panic step at most once a segment: one thin moment is not three layers' worth of news.
+    this.controller = new LayerController(info, options.fixedLayer ?? 0, { panicHoldMs: info.segmentDuration * 1000, ...options.controller });
   }
 
   get layer(): number {
@@ -108,18 +113,40 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     this.applyLayer();
     this.torrent.setSchedule(this);
     this.timer = setInterval(() => this.tick(), this.o.tickMs);
+    // The torrent stopped under us (closed, removed): playback ends there, and says so.
+    this.torrent.once('stopped', this.onTorrentStopped);
   }
 
-  stop(): void {
+  private readonly onTorrentStopped = () => {
+    if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
+    this.emit('aborted', new Error('the torrent stopped before the asset had played'));
+  };
+
+  stop(): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.torrent.off('stopped', this.onTorrentStopped);
     this.torrent.setSchedule(undefined);
   }
 
-  /** Resolves when the last segment has played. */
+  /** Resolves when the last segment has played; rejects if the torrent stops first. */
   finished(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.once('end', resolve));
+    return new Promise((resolve, reject) => {
+      const onEnd = () => {
+        this.off('aborted', onAborted);
+        resolve();
+      };
+      const onAborted = (err: Error) => {
+        this.off('end', onEnd);
+        reject(err);
+      };
+      this.once('end', onEnd);
+      this.once('aborted', onAborted);
+    });
   }
 
   // --- the torrent's schedule ---
@@ -127,9 +154,14 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
   /** The window and nothing more: a slow link has no room for data that is not due. */
   readonly exclusive = true;
 
-  /** Two seconds of the estimated bandwidth asked of peers at once (at least 6 blocks). */
+  /**
+   * Two seconds of data asked of peers at once: of the estimated bandwidth, or of the layers
+   * being fetched if that is more (a budget sized by the estimate alone would hold the rate
+   * down to the estimate, and the estimate down to the rate). At least 6 blocks.
+   */
   requestBudget(): number {
-    return Math.max(6 * 16384, ((this.estimator.estimate ?? 2e6) / 8) * 2);
+    const fetched = Math.max(bitrateAt(this.info, this.layer), this.probeLayer() === undefined ? 0 : bitrateAt(this.info, this.probeLayer()!));
+    return Math.max(6 * 16384, (Math.max(this.estimator.estimate ?? 2e6, fetched) / 8) * 2);
   }
 
   order(now: number): number[] {
@@ -141,7 +173,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     const first = this.next;
     const last = Math.min(this.info.segmentCount, first + this.o.windowSegments);
     const base = this.baseLayer();
-    for (let s = first; s < last; s++) add(this.map.piecesOf(base, s));
+    for (let s = first; s < last; s++) if (!this.covered(s)) add(this.map.piecesOf(base, s));
     if (this.bufferedMs(now) < this.o.safeBaseS * 1000) return out;
     for (const k of this.activeLayers()) if (k !== base) for (let s = first; s < last; s++) add(this.map.piecesOf(k, s));
     // The probe only with a healthy buffer and an estimate within reach of the next layer: on a
@@ -157,7 +189,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     const base = this.baseLayer();
     const last = Math.min(this.info.segmentCount, this.next + this.o.windowSegments);
     for (let s = this.next; s < last; s++) {
-      if (this.map.piecesOf(base, s).includes(i)) return this.nextAt + (s - this.next) * this.info.segmentDuration * 1000;
+      if (!this.covered(s) && this.map.piecesOf(base, s).includes(i)) return this.nextAt + (s - this.next) * this.info.segmentDuration * 1000;
     }
     return Infinity;
   }
@@ -168,10 +200,8 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
 
   /** Base layer held ahead of the play position, as playback time (ms), with the startup wait. */
   bufferedMs(now: number): number {
-    const base = this.baseLayer();
-    const has = (i: number) => this.torrent.have.has(i);
     let held = 0;
-    for (let s = this.next; s < this.info.segmentCount && this.map.piecesOf(base, s).every(has); s++) held++;
+    for (let s = this.next; s < this.info.segmentCount && this.covered(s); s++) held++;
     // Everything to the end is here: nothing can run short (the end is not a thin buffer).
     if (this.next + held >= this.info.segmentCount) return Infinity;
     // The segment playing now (if any) is partly consumed; time until `next` starts counts.
@@ -184,7 +214,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     const now = Date.now();
     this.measure(now);
     this.play(now);
-    if (this.done) return;
+    if (this.done || !this.timer) return; // ended, or a listener stopped us
     if (this.options.fixedLayer === undefined) {
       const decision = this.controller.decide(now, this.estimator.estimate, this.bufferedMs(now) / 1000);
       if (decision) {
@@ -250,6 +280,16 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
   }
 
   // --- layers ---
+
+  /**
+   * Segment s will play without a stall: its base layer is held (cumulative), or any rendition
+   * is (simulcast: after a switch the segments held at the old rendition still play).
+   */
+  private covered(s: number): boolean {
+    const has = (i: number) => this.torrent.have.has(i);
+    if (this.info.mode === 'cumulative') return this.map.piecesOf(0, s).every(has);
+    return this.map.bestPlayable(s, has) >= 0;
+  }
 
   /** The layer whose segments carry deadlines: the base, or in simulcast the active rendition. */
   private baseLayer(): number {

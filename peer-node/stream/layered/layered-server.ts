@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { layersPlayed } from '../../../shared/layers/layer-info.js';
 import type { LayeredPlayer, PlayedSegment } from './layered-player.js';
 
+/** Segment requests waiting for their segment to play, at most (a media player asks for one or two). */
+const MAX_WAITING = 32;
+
 /**
  * Plays a layered asset out over localhost HTTP, in order, as the player plays it:
  * - `GET /index.m3u8`: an HLS VOD playlist of every segment (`/segments/N.ts`), for players that
@@ -15,6 +18,7 @@ import type { LayeredPlayer, PlayedSegment } from './layered-player.js';
 export class LayeredServer {
   private server?: http.Server;
   private active = 0;
+  private waiting = 0;
   private lastRequestAt = Date.now();
 
   constructor(
@@ -70,10 +74,16 @@ export class LayeredServer {
     const m = /^\/segments\/(\d{1,6})(\.ts)?$/.exec(pathname);
     const n = m ? Number(m[1]) : NaN;
     if (!m || n >= this.player.info.segmentCount) return void res.writeHead(404, { 'content-type': 'text/plain' }).end(`no such segment: ${pathname}\n`);
+    if (!this.player.played[n] && this.waiting >= MAX_WAITING) return void res.writeHead(503, { 'retry-after': '1', 'content-type': 'text/plain' }).end('too many segment requests waiting\n');
     const abort = new AbortController();
     res.once('close', () => abort.abort());
-    const played = await this.whenPlayed(n, abort.signal);
-    if (!played) return;
+    this.waiting++;
+    const played = await this.whenPlayed(n, abort.signal).finally(() => this.waiting--);
+    if (!played) {
+      // The player stopped before this segment played (the client may have gone already).
+      if (!res.headersSent && !res.destroyed) res.writeHead(503, { 'content-type': 'text/plain' }).end('playback stopped before this segment\n');
+      return;
+    }
     const body = await this.segmentBytes(played);
     res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': body.length, 'x-layer': String(played.layer), 'x-layers': layersPlayed(this.player.info, played.layer).join(',') });
     res.end(req.method === 'HEAD' ? undefined : body);
@@ -124,9 +134,11 @@ export class LayeredServer {
       };
       const cleanup = () => {
         this.player.off('segment', onSegment);
+        this.player.off('aborted', onAbort);
         signal.removeEventListener('abort', onAbort);
       };
       this.player.on('segment', onSegment);
+      this.player.once('aborted', onAbort);
       signal.addEventListener('abort', onAbort);
     });
   }

@@ -1,0 +1,65 @@
+/**
+ * Layered streaming in a swarm, measured: our edge on Miniflare (tracker, layer info, HTTP seed)
+ * and a crowd of our peers on 127.0.0.1 in 1, 3 and 10 Mbit/s classes (download as named, upload
+ * half of it) playing a 4-layer cumulative asset from start to end. Three runs of the same crowd:
+ * adaptive layers (the product), base layer only, and all layers without adaptation.
+ *
+ *   node --import tsx bench/layered-crowd.ts [PEERS_PER_CLASS] [SECONDS] [JOIN_S]
+ *
+ * Prints, per run and class: stalls (count, total time), mean layer played, layer switches per
+ * minute; per run: offload (bytes from peers / all bytes) and edge egress (x the bytes of the
+ * whole asset, all layers).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { publishLayeredAsset } from '../peer-node/layers/publish-layers.js';
+import { writeSyntheticLayeredAsset } from '../peer-node/layers/synthetic-asset.js';
+import { parseTorrent } from '../shared/metainfo/index.js';
+import { TEST_SECRETS, withEdge } from '../test/helpers/edge.js';
+import { homeLink, type LayeredCrowdOutcome, runLayeredCrowd } from '../test/helpers/layered-crowd.js';
+
+const PER_CLASS = Number(process.argv[2] ?? 4);
+const SECONDS = Number(process.argv[3] ?? 60);
+const JOIN_MS = Number(process.argv[4] ?? 3) * 1000;
+const BITRATES = [200e3, 400e3, 800e3, 1600e3];
+const MBITS = [1, 3, 10];
+
+function rows(label: string, o: LayeredCrowdOutcome, assetBytes: number): string[] {
+  const out: string[] = [];
+  for (const mbit of MBITS) {
+    const ps = o.peers.filter((p) => p.className === `${mbit} Mbit/s`);
+    const stalls = ps.reduce((n, p) => n + p.stalls, 0);
+    const stalledS = ps.reduce((n, p) => n + p.stalledMs, 0) / 1000;
+    const mean = ps.reduce((n, p) => n + p.meanLayer, 0) / ps.length;
+    const perMinute = ps.reduce((n, p) => n + p.switches.length, 0) / ps.length / (SECONDS / 60);
+    out.push(`| ${label} | ${mbit} Mbit/s | ${stalls} (${stalledS.toFixed(1)} s) | ${mean.toFixed(2)} | ${perMinute.toFixed(1)} |`);
+  }
+  out.push(`| ${label} | all | offload **${(o.offload * 100).toFixed(1)}%** | edge egress ${(o.bytesFromEdge / 1e6).toFixed(1)} MB = **${(o.bytesFromEdge / assetBytes).toFixed(2)}x** the asset | edge share ${((1 - o.offload) * 100).toFixed(1)}% |`);
+  return out;
+}
+
+await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'bench-layered-'));
+  try {
+    const dir = path.join(root, 'asset');
+    await writeSyntheticLayeredAsset(dir, { bitrates: BITRATES, segmentDuration: 1, segmentCount: SECONDS, mode: 'cumulative' });
+    const published = await publishLayeredAsset({ dir, edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: 32 * 1024 });
+    const torrent = await parseTorrent(published.torrent);
+    const assetBytes = torrent.info.length;
+    const classes = Array.from({ length: PER_CLASS }, () => MBITS.map(homeLink)).flat();
+    const runs: [string, LayeredCrowdOutcome][] = [];
+    for (const [label, fixedLayer] of [['adaptive layers', undefined], ['base layer only', 0], ['all layers, no adaptation', BITRATES.length - 1]] as const) {
+      const o = await runLayeredCrowd(torrent, published.layerInfo, (i) => path.join(root, label.replace(/\W+/g, '-'), `peer${i}`), { classes, joinWithinMs: JOIN_MS, ...(fixedLayer !== undefined ? { player: { fixedLayer } } : {}) });
+      console.error(`${label}: done in ${(o.wallMs / 1000).toFixed(1)} s`);
+      runs.push([label, o]);
+    }
+    console.log(`${classes.length} peers (${PER_CLASS} per class), ${SECONDS} s asset of 4 cumulative layers (${BITRATES.map((b) => b / 1e3).join('/')} kbit/s; all layers ${(BITRATES.reduce((a, b) => a + b) / 1e6).toFixed(1)} Mbit/s, ${(assetBytes / 1e6).toFixed(1)} MB), joining within ${JOIN_MS / 1000} s`);
+    console.log('| run | class | stalls (count, time) | mean layer played (0-3) | layer switches / min |');
+    console.log('|---|---|---:|---:|---:|');
+    for (const [label, o] of runs) for (const line of rows(label, o, assetBytes)) console.log(line);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+process.exit(0);
