@@ -35,6 +35,9 @@ function rows(label: string, o: LayeredCrowdOutcome, assetBytes: number): string
     const perMinute = ps.reduce((n, p) => n + p.switches.length, 0) / ps.length / (SECONDS / 60);
     out.push(`| ${label} | ${mbit} Mbit/s | ${stalls} (${stalledS.toFixed(1)} s) | ${mean.toFixed(2)} | ${perMinute.toFixed(1)} |`);
   }
+  const reasons: Record<string, number> = {};
+  for (const p of o.peers) for (const [k, n] of Object.entries(p.edgePieces)) reasons[k] = (reasons[k] ?? 0) + n;
+  console.error(`${label}: edge pieces by reason ${JSON.stringify(reasons)}`);
   out.push(`| ${label} | all | offload **${(o.offload * 100).toFixed(1)}%** | edge egress ${(o.bytesFromEdge / 1e6).toFixed(1)} MB = **${(o.bytesFromEdge / assetBytes).toFixed(2)}x** the asset | edge share ${((1 - o.offload) * 100).toFixed(1)}% |`);
   return out;
 }
@@ -49,7 +52,9 @@ await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     const assetBytes = torrent.info.length;
     const classes = Array.from({ length: PER_CLASS }, () => MBITS.map(homeLink)).flat();
     const runs: [string, LayeredCrowdOutcome][] = [];
-    for (const [label, fixedLayer] of [['adaptive layers', undefined], ['base layer only', 0], ['all layers, no adaptation', BITRATES.length - 1]] as const) {
+    // ONLY_ADAPTIVE=1 (tuning runs): the baselines are skipped.
+    const all = [['adaptive layers', undefined], ['base layer only', 0], ['all layers, no adaptation', BITRATES.length - 1]] as const;
+    for (const [label, fixedLayer] of process.env.ONLY_ADAPTIVE ? all.slice(0, 1) : all) {
       const o = await runLayeredCrowd(torrent, published.layerInfo, (i) => path.join(root, label.replace(/\W+/g, '-'), `peer${i}`), { classes, joinWithinMs: JOIN_MS, ...(fixedLayer !== undefined ? { player: { fixedLayer } } : {}) });
       console.error(`${label}: done in ${(o.wallMs / 1000).toFixed(1)} s`);
       runs.push([label, o]);

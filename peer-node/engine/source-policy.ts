@@ -52,6 +52,12 @@ export interface EdgeView {
   fetching(i: number): boolean;
   /** An exclusive schedule (a layered stream): the edge, too, fetches nothing but these. */
   only?: readonly number[];
+  /**
+   * Whether a piece no peer has may go to the edge yet (default: always). A crowd of viewers
+   * whose windows overlap would otherwise all fetch the same missing piece at once; each waits
+   * its own random moment, and the first one's `have` spares the others the trip.
+   */
+  unavailableReady?(i: number): boolean;
   /** Streaming: the pieces ahead of the playback position in order, and when each is due (ms). */
   stream?: { order: number[]; due(i: number): number; rate: number; bufferedMs: number };
   /** Bytes a second arriving from peers. */
@@ -89,7 +95,7 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
   };
   // Started or not: a piece begun with a peer that has since left is finished from the edge.
   if (view.starved || view.edgeInFlight === 0) {
-    for (const i of candidates()) if (free(i) && view.rarity(i) === 0) return { index: i, reason: 'unavailable' };
+    for (const i of candidates()) if (free(i) && view.rarity(i) === 0 && (view.unavailableReady?.(i) ?? true)) return { index: i, reason: 'unavailable' };
   }
   const stream = view.stream;
   if (stream) {

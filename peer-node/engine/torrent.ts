@@ -174,6 +174,8 @@ const MAX_KNOWN_PEERS = 2000;
 const PREEMPT_QUEUE_S = 0.5;
 /** ...except the requests of about this much time, which are likely being sent already. */
 const ON_THE_WIRE_S = 0.25;
+/** Layered streams: the longest wait before a piece no peer has goes to the edge. */
+const UNAVAILABLE_JITTER_MS = 2000;
 /** How often a torrent announces itself in the DHT (BEP 5 nodes keep peers for 30 minutes). */
 const DHT_ANNOUNCE_MS = 15 * 60_000;
 
@@ -221,6 +223,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly options: Required<Omit<TorrentOptions, 'files'>> & { files?: number[] };
   readonly webSeeds: WebSeed[] = [];
   private readonly webFetches = new Map<number, WebFetch>();
+  /** When a scheduled piece was first seen with no peer holding it (see unavailableReady). */
+  private readonly unavailableSince = new Map<number, number>();
   /** Times each piece was started over (hash failure, a banned sender): reservations older than that are void. */
   private readonly resets = new Map<number, number>();
   private readonly peerRate = new RateMeter();
@@ -1145,8 +1149,25 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const order = this.focusOrder.filter((i) => Number.isFinite(schedule.due(i)));
     return {
       stream: { order, due: (i: number) => schedule.due(i), rate: schedule.rate(), bufferedMs: schedule.bufferedMs(now) },
-      ...(schedule.exclusive ? { only: this.focusOrder } : {}),
+      ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now) } : {}),
     };
+  }
+
+  /**
+   * A piece no peer has goes to the edge only after its own wait since we first saw it missing:
+   * up to UNAVAILABLE_JITTER_MS, drawn from our peer id and the piece (the same for every call,
+   * different for every peer), so viewers at the same point do not all fetch it at once.
+   */
+  private unavailableReady(i: number, now: number): boolean {
+    let since = this.unavailableSince.get(i);
+    if (since === undefined) {
+      if (this.unavailableSince.size > 4096) this.unavailableSince.clear();
+      this.unavailableSince.set(i, (since = now));
+    }
+    const id = this.context.connection.peerId;
+    let h = i * 2654435761;
+    for (let k = 12; k < 20; k++) h = Math.imul(h ^ id[k]!, 16777619);
+    return now - since >= (h >>> 0) % UNAVAILABLE_JITTER_MS;
   }
 
   private allReceived(i: number): boolean {

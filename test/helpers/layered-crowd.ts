@@ -33,6 +33,8 @@ export interface LayeredPeerOutcome {
   meanLayer: number;
   bytesFromPeers: number;
   bytesFromEdge: number;
+  /** Pieces asked of the edge, by the source policy's reason. */
+  edgePieces: Record<string, number>;
   /** LAYER-CHANGE messages received from peers: [peer id, layer]. */
   peerLayerMessages: [string, number][];
   /** Peers told of our layer changes, summed over our changes. */
@@ -77,6 +79,7 @@ export async function runLayeredCrowd(torrent: ParsedTorrent, info: LayerInfo, d
       meanLayer: player.played.reduce((n, p) => n + p.layer, 0) / Math.max(1, player.played.length),
       bytesFromPeers: s.bytesFromPeers,
       bytesFromEdge: s.bytesFromWebSeeds,
+      edgePieces: { ...s.edgePieces },
       peerLayerMessages,
       peersTold,
     };
