@@ -20,6 +20,9 @@ export interface LayeredPlayerOptions {
   controller?: LayerControllerOptions;
 }
 
+/** The schedule of a stopped player: no piece, no deadline, nothing else either. */
+const NOTHING_MORE: DeadlineSchedule = { order: () => [], due: () => Infinity, rate: () => 0, bufferedMs: () => Infinity, exclusive: true };
+
 /** A bandwidth sample covers at least this much busy time. */
 const SAMPLE_MS = 1000;
 
@@ -124,12 +127,17 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     this.emit('aborted', new Error('the torrent stopped before the asset had played'));
   };
 
+  /**
+   * Stops playing. The torrent then fetches nothing more (an empty exclusive schedule: without
+   * it, the files of the layers in use would be downloaded whole, rarest first, from peers and
+   * edge) and keeps serving what it holds to its peers.
+   */
   stop(): void {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
     this.torrent.off('stopped', this.onTorrentStopped);
-    this.torrent.setSchedule(undefined);
+    this.torrent.setSchedule(NOTHING_MORE);
   }
 
   /** Resolves when the last segment has played; rejects if the torrent stops first. */
