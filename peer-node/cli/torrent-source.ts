@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
+import { readBounded } from '../http/read-bounded.js';
 import { bytesEqual, toHex } from '../../shared/bytes.js';
 import { MetainfoError } from '../../shared/errors.js';
 import { type MagnetLink, MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
@@ -60,17 +61,9 @@ async function fetchTorrent(url: string): Promise<ParsedTorrent> {
     await response.body.dump();
     throw new MetainfoError('http.status', `GET ${url} answered HTTP ${response.statusCode}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_TORRENT_BYTES) {
-      response.body.destroy();
-      throw new MetainfoError('too-large', `${url} is larger than ${MAX_TORRENT_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return parseTorrent(new Uint8Array(Buffer.concat(chunks)));
+  const body = await readBounded(response.body, MAX_TORRENT_BYTES);
+  if (!body) throw new MetainfoError('too-large', `${url} is larger than ${MAX_TORRENT_BYTES} bytes`);
+  return parseTorrent(body);
 }
 
 /** `--bootstrap`-style lists: HOST:PORT,HOST:PORT. */

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseRange } from '../../shared/http/range.js';
 import type { Torrent } from '../engine/torrent.js';
 import { contentType } from './content-type.js';
+import { closeLocal, listenLocal } from './local-http.js';
 
 export interface StreamServerOptions {
   host?: string;
@@ -47,27 +47,15 @@ export class StreamServer {
 
   /** Starts listening; resolves with the URL to open. */
   async listen(): Promise<string> {
-    const server = http.createServer((req, res) => {
-      this.handle(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
-      });
-    });
+    const { server, origin } = await listenLocal((req, res) => this.handle(req, res), this.options);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    return `http://${this.options.host ?? '127.0.0.1'}:${port}/${encodeURIComponent(this.name)}`;
+    return `${origin}/${encodeURIComponent(this.name)}`;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeLocal(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { readBounded } from '../http/read-bounded.js';
 import { TrackerError } from '../../shared/errors.js';
 import { decodeAnnounceResponse, decodeScrapeResponse, MAX_TRACKER_RESPONSE, type AnnounceResponse, type ScrapeCounts, type TrackerFailure } from '../../shared/tracker/http-response.js';
 import { escapeBytes } from '../../shared/tracker/http-query.js';
@@ -45,17 +46,8 @@ async function getBounded(url: string, timeoutMs: number): Promise<Uint8Array> {
   } catch (err) {
     throw new TrackerError('http.unreachable', `tracker ${new URL(url).origin} unreachable: ${(err as Error).message}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_TRACKER_RESPONSE) {
-      response.body.destroy();
-      throw new TrackerError('http.too-large', `tracker answer over ${MAX_TRACKER_RESPONSE} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(Buffer.concat(chunks));
+  const body = await readBounded(response.body, MAX_TRACKER_RESPONSE);
+  if (!body) throw new TrackerError('http.too-large', `tracker answer over ${MAX_TRACKER_RESPONSE} bytes`);
   // Trackers send failure reasons with 200; some use 4xx with a bencoded body, which we read too.
   if (response.statusCode !== 200 && !(response.statusCode >= 400 && response.statusCode < 500 && body[0] === 0x64)) {
     throw new TrackerError('http.status', `tracker answered HTTP ${response.statusCode}`);

@@ -1,5 +1,5 @@
 /** A bare HTTP tracker client for tests: builds announce/scrape URLs with raw binary escapes. */
-import { decodeAnnounceResponse, decodeScrapeResponse, escapeBytes } from '../../shared/tracker/index.js';
+import { decodeAnnounceResponse, decodeScrapeResponse, escapeBytes, type UdpRequest } from '../../shared/tracker/index.js';
 
 export { escapeBytes };
 
@@ -38,4 +38,24 @@ export async function scrape(base: URL, hashes: Uint8Array[], path = '/scrape') 
   const response = await fetch(new URL(`${path}?${hashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&')}`, base));
   if (response.status !== 200) throw new Error(`scrape answered ${response.status}`);
   return decodeScrapeResponse(new Uint8Array(await response.arrayBuffer()));
+}
+
+/** A BEP 15 announce from peer n of swarm 1 (fields as `over` says). */
+export function announceRequest(connectionId: Uint8Array, peer: number, over: Partial<Extract<UdpRequest, { action: 'announce' }>> = {}): UdpRequest {
+  return {
+    action: 'announce',
+    connectionId,
+    transactionId: 1000 + peer,
+    infoHash: infoHash(1),
+    peerId: peerId(peer),
+    downloaded: 0,
+    left: 100,
+    uploaded: 0,
+    event: 'started',
+    ip: 0,
+    key: peer,
+    numWant: -1,
+    port: 7000 + peer,
+    ...over,
+  };
 }

@@ -3,25 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SwarmRules, type SwarmConfig } from '../../worker/swarm/swarm-rules.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import { announceParams, peerIdOf } from '../helpers/announce-params.js';
 import { TrackerError } from '../../shared/errors.js';
 import { toHex } from '../../shared/bytes.js';
 
 const config: SwarmConfig = { interval: 900, minInterval: 60, peerTtlMs: 1_860_000, maxPeers: 10_000, maxPeersPerIp: 10_000 };
-const id = (n: number) => new TextEncoder().encode(`-ES0100-${String(n).padStart(12, '0')}`);
-const params = (n: number, over: Partial<AnnounceParams>): AnnounceParams => ({
-  infoHash: new Uint8Array(20),
-  peerId: id(n),
-  port: 6000 + n,
-  uploaded: 0,
-  downloaded: 0,
-  left: 100,
-  event: 'started',
-  numwant: 50,
-  compact: true,
-  noPeerId: false,
-  otherAddresses: [],
-  ...over,
-});
+const id = peerIdOf;
+const params = announceParams;
 const at = (rules: SwarmRules, n: number, over: Partial<AnnounceParams> = {}, now = 0) => rules.announce({ params: params(n, over), client: { host: '10.0.0.1' }, now });
 const peersOf = (r: { peers: { record: { addresses: { port: number }[] } }[] }) => r.peers.map((p) => p.record.addresses[0]!.port - 6000);
 const sorted = (xs: Iterable<number>) => [...xs].sort((a, b) => a - b);

@@ -16,7 +16,7 @@ import { decodeGatewayReplies, encodeGatewayBatch } from '../../shared/tracker/g
 import { decodeUdpResponse, encodeUdpRequest, type AnnounceResponse, type TrackerFailure } from '../../shared/tracker/index.js';
 import { makeContent } from '../helpers/content.js';
 import { TEST_SECRETS, startTestEdge, tempStateDir, withEdge } from '../helpers/edge.js';
-import { announce, infoHash, peerId } from '../helpers/tracker-client.js';
+import { announce, announceRequest, infoHash } from '../helpers/tracker-client.js';
 
 const AUTH = { authorization: `Bearer ${TEST_SECRETS.PUBLISH_TOKEN}` };
 
@@ -270,22 +270,7 @@ test('BEP 41 URL data carries layer= over UDP; bad or missing layers get an erro
     const [connect] = await batch([{ client, packet: encodeUdpRequest({ action: 'connect', transactionId: 1 }) }]);
     assert.ok(connect?.action === 'connect');
     const announceWith = (urlData: string | undefined, peer = 1) =>
-      encodeUdpRequest({
-        action: 'announce',
-        connectionId: connect.connectionId,
-        transactionId: 50,
-        infoHash: hash,
-        peerId: peerId(peer),
-        downloaded: 0,
-        left: 100,
-        uploaded: 0,
-        event: 'started',
-        ip: 0,
-        key: 1,
-        numWant: -1,
-        port: 7000,
-        ...(urlData !== undefined ? { urlData } : {}),
-      });
+      encodeUdpRequest(announceRequest(connect.connectionId, peer, { transactionId: 50, infoHash: hash, key: 1, port: 7000, ...(urlData !== undefined ? { urlData } : {}) }));
     const [first] = await batch([{ client, packet: announceWith('/announce?layer=1') }]);
     assert.equal(first?.action, 'announce');
     assert.deepEqual((await active(edge.url, hex)).body, { peers: 1, byLayer: { 1: 1 } });

@@ -4,27 +4,8 @@ import { startUdpGateway } from '../../peer-node/gateway/udp-gateway.js';
 import { encodeUdpRequest, type UdpRequest } from '../../shared/tracker/index.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { TestUdpClient } from '../helpers/udp-client.js';
-import { infoHash, peerId, scrape } from '../helpers/tracker-client.js';
+import { announceRequest, infoHash, peerId, scrape } from '../helpers/tracker-client.js';
 import { toHex } from '../../shared/bytes.js';
-
-function announceRequest(connectionId: Uint8Array, peer: number, over: Partial<Extract<UdpRequest, { action: 'announce' }>> = {}): UdpRequest {
-  return {
-    action: 'announce',
-    connectionId,
-    transactionId: 1000 + peer,
-    infoHash: infoHash(1),
-    peerId: peerId(peer),
-    downloaded: 0,
-    left: 100,
-    uploaded: 0,
-    event: 'started',
-    ip: 0,
-    key: peer,
-    numWant: -1,
-    port: 7000 + peer,
-    ...over,
-  };
-}
 
 async function withGateway(body: (edgeUrl: URL, gateway: { host: string; port: number }) => Promise<void>): Promise<void> {
   await withEdge({}, async (edge) => {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
+import { readBounded } from '../../http/read-bounded.js';
 import { type LayerInfo, MAX_LAYER_INFO_BYTES, parseLayerInfo } from '../../../shared/layers/layer-info.js';
 import type { ParsedTorrent } from '../../../shared/metainfo/torrent-file.js';
 
@@ -50,15 +51,7 @@ async function getBounded(url: string): Promise<Uint8Array> {
     await res.body.dump({ limit: 4096 }).catch(() => undefined);
     throw new Error(`HTTP ${res.statusCode}`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    size += chunk.length;
-    if (size > MAX_LAYER_INFO_BYTES) {
-      res.body.destroy();
-      throw new Error(`layer info over ${MAX_LAYER_INFO_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const body = await readBounded(res.body, MAX_LAYER_INFO_BYTES);
+  if (!body) throw new Error(`layer info over ${MAX_LAYER_INFO_BYTES} bytes`);
+  return body;
 }

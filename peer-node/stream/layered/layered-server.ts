@@ -1,7 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { layersPlayed } from '../../../shared/layers/layer-info.js';
 import type { LayeredPlayer, PlayedSegment } from './layered-player.js';
+import { closeLocal, listenLocal } from '../local-http.js';
 
 /** Segment requests waiting for their segment to play, at most (a media player asks for one or two). */
 const MAX_WAITING = 32;
@@ -28,25 +28,18 @@ export class LayeredServer {
 
   /** Starts listening; resolves with the playlist URL. */
   async listen(): Promise<string> {
-    const server = http.createServer((req, res) => {
+    const { server, origin } = await listenLocal((req, res) => {
+      // Counted for idle(): a player still reading is not cut off when the asset ends.
       this.active++;
       this.lastRequestAt = Date.now();
       res.once('close', () => {
         this.active--;
         this.lastRequestAt = Date.now();
       });
-      this.handle(req, res).catch(() => {
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
-      });
-    });
+      return this.handle(req, res);
+    }, this.options);
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    return `http://${this.options.host ?? '127.0.0.1'}:${port}/index.m3u8`;
+    return `${origin}/index.m3u8`;
   }
 
   /**
@@ -61,9 +54,7 @@ export class LayeredServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeLocal(server);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
