@@ -14,7 +14,6 @@ export interface LayeredStreamArgs {
   peers: { host: string; port: number }[];
   out?: string;
   httpPort: number;
-  host?: string;
   layerInfo?: string;
   webSeeds: boolean;
   fixedLayer?: number;
@@ -38,7 +37,8 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
   // The starting layer's file; the player widens it as it moves up (setWantedFiles).
   const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds });
   const player = new LayeredPlayer(torrent, info, a.fixedLayer !== undefined ? { fixedLayer: a.fixedLayer } : {});
-  const server = new LayeredServer(player, { port: a.httpPort, ...(a.host ? { host: a.host } : {}) });
+  // On 127.0.0.1 whatever --host says: --host is where peers reach us, not the player.
+  const server = new LayeredServer(player, { port: a.httpPort });
   const say = (line: string) => !a.json && process.stdout.write(`${line}\n`);
   try {
     const url = await server.listen();

@@ -6,8 +6,8 @@
 export interface DeadlineSchedule {
   /** The pieces to fetch before all others as of `now`, most urgent first. */
   order(now: number): number[];
-  /** When piece i is due (Date.now() clock, ms); Infinity for a piece with no deadline (an
-   * enhancement layer: playing without it costs quality, not a stall). */
+  /** When piece i is due (Date.now() clock, ms), as of the last order(); Infinity for a piece
+   * with no deadline (an enhancement layer: playing without it costs quality, not a stall). */
   due(i: number): number;
   /** Bytes a second playback consumes now. */
   rate(): number;

@@ -661,9 +661,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   peerHasAll(s: PeerSession): void {
     this.picker.peerHasAll(1);
     if (this.complete && this.wasComplete && !this.schedule) return s.connection.close('both sides are seeds');
-    s.interesting = 0;
-    for (let i = 0; i < this.wanted.length; i++) if (this.wants(i)) s.interesting++;
-    this.updateInterest(s);
+    this.recountInterest(s);
   }
 
   peerBitfield(s: PeerSession): void {
@@ -738,11 +736,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const wasComplete = this.complete;
     this.wanted = this.wantedPieces(files);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
-    for (const s of this.sessions.values()) {
-      s.interesting = 0;
-      for (let i = 0; i < this.wanted.length; i++) if (this.wants(i) && s.hasPiece(i)) s.interesting++;
-      this.updateInterest(s);
-    }
+    for (const s of this.sessions.values()) this.recountInterest(s);
     // What we held may now be all we want (a partial seed), or no longer all of it: peers and
     // trackers hear of it either way (BEP 21 upload_only, paused / a plain announce).
     if (this.complete && !wasComplete && !this.wasComplete) this.onComplete();
@@ -756,6 +750,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   private wants(index: number): boolean {
     return this.wanted[index] === 1 && !this.have.has(index);
+  }
+
+  /** Counts the pieces the peer has that we want, and says whether we are interested. */
+  private recountInterest(s: PeerSession): void {
+    s.interesting = 0;
+    for (let i = 0; i < this.wanted.length; i++) if (this.wants(i) && s.hasPiece(i)) s.interesting++;
+    this.updateInterest(s);
   }
 
   private updateInterest(s: PeerSession): void {
@@ -1125,19 +1126,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    */
   private dropStrayPieces(): void {
     if (this.assembling.size === 0) return;
-    const focus = new Set(this.focusOrder);
+    const keep = new Set(this.focusOrder);
+    for (const index of this.webFetches.keys()) keep.add(index);
+    for (const s of this.sessions.values()) for (const o of s.outstanding.values()) keep.add(o.ref.index);
     for (const [index, assembly] of [...this.assembling]) {
-      if (focus.has(index) || this.webFetches.has(index) || assembly.count === assembly.got.length) continue;
-      let asked = false;
-      for (const s of this.sessions.values()) {
-        for (const o of s.outstanding.values()) if (o.ref.index === index) asked = true;
-        if (asked) break;
-      }
-      if (!asked) {
-        this.assembling.delete(index);
-        this.picker.resetPiece(index);
-        this.recycle(assembly.data);
-      }
+      if (keep.has(index) || assembly.count === assembly.got.length) continue;
+      this.assembling.delete(index);
+      this.picker.resetPiece(index);
+      this.recycle(assembly.data);
     }
   }
 

@@ -78,6 +78,9 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
   private busy = false;
   private pending = { bytes: 0, ms: 0 };
   private wantedKey = '';
+  /** From the last order(): the schedule's pieces, and the base pieces' deadlines. */
+  private lastOrder: number[] = [];
+  private readonly deadlines = new Map<number, number>();
   stalls = 0;
   stalledMs = 0;
 
@@ -168,12 +171,13 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
    * down to the estimate, and the estimate down to the rate). At least 6 blocks.
    */
   requestBudget(): number {
-    const fetched = Math.max(bitrateAt(this.info, this.layer), this.probeLayer() === undefined ? 0 : bitrateAt(this.info, this.probeLayer()!));
+    const fetched = Math.max(bitrateAt(this.info, this.layer), bitrateAt(this.info, this.probeLayer() ?? this.layer));
     return Math.max(6 * 16384, (Math.max(this.estimator.estimate ?? 2e6, fetched) / 8) * 2);
   }
 
   order(now: number): number[] {
     const out: number[] = [];
+    this.lastOrder = out; // what measure() looks at until the next order()
     const seen = new Set<number>();
     const add = (pieces: readonly number[]) => {
       for (const i of pieces) if (!seen.has(i)) (seen.add(i), out.push(i));
@@ -181,25 +185,30 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     const first = this.next;
     const last = Math.min(this.info.segmentCount, first + this.o.windowSegments);
     const base = this.baseLayer();
-    for (let s = first; s < last; s++) if (!this.covered(s)) add(this.map.piecesOf(base, s));
-    if (this.bufferedMs(now) < this.o.safeBaseS * 1000) return out;
+    // Deadlines are set here, with the order, for due(): each base piece of a segment not yet
+    // playable is due when the first such segment that needs it plays.
+    this.deadlines.clear();
+    for (let s = first; s < last; s++) {
+      if (this.covered(s)) continue;
+      const playsAt = this.nextAt + (s - first) * this.info.segmentDuration * 1000;
+      for (const i of this.map.piecesOf(base, s)) if (!this.deadlines.has(i)) this.deadlines.set(i, playsAt);
+      add(this.map.piecesOf(base, s));
+    }
+    const buffered = this.bufferedMs(now);
+    if (buffered < this.o.safeBaseS * 1000) return out;
     for (const k of this.activeLayers()) if (k !== base) for (let s = first; s < last; s++) add(this.map.piecesOf(k, s));
     // The probe only with a healthy buffer and an estimate within reach of the next layer: on a
     // link that cannot carry it, probing would only crowd out the layers being played.
     const probe = this.probeLayer();
-    if (probe !== undefined && this.bufferedMs(now) >= 2 * this.o.safeBaseS * 1000 && (this.estimator.estimate ?? Infinity) >= 0.6 * bitrateAt(this.info, probe)) {
+    if (probe !== undefined && buffered >= 2 * this.o.safeBaseS * 1000 && (this.estimator.estimate ?? Infinity) >= 0.6 * bitrateAt(this.info, probe)) {
       for (let s = first; s < last; s++) add(this.map.piecesOf(probe, s));
     }
     return out;
   }
 
+  /** As of the last order(): enhancement, probe and playable segments' pieces have none. */
   due(i: number): number {
-    const base = this.baseLayer();
-    const last = Math.min(this.info.segmentCount, this.next + this.o.windowSegments);
-    for (let s = this.next; s < last; s++) {
-      if (!this.covered(s) && this.map.piecesOf(base, s).includes(i)) return this.nextAt + (s - this.next) * this.info.segmentDuration * 1000;
-    }
-    return Infinity;
+    return this.deadlines.get(i) ?? Infinity;
   }
 
   rate(): number {
@@ -224,10 +233,11 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     this.play(now);
     if (this.done || !this.timer) return; // ended, or a listener stopped us
     if (this.options.fixedLayer === undefined) {
-      const decision = this.controller.decide(now, this.estimator.estimate, this.bufferedMs(now) / 1000);
+      const from = this.layer;
+      const bufferS = this.bufferedMs(now) / 1000;
+      const decision = this.controller.decide(now, this.estimator.estimate, bufferS);
       if (decision) {
-        const from = this.switches.length ? this.switches[this.switches.length - 1]!.to : (this.options.fixedLayer ?? 0);
-        const change: LayerSwitch = { from, to: decision.layer, reason: decision.reason, estimate: this.estimator.estimate, bufferS: this.bufferedMs(now) / 1000, at: now - this.startedAt };
+        const change: LayerSwitch = { from, to: decision.layer, reason: decision.reason, estimate: this.estimator.estimate, bufferS, at: now - this.startedAt };
         this.switches.push(change);
         this.applyLayer();
         this.emit('layer', change);
@@ -253,7 +263,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     this.lastSampleAt = now;
     // Busy for the next interval: a piece of the schedule is missing and something is being
     // fetched (waiting for a piece nobody has yet says nothing about our bandwidth).
-    this.busy = this.order(now).some((i) => !this.torrent.have.has(i)) && this.torrent.fetching;
+    this.busy = this.lastOrder.some((i) => !this.torrent.have.has(i)) && this.torrent.fetching;
   }
 
   private play(now: number): void {
