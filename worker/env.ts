@@ -1,5 +1,6 @@
 import type { Swarm } from './swarm/swarm-do.js';
 import type { ConnectionIds } from './connection-ids/connection-ids-do.js';
+import type { SwarmDirectory } from './swarm/swarm-directory-do.js';
 
 /** Bindings declared in wrangler.toml; keep the two in step. */
 export interface Env {
@@ -7,6 +8,8 @@ export interface Env {
   SWARM: DurableObjectNamespace<Swarm>;
   /** BEP 15 connection-id shards, chosen by hashing the client address. */
   CONNECTION_IDS: DurableObjectNamespace<ConnectionIds>;
+  /** The list of swarms for GET /stats and the dashboard: one object, `idFromName('directory')`. */
+  SWARM_DIRECTORY: DurableObjectNamespace<SwarmDirectory>;
   /** Published content, read by the HTTP seed with ranged gets. */
   CONTENT: R2Bucket;
   /** Seconds between announces asked of clients (default 900). */

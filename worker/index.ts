@@ -8,11 +8,14 @@ import { api } from './routes/api.js';
 import { publish } from './routes/publish.js';
 import { seed } from './routes/seed.js';
 import { layers } from './routes/layers.js';
+import { stats } from './routes/stats.js';
+import { dashboard } from './routes/dashboard.js';
 
 export { Swarm } from './swarm/swarm-do.js';
 export { ConnectionIds } from './connection-ids/connection-ids-do.js';
+export { SwarmDirectory } from './swarm/swarm-directory-do.js';
 
-/** The edge: tracker, HTTP seed, publisher API and layer info, one Hono app. */
+/** The edge: tracker, HTTP seed, publisher API, layer info and dashboard, one Hono app. */
 const app = new Hono<{ Bindings: Env }>();
 
 app.route('/health', health);
@@ -21,6 +24,8 @@ app.route('/udp', udp);
 app.route('/api/publish', publish);
 app.route('/api', api);
 app.route('/layers', layers);
+app.route('/stats', stats);
+app.route('/dashboard', dashboard);
 app.route('/', seed);
 
 app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));

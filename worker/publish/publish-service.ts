@@ -9,6 +9,7 @@ import { CHUNK_SIZE, contentKeys } from './content-keys.js';
 import { readFileRange } from '../seed/file-reader.js';
 import { registerTorrent } from '../tracker/tracker-service.js';
 import { passkeyFor } from '../access/passkeys.js';
+import { swarmDirectory } from '../swarm/swarm-directory-do.js';
 
 /** Upload parts are the storage chunks: one put each. */
 export const PART_SIZE = CHUNK_SIZE;
@@ -142,6 +143,10 @@ export async function completePublish(env: Env, hex: string, origin: string): Pr
   }
   const torrent = await torrentFor(env, infoBytes, info, hex, origin, pending.user);
   await registerTorrent(env, fromHex(hex)!, { private: info.private });
+  // Listed on the dashboard under its name; a directory hiccup must not fail the publication.
+  await swarmDirectory(env)
+    .list(hex, { name: info.name })
+    .catch((err: unknown) => console.error('swarm directory listing failed', err));
   // Written last: its presence is what makes the content servable.
   await env.CONTENT.put(contentKeys.torrent(hex), torrent);
   await env.CONTENT.delete(contentKeys.pending(hex));

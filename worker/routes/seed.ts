@@ -9,6 +9,7 @@ import { seededTorrent } from '../seed/catalog.js';
 import { torrentFor } from '../publish/publish-service.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 import { connectingIp } from '../client-ip.js';
+import { countEdgeBytes } from '../stats/edge-bytes.js';
 
 /**
  * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
@@ -73,6 +74,8 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
       if (err instanceof ContentMissingError) return c.text(`${err.message}; try again later\n`, 503, { 'retry-after': '60' });
       throw err;
     }
+    // For the dashboard: the bytes this answer carries, batched in memory (no call per request).
+    countEdgeBytes(c.env, hex, length, (p) => c.executionCtx.waitUntil(p));
   }
   if (range.kind === 'range') {
     headers['content-range'] = `bytes ${start}-${end}/${size}`;
@@ -107,8 +110,9 @@ seed.get('/t/:file', async (c) => {
   return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': 'application/x-bittorrent', 'cache-control': 'public, max-age=300' });
 });
 
-seed.get('/seed/:infoHash/*', (c) => getOrHead(c, false));
-seed.on('HEAD', '/seed/:infoHash/*', (c) => getOrHead(c, true));
+// Hono answers HEAD with the GET route (and drops the body): the method tells them apart, so a
+// HEAD is neither charged to the throttle nor read from R2 nor counted as edge bytes.
+seed.get('/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'HEAD'));
 
 /** Most ranges in one BEP 17 request. */
 const MAX_BEP17_RANGES = 64;
@@ -152,6 +156,7 @@ seed.get('/seed17', async (c) => {
   const total = spans.reduce((n, s) => n + s.length, 0);
   const decision = await admit(c.env, torrent.hex, clientAddress(connectingIp(c.req.raw)), total, (p) => c.executionCtx.waitUntil(p));
   if (!decision.ok) return busyResponse(decision);
+  countEdgeBytes(c.env, torrent.hex, total, (p) => c.executionCtx.waitUntil(p));
   const env = c.env;
   const hex = torrent.hex;
   const files = torrent.metainfo.info.files;

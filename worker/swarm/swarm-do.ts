@@ -8,6 +8,11 @@ import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { type PeerRecord, type SwarmAnnounceResult, SwarmRules, type SwarmSample } from './swarm-rules.js';
 import { compactPeers, httpAnnounceBody } from './swarm-response.js';
 import type { LayerSummary } from './layer-state.js';
+import { swarmDirectory } from './swarm-directory-do.js';
+import { toHex } from '../../shared/bytes.js';
+import { TrafficSeries, SAMPLE_BUCKET_MS, type TrafficSample } from '../stats/traffic-series.js';
+import { offloadOf, type SwarmStats } from '../stats/swarm-stats.js';
+import { summarizePeers } from '../stats/peer-summary.js';
 
 /** How long a plain re-announce may wait in memory before it is written (ms). */
 const FLUSH_DELAY_MS = 2_000;
@@ -15,6 +20,12 @@ const FLUSH_DELAY_MS = 2_000;
 const SNAPSHOT_PEERS = 200;
 /** How often silent peers are looked for at most (ms). */
 const SWEEP_EVERY_MS = 30_000;
+/** A failed listing in the swarm directory is tried again after this long (ms). */
+const LIST_RETRY_MS = 60_000;
+/** The swarm reports its peer count to the directory at most this often, when it changed (ms)... */
+const REPORT_EVERY_MS = 5 * 60_000;
+/** ...and at least this often while it has peers, so the directory does not drop a steady swarm (ms). */
+const REPORT_ANYWAY_MS = 60 * 60_000;
 
 /** What the Worker tells the swarm about who is asking. */
 export interface AnnounceAccess {
@@ -61,6 +72,23 @@ export class Swarm extends DurableObject<Env> {
   /** The alarm time we last set (mirrors storage, so announces need no getAlarm round trip). */
   private alarmAt: number | null | undefined;
   private alarmChain: Promise<void> = Promise.resolve();
+  /** The info-hash (hex), learnt from the first announce or edge-seed report. */
+  private hex: string | undefined;
+  /** Listed in the swarm directory (stored: one listing per swarm life, not per announce). */
+  private listed = false;
+  private listing = false;
+  private listTriedAt = 0;
+  private reportedPeers: number | undefined;
+  private reportedAt = 0;
+  /** Bytes the edge seed sent for this torrent (cumulative, stored). */
+  private edgeBytes = 0;
+  /** Rises of `uploaded` from re-announces not yet written, per peer: not yet in the stored peer_bytes. */
+  private readonly unwrittenUploads = new Map<string, number>();
+  private unwrittenUploaded = 0;
+  private readonly series: TrafficSeries;
+  /** The latest sample has figures not yet written; `keptFrom` when older samples fell out. */
+  private sampleDirty = false;
+  private sampleKeptFrom: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -72,6 +100,9 @@ export class Swarm extends DurableObject<Env> {
       uploaded INTEGER NOT NULL, downloaded INTEGER NOT NULL, paused INTEGER NOT NULL,
       completed INTEGER NOT NULL, last_seen INTEGER NOT NULL, peer_key TEXT, user TEXT)`);
     sql.exec('CREATE TABLE IF NOT EXISTS swarm (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    // The dashboard's time series: at most MAX_SAMPLES rows, one per 10 s bucket.
+    sql.exec(`CREATE TABLE IF NOT EXISTS samples (
+      t INTEGER PRIMARY KEY, seeds INTEGER NOT NULL, leechers INTEGER NOT NULL, edge_bytes INTEGER NOT NULL, peer_bytes INTEGER NOT NULL)`);
     // The layer column came with layered streaming: added to the peers tables of objects made
     // before it (and of new ones, created from the same statement above).
     if (!sql.exec<{ name: string }>('PRAGMA table_info(peers)').toArray().some((c) => c.name === 'layer')) {
@@ -86,6 +117,15 @@ export class Swarm extends DurableObject<Env> {
     const meta = new Map(sql.exec<{ key: string; value: string }>('SELECT key, value FROM swarm').toArray().map((r) => [r.key, r.value]));
     this.registered = meta.get('registered') === '1';
     this.isPrivate = meta.get('private') === '1';
+    this.hex = meta.get('info_hash');
+    this.listed = meta.get('listed') === '1';
+    this.edgeBytes = Number(meta.get('edge_bytes') ?? 0);
+    this.series = new TrafficSeries(
+      sql
+        .exec<{ t: number; seeds: number; leechers: number; edge_bytes: number; peer_bytes: number }>('SELECT * FROM samples')
+        .toArray()
+        .map((r): TrafficSample => ({ t: r.t, seeds: r.seeds, leechers: r.leechers, edgeBytes: r.edge_bytes, peerBytes: r.peer_bytes })),
+    );
     const records = sql
       .exec<Record<string, string | number | null>>('SELECT * FROM peers')
       .toArray()
@@ -104,13 +144,14 @@ export class Swarm extends DurableObject<Env> {
           ...(r.layer !== null ? { layer: Number(r.layer) } : {}),
         }),
       );
-    this.rules.load(records, Number(meta.get('downloaded') ?? 0));
+    this.rules.load(records, Number(meta.get('downloaded') ?? 0), Number(meta.get('peer_bytes') ?? 0));
     this.deleteEvicted();
   }
 
   private deleteEvicted(): void {
     for (const id of this.rules.takeEvicted()) {
       this.dirty.delete(id);
+      this.forgetUnwritten(id);
       this.ctx.storage.sql.exec('DELETE FROM peers WHERE peer_id = ?', id);
     }
   }
@@ -213,6 +254,12 @@ export class Swarm extends DurableObject<Env> {
       const result = this.rules.announce({ params, client, now, ...(late ? { late } : {}), ...(access.user !== undefined ? { user: access.user } : {}) });
       this.persist(result.change);
       this.deleteEvicted();
+      if (result.change.upsert !== undefined || result.change.remove !== undefined) {
+        this.sample(now);
+        if (result.change.durable) this.writeSample();
+        if (this.hex === undefined) this.learnInfoHash(toHex(params.infoHash));
+        if (!this.listed) this.listInDirectory();
+      }
       return result;
     } catch (err) {
       if (err instanceof TrackerError) return { ok: false, failure: err.message, ...(err.retryIn !== undefined ? { retryIn: err.retryIn } : {}) };
@@ -233,6 +280,50 @@ export class Swarm extends DurableObject<Env> {
     this.rules.edgeSeedUntil = Math.max(this.rules.edgeSeedUntil, until);
   }
 
+  /**
+   * Bytes the edge seed sent for this torrent since the isolate's last report (worker/stats/edge-bytes.ts
+   * sends them at most every 2 s per isolate and torrent).
+   */
+  async addEdgeBytes(hex: string, bytes: number): Promise<void> {
+    if (!Number.isSafeInteger(bytes) || bytes <= 0 || !/^[0-9a-f]{40}$/.test(hex)) return;
+    this.edgeBytes += bytes;
+    this.setMeta('edge_bytes', String(this.edgeBytes));
+    this.sample();
+    this.writeSample();
+    if (this.hex === undefined) this.learnInfoHash(hex);
+    if (!this.listed) this.listInDirectory();
+  }
+
+  /**
+   * The dashboard's figures; undefined for a swarm nobody announced to, registered, described
+   * (layer info) or downloaded from the edge. `publisher` adds the peer summary, `series` the samples.
+   */
+  async stats(options: { publisher: boolean; series: boolean }): Promise<SwarmStats | undefined> {
+    const known = this.rules.size > 0 || this.registered || this.rules.layers.summary !== undefined || this.edgeBytes > 0 || this.series.length > 0 || this.listed;
+    if (!known) return undefined;
+    const now = Date.now();
+    const counts = this.rules.counts(now);
+    const { byLayer } = this.rules.activeLayers();
+    const peerBytes = this.rules.peerBytes;
+    const stats: SwarmStats = {
+      seeds: this.rules.p2pSeeds,
+      leechers: counts.incomplete,
+      downloaders: counts.downloaders,
+      completed: counts.downloaded,
+      edgeSeeding: this.rules.edgeSeedUntil > now,
+      edgeBytes: this.edgeBytes,
+      peerBytes,
+      offload: offloadOf(peerBytes, this.edgeBytes),
+      private: this.isPrivate,
+    };
+    if (this.rules.layers.summary !== undefined || Object.keys(byLayer).length > 0) stats.layers = { byLayer };
+    if (options.publisher) {
+      stats.publisher = { registered: this.registered, hasLayerInfo: this.rules.layers.summary !== undefined, peers: summarizePeers(this.rules.records()) };
+    }
+    if (options.series) stats.series = this.series.toArray();
+    return stats;
+  }
+
   /** How many P2P seeds (not counting the edge) the swarm has, for the edge seed's policy. */
   async health(): Promise<{ p2pSeeds: number; peers: number }> {
     return { p2pSeeds: this.rules.p2pSeeds, peers: this.rules.size };
@@ -251,6 +342,9 @@ export class Swarm extends DurableObject<Env> {
       this.dirty.delete(id);
       this.ctx.storage.sql.exec('DELETE FROM peers WHERE peer_id = ?', id);
     }
+    if (gone.length > 0) this.sample();
+    this.writeSample();
+    this.reportToDirectory();
     await this.scheduleSweep();
   }
 
@@ -264,20 +358,30 @@ export class Swarm extends DurableObject<Env> {
     return undefined;
   }
 
-  private persist(change: { upsert?: PeerRecord; remove?: string; durable: boolean }): void {
+  private persist(change: { upsert?: PeerRecord; remove?: string; durable: boolean; uploaded?: number }): void {
     const sql = this.ctx.storage.sql;
     if (change.remove !== undefined) {
       this.dirty.delete(change.remove);
+      this.forgetUnwritten(change.remove);
       sql.exec('DELETE FROM peers WHERE peer_id = ?', change.remove);
+      this.writePeerBytes();
     }
     const hadDirty = this.dirty.size > 0;
     if (change.upsert) {
       if (change.durable) {
         this.dirty.delete(change.upsert.peerId);
+        this.forgetUnwritten(change.upsert.peerId);
         this.write(change.upsert);
         this.setMeta('downloaded', String(this.rules.downloaded));
+        this.writePeerBytes();
       } else {
         this.dirty.set(change.upsert.peerId, change.upsert);
+        // Written with the record: until then the stored peer_bytes leaves this rise out, so a
+        // crash that loses the record loses the rise too, and the next announce counts it again.
+        if (change.uploaded) {
+          this.unwrittenUploads.set(change.upsert.peerId, (this.unwrittenUploads.get(change.upsert.peerId) ?? 0) + change.uploaded);
+          this.unwrittenUploaded += change.uploaded;
+        }
       }
     }
     // The alarm is only touched when it must move earlier: when the first unwritten change
@@ -291,6 +395,102 @@ export class Swarm extends DurableObject<Env> {
   private flush(): void {
     for (const record of this.dirty.values()) this.write(record);
     this.dirty.clear();
+    if (this.unwrittenUploaded > 0) {
+      this.unwrittenUploads.clear();
+      this.unwrittenUploaded = 0;
+      this.writePeerBytes();
+    }
+  }
+
+  /** A peer's record is written or deleted: its unwritten rises are now part of the stored total. */
+  private forgetUnwritten(peerId: string): void {
+    const rise = this.unwrittenUploads.get(peerId);
+    if (rise === undefined) return;
+    this.unwrittenUploads.delete(peerId);
+    this.unwrittenUploaded -= rise;
+  }
+
+  /** Stores peerBytes as far as written peer records account for it. */
+  private writePeerBytes(): void {
+    this.setMeta('peer_bytes', String(this.rules.peerBytes - this.unwrittenUploaded));
+  }
+
+  /** Puts the current figures into the time series (memory); a closed bucket is written first. */
+  private sample(now = Date.now()): void {
+    const last = this.series.last;
+    if (this.sampleDirty && last && last.t !== now - (now % SAMPLE_BUCKET_MS)) this.writeSample();
+    const { keptFrom } = this.series.record(now, {
+      seeds: this.rules.p2pSeeds,
+      leechers: this.rules.size - this.rules.p2pSeeds,
+      edgeBytes: this.edgeBytes,
+      peerBytes: this.rules.peerBytes,
+    });
+    this.sampleDirty = true;
+    if (keptFrom !== undefined) this.sampleKeptFrom = keptFrom;
+  }
+
+  /** Writes the latest sample, and drops rows that fell out of the series. */
+  private writeSample(): void {
+    const last = this.series.last;
+    if (!this.sampleDirty || !last) return;
+    const sql = this.ctx.storage.sql;
+    sql.exec(
+      `INSERT INTO samples (t, seeds, leechers, edge_bytes, peer_bytes) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(t) DO UPDATE SET seeds = excluded.seeds, leechers = excluded.leechers, edge_bytes = excluded.edge_bytes, peer_bytes = excluded.peer_bytes`,
+      last.t,
+      last.seeds,
+      last.leechers,
+      last.edgeBytes,
+      last.peerBytes,
+    );
+    if (this.sampleKeptFrom !== undefined) sql.exec('DELETE FROM samples WHERE t < ?', this.sampleKeptFrom);
+    this.sampleDirty = false;
+    this.sampleKeptFrom = undefined;
+  }
+
+  /** The object learns its info-hash from what it is told (an id made by idFromName does not carry it). */
+  private learnInfoHash(hex: string): void {
+    this.hex = hex;
+    this.setMeta('info_hash', hex);
+  }
+
+  /** Lists this swarm in the directory, once per swarm life (remembered in storage); retried after a failure. */
+  private listInDirectory(now = Date.now()): void {
+    const hex = this.hex;
+    if (hex === undefined || this.listed || this.listing || now - this.listTriedAt < LIST_RETRY_MS) return;
+    this.listing = true;
+    this.listTriedAt = now;
+    const peers = this.rules.size;
+    // Not awaited: an announce never waits on the directory.
+    this.ctx.waitUntil(
+      swarmDirectory(this.env)
+        .list(hex, { peers })
+        .then(() => {
+          this.listed = true;
+          this.setMeta('listed', '1');
+          this.reportedPeers = peers;
+          this.reportedAt = Date.now();
+        })
+        .catch((err: unknown) => console.error('swarm directory listing failed', err))
+        .finally(() => {
+          this.listing = false;
+        }),
+    );
+  }
+
+  /**
+   * From the alarm: tells the directory the peer count (what "busiest first" orders by) at most
+   * every 5 minutes when it changed, and hourly anyway while there are peers (the directory
+   * drops the least recently seen).
+   */
+  private reportToDirectory(now = Date.now()): void {
+    if (!this.listed || this.hex === undefined || this.listing) return;
+    const peers = this.rules.size;
+    const since = now - this.reportedAt;
+    if (since < REPORT_EVERY_MS || (peers === this.reportedPeers && (peers === 0 || since < REPORT_ANYWAY_MS))) return;
+    this.reportedPeers = peers;
+    this.reportedAt = now;
+    this.ctx.waitUntil(swarmDirectory(this.env).list(this.hex, { peers }).catch((err: unknown) => console.error('swarm directory report failed', err)));
   }
 
   private write(r: PeerRecord): void {

@@ -87,8 +87,11 @@ export interface SwarmAnnounceResult {
   counts: ScrapeCounts;
   peers: ListedPeer[];
   warning?: string;
-  /** What changed, for the persistence layer. */
-  change: { upsert?: PeerRecord; remove?: string; durable: boolean };
+  /**
+   * What changed, for the persistence layer. `uploaded` (when not 0): what this announce added to
+   * `peerBytes` (the rise of the peer's reported `uploaded` since its previous announce).
+   */
+  change: { upsert?: PeerRecord; remove?: string; durable: boolean; uploaded?: number };
 }
 
 /**
@@ -112,6 +115,13 @@ export class SwarmRules {
   private evicted: string[] = [];
   /** BEP 48 `downloaded`: completions seen, each peer counted once. */
   downloaded = 0;
+  /**
+   * Bytes peers reported uploading to each other: the sum of the rises of each peer's `uploaded`
+   * between its announces. A peer's first announce is only its baseline (those bytes went
+   * elsewhere or before it was here); a value lower than before means the client restarted its
+   * counter, and the new value becomes the baseline.
+   */
+  peerBytes = 0;
   /** Layered streaming: the asset's layer summary and each peer's active layer. */
   readonly layers = new SwarmLayers();
 
@@ -125,8 +135,9 @@ export class SwarmRules {
   }
 
   /** Restores persisted state (after an object restart). */
-  load(records: Iterable<PeerRecord>, downloaded: number): void {
+  load(records: Iterable<PeerRecord>, downloaded: number, peerBytes = 0): void {
     this.downloaded = downloaded;
+    this.peerBytes = peerBytes;
     for (const record of records) this.insert(record);
   }
 
@@ -159,7 +170,9 @@ export class SwarmRules {
       }
       this.remove(id);
       this.rememberStop(id, now);
-      return { counts: this.counts(now), peers: [], change: { remove: id, durable: true } };
+      // The stop carries the session's final totals: its rise counts like any other.
+      const uploaded = this.countUploaded(existing, params.uploaded);
+      return { counts: this.counts(now), peers: [], change: { remove: id, durable: true, ...(uploaded > 0 ? { uploaded } : {}) } };
     }
     // A re-announce that was answered elsewhere and reaches us late (tracker/swarm-views.ts)
     // must not undo what happened since: a stop, or a newer announce.
@@ -207,6 +220,8 @@ export class SwarmRules {
       warning = 'too many peers from your address in this swarm: you get peers but are not listed';
     }
     if (countCompletion && stored) this.downloaded++;
+    // A peer that is not stored has no baseline here: nothing of it counts.
+    const uploaded = stored && existing ? this.countUploaded(existing, params.uploaded) : 0;
     // Membership, seed state and address changes are written at once; a plain re-announce
     // only refreshes counters and last-seen, which may be written in a batch.
     const durable =
@@ -225,10 +240,22 @@ export class SwarmRules {
     const result: SwarmAnnounceResult = {
       counts: this.counts(now),
       peers,
-      change: stored ? { upsert: record, durable } : { durable: false },
+      change: stored ? { upsert: record, durable, ...(uploaded > 0 ? { uploaded } : {}) } : { durable: false },
     };
     if (warning !== undefined) result.warning = warning;
     return result;
+  }
+
+  /** Adds the rise of a known peer's `uploaded` to `peerBytes`; returns it (0 after a counter reset). */
+  private countUploaded(existing: PeerRecord, uploaded: number): number {
+    const rise = uploaded >= existing.uploaded ? uploaded - existing.uploaded : 0;
+    this.peerBytes += rise;
+    return rise;
+  }
+
+  /** Every peer's record (the dashboard's publisher summary reads them). */
+  *records(): IterableIterator<PeerRecord> {
+    for (const { record } of this.peers.values()) yield record;
   }
 
   /** GET /layers/:hash/active: peers in the swarm, and how many are at each active layer. */
