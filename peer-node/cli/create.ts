@@ -3,7 +3,22 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildTorrent, choosePieceLength, formatMagnet, MerkleTree, PieceHasher } from '../../shared/metainfo/index.js';
 import { walkFiles } from '../storage/walk-files.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { envHelp, parseCommandLine } from './env-config.js';
+
+/** The options `peer-node create` accepts. */
+export const CREATE_OPTIONS = {
+  out: { type: 'string' },
+  announce: { type: 'string', multiple: true },
+  tracker: { type: 'string', multiple: true },
+  'web-seed': { type: 'string', multiple: true },
+  'http-seed': { type: 'string', multiple: true },
+  'piece-length': { type: 'string' },
+  private: { type: 'boolean' },
+  merkle: { type: 'boolean' },
+  comment: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 export const CREATE_HELP = `peer-node create PATH [options]
 
@@ -20,24 +35,18 @@ Options:
   --merkle             BEP 30 Merkle torrent: one root hash instead of a hash per piece
                        (between peers only: no web seeds, and few clients besides ours)
   --comment TEXT       free text
-  --json               print the result as JSON
+  --json               print the result as one JSON object (torrent, infoHash, name, length,
+                       pieceLength, pieces, magnet)
 
-Example:
-  peer-node create ./movie.mp4 --announce http://127.0.0.1:8787/announce --web-seed http://127.0.0.1:8787/seed/`;
+${envHelp('create')}
+
+Examples:
+  peer-node create ./movie.mp4 --announce http://127.0.0.1:8787/announce --web-seed http://127.0.0.1:8787/seed/
+  peer-node create ./album --out album.torrent --announce udp://127.0.0.1:6969/announce --private
+  peer-node create ./clip.bin --merkle --piece-length 16384 --json`;
 
 export async function createCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    out: { type: 'string' },
-    announce: { type: 'string', multiple: true },
-    tracker: { type: 'string', multiple: true },
-    'web-seed': { type: 'string', multiple: true },
-    'http-seed': { type: 'string', multiple: true },
-    'piece-length': { type: 'string' },
-    private: { type: 'boolean' },
-    merkle: { type: 'boolean' },
-    comment: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommandLine('create', args, CREATE_OPTIONS);
   if (positionals.length !== 1) throw new UsageError('create takes exactly one PATH');
   const source = await walkFiles(positionals[0]!);
   const total = source.files.reduce((sum, f) => sum + f.length, 0);

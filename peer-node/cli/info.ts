@@ -1,18 +1,29 @@
-import { readFile } from 'node:fs/promises';
 import { toHex } from '../../shared/bytes.js';
-import { formatMagnet, parseMagnet, parseTorrent } from '../../shared/metainfo/index.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { formatMagnet, parseMagnet } from '../../shared/metainfo/index.js';
+import { UsageError } from './args.js';
+import { envHelp, parseCommandLine } from './env-config.js';
+import { readTorrentFile } from './torrent-source.js';
+
+/** The options `peer-node info` accepts. */
+export const INFO_OPTIONS = { json: { type: 'boolean' } } as const;
 
 export const INFO_HELP = `peer-node info TORRENT|MAGNET [--json]
 
 Shows what a .torrent file or a magnet link holds: name, info-hash, files, trackers, seeds.
+A missing or unreadable file, or one that is not a torrent, is one line on stderr and exit 1.
+
+Options:
+  --json               print it as one JSON object
+
+${envHelp('info')}
 
 Examples:
   peer-node info movie.torrent
-  peer-node info 'magnet:?xt=urn:btih:...' --json`;
+  peer-node info 'magnet:?xt=urn:btih:...' --json
+  peer-node info movie.torrent --json | jq -r .infoHash`;
 
 export async function infoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parseCommandLine('info', args, INFO_OPTIONS);
   if (positionals.length !== 1) throw new UsageError('info takes exactly one TORRENT or MAGNET');
   const target = positionals[0]!;
   let summary: Record<string, unknown>;
@@ -20,7 +31,7 @@ export async function infoCommand(args: string[]): Promise<number> {
     const link = parseMagnet(target);
     summary = { kind: 'magnet', infoHash: toHex(link.infoHash), name: link.name, trackers: link.trackers, webSeeds: link.webSeeds, peers: link.peers };
   } else {
-    const t = await parseTorrent(new Uint8Array(await readFile(target)));
+    const t = await readTorrentFile(target);
     summary = {
       kind: 'torrent',
       infoHash: t.infoHashHex,

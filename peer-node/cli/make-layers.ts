@@ -1,7 +1,19 @@
 import { readdir } from 'node:fs/promises';
 import { MAX_LAYERS } from '../../shared/layers/layer-info.js';
 import { writeSyntheticLayeredAsset } from '../layers/synthetic-asset.js';
-import { parseBitrate, parseCommandArgs, UsageError } from './args.js';
+import { parseBitrate, UsageError } from './args.js';
+import { envHelp, parseCommandLine } from './env-config.js';
+
+/** The options `peer-node make-layers` accepts. */
+export const MAKE_LAYERS_OPTIONS = {
+  bitrates: { type: 'string' },
+  'segment-duration': { type: 'string' },
+  duration: { type: 'string' },
+  mode: { type: 'string' },
+  seed: { type: 'string' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
 
 export const MAKE_LAYERS_HELP = `peer-node make-layers DIR --bitrates LIST [options]
 
@@ -22,8 +34,11 @@ Options:
   --force                  write into DIR even if it is not empty
   --json                   print the manifest as JSON
 
-Example:
-  peer-node make-layers ./asset --bitrates 300k,600k,1.2M --segment-duration 1 --duration 30`;
+${envHelp('make-layers')}
+
+Examples:
+  peer-node make-layers ./asset --bitrates 300k,600k,1.2M --segment-duration 1 --duration 30
+  peer-node make-layers ./talk --bitrates 500k,1M --mode simulcast --duration 8 --force --json`;
 
 /** A number-of-seconds flag: above 0, at most an hour. */
 function parseSeconds(text: string | undefined, flag: string, fallback: number): number {
@@ -34,15 +49,7 @@ function parseSeconds(text: string | undefined, flag: string, fallback: number):
 }
 
 export async function makeLayersCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    bitrates: { type: 'string' },
-    'segment-duration': { type: 'string' },
-    duration: { type: 'string' },
-    mode: { type: 'string' },
-    seed: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const { values, positionals } = parseCommandLine('make-layers', args, MAKE_LAYERS_OPTIONS);
   if (positionals.length !== 1) throw new UsageError('make-layers takes exactly one DIR');
   const dir = positionals[0]!;
   if (values.bitrates === undefined) throw new UsageError('--bitrates is required, e.g. --bitrates 300k,600k,1.2M');

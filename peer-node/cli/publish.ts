@@ -1,11 +1,26 @@
 import { writeFile } from 'node:fs/promises';
+import { request } from 'undici';
 import { formatMagnet, parseTorrent } from '../../shared/metainfo/index.js';
 import type { LayerInfo } from '../../shared/layers/layer-info.js';
 import { publishLayeredAsset } from '../layers/publish-layers.js';
-import { publishPath, type PublishResult } from '../publish/publish-client.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { publishPath, PublishRequestError, type PublishResult } from '../publish/publish-client.js';
+import { CliError, UsageError } from './args.js';
+import { isNetworkError, networkReason } from './cli-errors.js';
+import { envHelp, parseCommandLine } from './env-config.js';
 import { progressLine } from './progress.js';
 import { localSecret } from './local-secret.js';
+
+/** The options `peer-node publish` accepts. */
+export const PUBLISH_OPTIONS = {
+  edge: { type: 'string' },
+  token: { type: 'string' },
+  out: { type: 'string' },
+  private: { type: 'boolean' },
+  'piece-length': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  layers: { type: 'string' },
+} as const;
 
 export const PUBLISH_HELP = `peer-node publish PATH --edge URL [options]
 peer-node publish --layers DIR --edge URL [options]
@@ -27,22 +42,23 @@ Options:
   --out FILE         where to write the torrent (default: NAME.torrent here)
   --private          BEP 27 private torrent (announce needs a passkey)
   --piece-length N   bytes per piece, a power of two >= 16384 (default: chosen for the size)
-  --json             print the result as JSON
+  --json             print the result as one JSON object (torrent, infoHash, name, length,
+                     magnet, webSeeds, announce; with --layers also layers, mode,
+                     layerInfo); no progress
+  --quiet            no progress (hashing, uploading, verifying) on stderr
+
+Progress goes to stderr: one line redrawn in place on a terminal, otherwise a timestamped
+line at each phase and every 5 s. An edge that does not answer is found before any hashing.
+
+${envHelp('publish')}
 
 Examples:
   PUBLISH_TOKEN=... npx peer-node publish ./talk.mp4 --edge http://127.0.0.1:8787
-  npx peer-node publish --layers ./asset --edge http://127.0.0.1:8787`;
+  npx peer-node publish --layers ./asset --edge http://127.0.0.1:8787
+  EDGE_URL=https://edge.example npx peer-node publish ./album --private --json`;
 
 export async function publishCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    edge: { type: 'string' },
-    token: { type: 'string' },
-    out: { type: 'string' },
-    private: { type: 'boolean' },
-    'piece-length': { type: 'string' },
-    json: { type: 'boolean' },
-    layers: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandLine('publish', args, PUBLISH_OPTIONS);
   const layersDir = values.layers;
   if (layersDir !== undefined ? positionals.length !== 0 : positionals.length !== 1) {
     throw new UsageError(layersDir !== undefined ? 'publish --layers DIR takes no PATH' : 'publish takes exactly one PATH (or --layers DIR)');
@@ -53,7 +69,8 @@ export async function publishCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--edge is not a URL: ${values.edge}`);
   }
-  const token = values.token ?? process.env.PUBLISH_TOKEN ?? (await localSecret('PUBLISH_TOKEN', '--token'));
+  if (edge.protocol !== 'http:' && edge.protocol !== 'https:') throw new UsageError(`--edge must be an http(s) URL, got ${values.edge}`);
+  const token = values.token ?? (await localSecret('PUBLISH_TOKEN', '--token'));
   let pieceLength: number | undefined;
   if (values['piece-length'] !== undefined) {
     pieceLength = Number(values['piece-length']);
@@ -61,7 +78,9 @@ export async function publishCommand(args: string[]): Promise<number> {
       throw new UsageError(`--piece-length must be a power of two >= 16384, got ${values['piece-length']}`);
     }
   }
-  const progress = progressLine(process.stderr);
+  // Hashing a large file takes a while: learn first that the edge is there at all.
+  await checkEdgeReachable(edge);
+  const progress = progressLine(process.stderr, !values.json && !values.quiet);
   let drawn = false;
   const common = {
     edge,
@@ -78,6 +97,8 @@ export async function publishCommand(args: string[]): Promise<number> {
   try {
     if (layersDir !== undefined) ({ layerInfo, ...result } = await publishLayeredAsset({ ...common, dir: layersDir }));
     else result = await publishPath({ ...common, path: positionals[0]! });
+  } catch (err) {
+    throw explainPublishError(err, edge);
   } finally {
     // Ends the progress line, so that an error is printed on a line of its own.
     if (drawn) progress.done();
@@ -100,4 +121,28 @@ export async function publishCommand(args: string[]): Promise<number> {
     if (layerInfo) console.log(`layers: ${layerInfo.layers.length} (${layerInfo.mode})`);
   }
   return 0;
+}
+
+/** Fails at once, in one line, when nothing answers at the edge's address. */
+async function checkEdgeReachable(edge: URL): Promise<void> {
+  try {
+    const response = await request(new URL('/health', edge), { headersTimeout: 15_000, bodyTimeout: 15_000 });
+    await response.body.dump();
+  } catch (err) {
+    if (isNetworkError(err)) throw unreachable(edge, err);
+    // Anything else (an odd answer) is for the publish requests themselves to report.
+  }
+}
+
+function unreachable(edge: URL, err: unknown): CliError {
+  return new CliError(`cannot reach the edge at ${edge.href} (${networkReason(err)}): check that the edge is running (npm start) and that --edge or EDGE_URL points at it`);
+}
+
+/** The edge's refusals and a lost connection, said with what to do next. */
+function explainPublishError(err: unknown, edge: URL): unknown {
+  if (isNetworkError(err)) return unreachable(edge, err);
+  if (err instanceof PublishRequestError && /answered 40[13]\b|\(40[13]\)/.test(err.message)) {
+    return new CliError(`${err.message}: check --token or PUBLISH_TOKEN (the local edge's is in .edge-state/secrets.json, written by npm start)`);
+  }
+  return err;
 }

@@ -7,6 +7,9 @@ import type { Client } from '../client.js';
 import { loadLayerInfo } from '../stream/layered/layer-info-source.js';
 import { LayeredPlayer } from '../stream/layered/layered-player.js';
 import { LayeredServer } from '../stream/layered/layered-server.js';
+import { CliError, UsageError } from './args.js';
+import { oneLine } from './cli-errors.js';
+import { PLAIN_EVERY_MS, transferLine } from './progress.js';
 
 export interface LayeredStreamArgs {
   client: Client;
@@ -18,6 +21,8 @@ export interface LayeredStreamArgs {
   webSeeds: boolean;
   fixedLayer?: number;
   json: boolean;
+  /** No progress line on stderr. */
+  quiet?: boolean;
 }
 
 const mbit = (bps: number | undefined) => (bps === undefined ? '?' : `${(bps / 1e6).toFixed(2)} Mbit/s`);
@@ -27,11 +32,17 @@ const mbit = (bps: number | undefined) => (bps === undefined ? '?' : `${(bps / 1
  * serving it over localhost HTTP (playlist URL first on stdout), one stdout line per segment
  * played with its layer, one per layer change (ours, and each peer's LAYER-CHANGE), and a summary
  * at the end of the asset. Exits 0 once the last segment has played and the media player has
- * stopped reading (2 s without a request).
+ * stopped reading (2 s without a request). Progress on stderr, as the other transfers.
  */
 export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
-  const info = await loadLayerInfo(a.metainfo, a.layerInfo);
-  if (a.fixedLayer !== undefined && a.fixedLayer >= info.layers.length) throw new RangeError(`--layer ${a.fixedLayer}: the asset has layers 0-${info.layers.length - 1}`);
+  let info;
+  try {
+    info = await loadLayerInfo(a.metainfo, a.layerInfo);
+  } catch (err) {
+    const hint = a.layerInfo ? 'check --layer-info' : 'check that the edge is running (npm start) and that the asset was published with peer-node publish --layers, or give --layer-info FILE|URL';
+    throw new CliError(`${oneLine((err as Error).message)}: ${hint}`);
+  }
+  if (a.fixedLayer !== undefined && a.fixedLayer >= info.layers.length) throw new UsageError(`--layer ${a.fixedLayer}: the asset has layers 0-${info.layers.length - 1}`);
   const dir = a.out ?? path.join(tmpdir(), 'peer-node-stream', a.metainfo.infoHashHex);
   await mkdir(dir, { recursive: true });
   // The starting layer's file; the player widens it as it moves up (setWantedFiles).
@@ -39,7 +50,14 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
   const player = new LayeredPlayer(torrent, info, a.fixedLayer !== undefined ? { fixedLayer: a.fixedLayer } : {});
   // On 127.0.0.1 whatever --host says: --host is where peers reach us, not the player.
   const server = new LayeredServer(player, { port: a.httpPort });
-  const say = (line: string) => !a.json && process.stdout.write(`${line}\n`);
+  const progress = transferLine(process.stderr, PLAIN_EVERY_MS, !a.json && !a.quiet);
+  // Lines on stdout clear the live progress line first (both may be the same terminal).
+  const say = (line: string) => {
+    if (a.json) return;
+    progress.interrupt();
+    process.stdout.write(`${line}\n`);
+  };
+  let ticker: NodeJS.Timeout | undefined;
   try {
     const url = await server.listen();
     process.stdout.write(`${url}\n`);
@@ -50,6 +68,9 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
     torrent.on('peerLayer', (s: { id: string }, layer: number) => say(`peer ${s.id} layer-change ${layer}`));
     torrent.addPeers(a.peers);
     player.start();
+    const report = () => progress.update(torrent.complete ? 'complete' : 'streaming', torrent.statsSnapshot());
+    report();
+    ticker = setInterval(report, 1000);
     const stop = new Promise<'stopped'>((resolve) => {
       process.once('SIGINT', () => resolve('stopped'));
       process.once('SIGTERM', () => resolve('stopped'));
@@ -58,6 +79,8 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
     player.stop();
     // The media player may still be reading what has played.
     if (outcome === 'played') await Promise.race([server.idle(), stop]);
+    clearInterval(ticker);
+    progress.done();
     const s = torrent.statsSnapshot();
     const meanLayer = player.played.reduce((n, p) => n + p.layer, 0) / Math.max(1, player.played.length);
     const summary = {
@@ -75,6 +98,7 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
     else say(`played ${summary.played}/${summary.segments} segments, mean layer ${summary.meanLayer}, ${summary.stalls} stalls, ${summary.switches} layer changes; ${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from the edge`);
     return outcome === 'played' ? 0 : 1;
   } finally {
+    clearInterval(ticker);
     player.stop();
     await server.close();
   }

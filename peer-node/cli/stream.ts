@@ -5,8 +5,9 @@ import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { streamLayered } from './stream-layered.js';
-import { parseCommandArgs, parsePort, parseRate, UsageError } from './args.js';
-import { transferLine } from './progress.js';
+import { parsePort, parseRate, UsageError } from './args.js';
+import { envHelp, parseCommandLine } from './env-config.js';
+import { formatBytes, PLAIN_EVERY_MS, transferLine, transferSummary } from './progress.js';
 import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
 
 export const STREAM_HELP = `peer-node stream SOURCE [options]
@@ -31,6 +32,8 @@ Options:
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M)
   --download-limit RATE  cap downloads at RATE bytes a second
   --quiet              no progress line
+  --json               stdout: the URL first (as always), then, when it ends, one JSON
+                       summary line instead of the other lines; no progress
 
 Layered assets (PPSP layered streaming; see docs/LAYERED.md):
   --layered            play a layered asset: layer info from the tracker (GET-LAYER), the
@@ -40,13 +43,21 @@ Layered assets (PPSP layered streaming; see docs/LAYERED.md):
                        Exits once the last segment has played.
   --layer-info SRC     layer info from a file or URL instead of the tracker
   --layer N            play layer N throughout (no adaptation)
-  --json               layered: one JSON summary line at the end instead of the lines
+
+Progress goes to stderr: on a terminal one line redrawn in place (done/total, %, rates,
+peers, bytes from peers and from the edge, ETA); otherwise a timestamped line every 5 s; then
+one summary line when it stops.
+
+${envHelp('stream')}
 
 Examples:
   peer-node stream talk.torrent
-  mpv "$(peer-node stream 'magnet:?xt=urn:btih:...' | head -1)"`;
+  mpv "$(peer-node stream 'magnet:?xt=urn:btih:...' | head -1)"
+  peer-node stream --layered talk.torrent --json
+  peer-node stream movie.torrent --file 2 --bitrate 1M --port 8000 --quiet`;
 
-const OPTIONS = {
+/** The options `peer-node stream` accepts. */
+export const STREAM_OPTIONS = {
   file: { type: 'string' },
   port: { type: 'string' },
   bitrate: { type: 'string' },
@@ -67,7 +78,7 @@ const OPTIONS = {
 } as const;
 
 export async function streamCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS);
+  const { values, positionals } = parseCommandLine('stream', args, STREAM_OPTIONS);
   if (positionals.length !== 1) throw new UsageError('stream takes exactly one SOURCE');
   const httpPort = parsePort(values.port, '--port', 0);
   const peerPort = parsePort(values['peer-port'], '--peer-port', 0);
@@ -76,7 +87,7 @@ export async function streamCommand(args: string[]): Promise<number> {
   const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
   if (values.layer !== undefined && !/^\d{1,2}$/.test(values.layer)) throw new UsageError(`--layer: expected a layer number, got ${JSON.stringify(values.layer)}`);
   const fixedLayer = values.layer === undefined ? undefined : Number(values.layer);
-  if (!values.layered && (values['layer-info'] || values.layer !== undefined || values.json)) throw new UsageError('--layer-info, --layer and --json go with --layered');
+  if (!values.layered && (values['layer-info'] || values.layer !== undefined)) throw new UsageError('--layer-info and --layer go with --layered');
   if (values.layered && (values.bitrate !== undefined || values.file !== undefined)) throw new UsageError('--bitrate and --file do not go with --layered (the layer info says both)');
   let peers;
   let bootstrap;
@@ -107,6 +118,7 @@ export async function streamCommand(args: string[]): Promise<number> {
         httpPort,
         webSeeds: !values['no-web-seeds'],
         json: values.json === true,
+        quiet: values.quiet === true,
         ...(values.out ? { out: values.out } : {}),
         ...(values['layer-info'] ? { layerInfo: values['layer-info'] } : {}),
         ...(fixedLayer !== undefined ? { fixedLayer } : {}),
@@ -125,12 +137,18 @@ export async function streamCommand(args: string[]): Promise<number> {
     const url = await server.listen();
     // The URL first, alone on stdout, so that scripts can take it with `head -1`.
     process.stdout.write(`${url}\n`);
-    process.stderr.write(`peer-node stream: ${server.name} of ${metainfo.info.name}, data in ${dir}; Ctrl-C to stop\n`);
-    const line = transferLine(process.stderr);
-    const ticker = setInterval(() => {
-      if (!values.quiet) line.update(torrent.complete ? 'complete' : 'streaming', torrent.statsSnapshot());
-    }, 1000);
-    torrent.on('warning', (text: string) => !values.quiet && process.stderr.write(`\nwarning: ${text}\n`));
+    const started = Date.now();
+    const line = transferLine(process.stderr, PLAIN_EVERY_MS, !values.quiet && !values.json);
+    const say = (text: string) => {
+      if (values.json) return;
+      line.interrupt();
+      process.stderr.write(`${text}\n`);
+    };
+    say(`peer-node stream: ${server.name} of ${metainfo.info.name}, data in ${dir}; Ctrl-C to stop`);
+    const report = () => line.update(torrent.complete ? 'complete' : 'streaming', torrent.statsSnapshot());
+    report();
+    const ticker = setInterval(report, 1000);
+    torrent.on('warning', (text: string) => !values.quiet && say(`warning: ${text}`));
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -138,7 +156,9 @@ export async function streamCommand(args: string[]): Promise<number> {
     clearInterval(ticker);
     line.done();
     const s = torrent.statsSnapshot();
-    process.stderr.write(`stopped: ${(s.done / 1048576).toFixed(1)} of ${(s.wanted / 1048576).toFixed(1)} MiB, ${(s.bytesFromPeers / 1048576).toFixed(1)} MiB from peers, ${(s.bytesFromWebSeeds / 1048576).toFixed(1)} MiB from the edge; ${(server.served / 1048576).toFixed(1)} MiB played out\n`);
+    const seconds = (Date.now() - started) / 1000;
+    if (values.json) process.stdout.write(`${JSON.stringify({ ...s, url, file: fileIndex, served: server.served, seconds })}\n`);
+    else say(`${transferSummary('stopped', s, seconds)}; ${formatBytes(server.served)} played out`);
     return 0;
   } finally {
     await server?.close();

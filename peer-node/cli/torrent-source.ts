@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { request } from 'undici';
 import { readBounded } from '../http/read-bounded.js';
 import { bytesEqual, toHex } from '../../shared/bytes.js';
-import { MetainfoError } from '../../shared/errors.js';
+import { MetainfoError, ProtocolError } from '../../shared/errors.js';
 import { type MagnetLink, MAX_TORRENT_BYTES, parseMagnet, parseTorrent, type ParsedTorrent } from '../../shared/metainfo/index.js';
 import type { PeerAddress } from '../../shared/compact/index.js';
 import type { Client } from '../client.js';
+import { CliError } from './args.js';
+import { describeFileError, isNetworkError, networkReason } from './cli-errors.js';
 
 /**
  * A torrent to download and any peers the source itself named (magnet `x.pe`); or a magnet
@@ -52,18 +54,54 @@ export async function loadSource(source: string, options: { dht?: boolean } = {}
     if (extra.length && !torrent.info.private) torrent.announceList = [...torrent.announceList, extra];
     return { torrent, peers: link.peers };
   }
-  return { torrent: await parseTorrent(new Uint8Array(await readFile(source))), peers: [] };
+  return { torrent: await readTorrentFile(source), peers: [] };
+}
+
+/**
+ * A .torrent file from disk, with the CLI's one-line errors: a missing path, a folder, a file
+ * far too large to be a torrent (content given by mistake), or bytes that are no torrent.
+ */
+export async function readTorrentFile(file: string): Promise<ParsedTorrent> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new CliError(`${file} is a folder, not a .torrent file (EISDIR): to make a torrent of it, run peer-node create ${file}`);
+    const size = info.size;
+    if (size > MAX_TORRENT_BYTES) {
+      throw new CliError(`${file} is ${size} bytes, too large for a .torrent file (at most ${MAX_TORRENT_BYTES}): to make a torrent of it, run peer-node create ${file}`);
+    }
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(describeFileError(err, 'torrent file') ?? `cannot read the torrent file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return await parseTorrent(bytes);
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new CliError(`${file} is not a valid .torrent file: ${err.message}`);
+    throw err;
+  }
 }
 
 async function fetchTorrent(url: string): Promise<ParsedTorrent> {
-  const response = await request(url, { headersTimeout: 15_000, bodyTimeout: 15_000 });
-  if (response.statusCode !== 200) {
-    await response.body.dump();
-    throw new MetainfoError('http.status', `GET ${url} answered HTTP ${response.statusCode}`);
+  try {
+    const response = await request(url, { headersTimeout: 15_000, bodyTimeout: 15_000 });
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new MetainfoError('http.status', `GET ${url} answered HTTP ${response.statusCode}: check the URL (the edge serves published torrents at /t/INFO-HASH.torrent)`);
+    }
+    const body = await readBounded(response.body, MAX_TORRENT_BYTES);
+    if (!body) throw new MetainfoError('too-large', `${url} is larger than ${MAX_TORRENT_BYTES} bytes`);
+    return await parseTorrent(body);
+  } catch (err) {
+    if (isNetworkError(err)) {
+      throw new CliError(`cannot fetch the torrent at ${url} (${networkReason(err)}): check the URL, and that the server is running (the local edge: npm start)`);
+    }
+    if (err instanceof ProtocolError && !err.code.startsWith('metainfo.http.') && !err.code.startsWith('metainfo.too-large')) {
+      throw new CliError(`${url} did not answer a valid .torrent file: ${err.message}`);
+    }
+    throw err;
   }
-  const body = await readBounded(response.body, MAX_TORRENT_BYTES);
-  if (!body) throw new MetainfoError('too-large', `${url} is larger than ${MAX_TORRENT_BYTES} bytes`);
-  return parseTorrent(body);
 }
 
 /** `--bootstrap`-style lists: HOST:PORT,HOST:PORT. */

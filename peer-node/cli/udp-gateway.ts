@@ -1,6 +1,14 @@
 import { startUdpGateway } from '../gateway/udp-gateway.js';
-import { parseCommandArgs, UsageError } from './args.js';
+import { UsageError } from './args.js';
+import { envHelp, parseCommandLine } from './env-config.js';
 import { localSecret } from './local-secret.js';
+
+/** The options `peer-node udp-gateway` accepts. */
+export const UDP_GATEWAY_OPTIONS = {
+  listen: { type: 'string' },
+  edge: { type: 'string' },
+  secret: { type: 'string' },
+} as const;
 
 export const UDP_GATEWAY_HELP = `peer-node udp-gateway [--listen HOST:PORT] [--edge URL] [--secret S]
 
@@ -13,15 +21,14 @@ Options:
   --secret S           the edge's GATEWAY_SECRET; default: $GATEWAY_SECRET, else the local
                        edge's $EDGE_STATE_DIR/secrets.json (./.edge-state), as npm start wrote it
 
-Example:
-  npx peer-node udp-gateway --listen 127.0.0.1:6969 --edge http://127.0.0.1:8787`;
+${envHelp('udp-gateway')}
+
+Examples:
+  npx peer-node udp-gateway --listen 127.0.0.1:6969 --edge http://127.0.0.1:8787
+  EDGE_URL=https://edge.example GATEWAY_SECRET=... npx peer-node udp-gateway --listen 0.0.0.0:6969`;
 
 export async function udpGatewayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, {
-    listen: { type: 'string' },
-    edge: { type: 'string' },
-    secret: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandLine('udp-gateway', args, UDP_GATEWAY_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const listen = parseHostPort(values.listen ?? '127.0.0.1:6969');
   let edge: URL;
@@ -30,7 +37,7 @@ export async function udpGatewayCommand(args: string[]): Promise<number> {
   } catch {
     throw new UsageError(`--edge is not a URL: ${values.edge}`);
   }
-  const secret = values.secret ?? process.env.GATEWAY_SECRET ?? (await localSecret('GATEWAY_SECRET', '--secret'));
+  const secret = values.secret ?? (await localSecret('GATEWAY_SECRET', '--secret'));
   const gateway = await startUdpGateway({ ...listen, edge, secret });
   const shown = gateway.address.host.includes(':') ? `[${gateway.address.host}]` : gateway.address.host;
   console.log(`udp-gateway: udp://${shown}:${gateway.address.port}/announce -> ${edge.origin}/udp/batch`);

@@ -56,11 +56,19 @@ test('seed and download through the edge tracker: a path, an http URL, a magnet 
         assert.equal(summary.bytesFromWebSeeds, 0);
         assert.deepEqual(await sameFiles(content, out), [true, true]);
       }
-      // Without --json: progress and a final line on stderr, nothing on stdout.
+      // Without --json: progress and a final line on stderr, nothing on stdout. stderr is a
+      // pipe here, so the progress is plain timestamped lines, not a line redrawn in place.
       const plain = await run(['download', content.torrentPath, '--out', path.join(dir, 'out0'), '--host', '127.0.0.1', '--port', '0']);
       assert.equal(plain.code, 0);
       assert.match(plain.stderr, /already there/);
+      assert.match(plain.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ complete +100\.0% .* ETA 0s .* peers \d+/m);
+      assert.doesNotMatch(plain.stderr, /\r|\x1b/);
       assert.equal(plain.stdout, '');
+      const fresh = await run(['download', content.torrentPath, '--out', path.join(dir, 'fresh'), '--host', '127.0.0.1', '--port', '0', '--quiet']);
+      assert.equal(fresh.code, 0, fresh.stderr);
+      assert.doesNotMatch(fresh.stderr, /^\d{4}-\d\d-\d\dT/m, '--quiet: no progress lines');
+      const size = `${(content.built.torrent.info.length / 1024).toFixed(1)} KiB`;
+      assert.ok(fresh.stderr.split('\n').some((l) => new RegExp(`^complete: ${size} of ${size} in \\d+s \\(${size} from peers, 0 B from web seeds, uploaded 0 B\\)$`).test(l)), fresh.stderr);
     } finally {
       seeder.kill('SIGINT');
       await once(seeder, 'exit');
