@@ -8,7 +8,8 @@
  *
  * Prints, per run and class: stalls (count, total time), mean layer played, layer switches per
  * minute; per run: offload (bytes from peers / all bytes) and edge egress (x the bytes of the
- * whole asset, all layers).
+ * whole asset, all layers). Writes docs/plots/layer-vs-bandwidth.svg: mean layer played by class
+ * for each run, beside the highest layer each class's link carries (the physical limit).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { writeSyntheticLayeredAsset } from '../peer-node/layers/synthetic-asset.
 import { parseTorrent } from '../shared/metainfo/index.js';
 import { TEST_SECRETS, withEdge } from '../test/helpers/edge.js';
 import { homeLink, type LayeredCrowdOutcome, runLayeredCrowd } from '../test/helpers/layered-crowd.js';
+import { barChartSvg, writePlot } from './svg-chart.js';
 
 const PER_CLASS = Number(process.argv[2] ?? 4);
 const SECONDS = Number(process.argv[3] ?? 60);
@@ -25,13 +27,21 @@ const JOIN_MS = Number(process.argv[4] ?? 3) * 1000;
 const BITRATES = [200e3, 400e3, 800e3, 1600e3];
 const MBITS = [1, 3, 10];
 
+const meanLayer = (o: LayeredCrowdOutcome, mbit: number) => {
+  const ps = o.peers.filter((p) => p.className === `${mbit} Mbit/s`);
+  return ps.reduce((n, p) => n + p.meanLayer, 0) / ps.length;
+};
+
+/** The highest cumulative layer whose layers together fit in the link. */
+const highestLayerCarried = (mbit: number) => BITRATES.reduce((best, _, k) => (BITRATES.slice(0, k + 1).reduce((a, b) => a + b) <= mbit * 1e6 ? k : best), -1);
+
 function rows(label: string, o: LayeredCrowdOutcome, assetBytes: number): string[] {
   const out: string[] = [];
   for (const mbit of MBITS) {
     const ps = o.peers.filter((p) => p.className === `${mbit} Mbit/s`);
     const stalls = ps.reduce((n, p) => n + p.stalls, 0);
     const stalledS = ps.reduce((n, p) => n + p.stalledMs, 0) / 1000;
-    const mean = ps.reduce((n, p) => n + p.meanLayer, 0) / ps.length;
+    const mean = meanLayer(o, mbit);
     const perMinute = ps.reduce((n, p) => n + p.switches.length, 0) / ps.length / (SECONDS / 60);
     out.push(`| ${label} | ${mbit} Mbit/s | ${stalls} (${stalledS.toFixed(1)} s) | ${mean.toFixed(2)} | ${perMinute.toFixed(1)} |`);
   }
@@ -63,6 +73,17 @@ await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     console.log('| run | class | stalls (count, time) | mean layer played (0-3) | layer switches / min |');
     console.log('|---|---|---:|---:|---:|');
     for (const [label, o] of runs) for (const line of rows(label, o, assetBytes)) console.log(line);
+    const chart = await writePlot('layer-vs-bandwidth.svg', barChartSvg({
+      title: `Mean layer played by bandwidth class (${classes.length} peers, ${SECONDS} s asset)`,
+      yLabel: 'mean layer played (0-3)',
+      categories: MBITS.map((m) => `${m} Mbit/s down`),
+      series: [
+        { name: 'the link carries (limit)', values: MBITS.map(highestLayerCarried) },
+        ...runs.map(([label, o]) => ({ name: label, values: MBITS.map((m) => meanLayer(o, m)) })),
+      ],
+      yMax: BITRATES.length - 1,
+    }));
+    console.log(`\nchart: ${chart}`);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -14,11 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalEdge } from '../scripts/local-edge.js';
 import { startUdpGateway } from '../peer-node/gateway/udp-gateway.js';
-import { decodeAnnounceResponse } from '../shared/tracker/http-response.js';
-import { escapeBytes as escape } from '../shared/tracker/http-query.js';
 import { toHex } from '../shared/bytes.js';
-import { benchInfoHash, benchPeerId } from './bench-swarm.js';
-import { runWrk } from './wrk.js';
+import { benchInfoHash } from './bench-swarm.js';
+import { wrkAnnounces } from './announce-load.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
@@ -35,24 +33,9 @@ interface Figure {
   failures: number;
 }
 
-function announcePath(peer: number): string {
-  const left = peer % 3 === 0 ? 0 : 1000;
-  return `/announce?info_hash=${escape(benchInfoHash(peer % SWARMS))}&peer_id=${escape(benchPeerId(peer))}&port=${1024 + peer}&uploaded=0&downloaded=0&left=${left}&numwant=50&compact=1`;
-}
-
-/** One HTTP target under wrk: requests cycle through PEERS announces over SWARMS swarms. */
+/** One HTTP target under wrk: the announce mix, or one fixed path. */
 async function wrkRun(target: string, base: string, work: string, fixedPath?: string): Promise<Figure> {
-  if (!fixedPath) {
-    const probe = decodeAnnounceResponse(new Uint8Array(await (await fetch(base + announcePath(1))).arrayBuffer()));
-    if ('failure' in probe) throw new Error(`${target} refused the probe announce: ${probe.failure}`);
-  }
-  const script = path.join(work, 'announce.lua');
-  const paths = fixedPath ? [JSON.stringify(fixedPath)] : Array.from({ length: PEERS }, (_, i) => JSON.stringify(announcePath(i)));
-  await writeFile(
-    script,
-    `local paths = {${paths.join(',')}}\nlocal i = math.random(#paths)\nrequest = function()\n  i = (i % #paths) + 1\n  return wrk.format("GET", paths[i])\nend\n`,
-  );
-  const r = runWrk(base, script, SECONDS, CONNECTIONS);
+  const r = await wrkAnnounces(base, work, { swarms: SWARMS, peers: PEERS }, SECONDS, CONNECTIONS, fixedPath);
   return { target, transport: 'HTTP', perSecond: r.requestsPerSecond, p50ms: r.p50ms, p99ms: r.p99ms, failures: r.failures };
 }
 

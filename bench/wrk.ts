@@ -10,9 +10,9 @@ export interface WrkResult {
   failures: number;
 }
 
-/** Runs `wrk -t2 --latency` with a Lua script and reads its figures. */
+/** Runs `wrk -t2 --latency` (one thread for one connection) with a Lua script and reads its figures. */
 export function runWrk(url: string, script: string, seconds: number, connections: number, timeoutSeconds = 2): WrkResult {
-  const out = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', `${timeoutSeconds}s`, '-s', script, url], { encoding: 'utf8' });
+  const out = execFileSync('wrk', [`-t${Math.min(2, connections)}`, `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', `${timeoutSeconds}s`, '-s', script, url], { encoding: 'utf8' });
   const ms = (label: string) => {
     const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (!m) return NaN;
