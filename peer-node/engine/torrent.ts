@@ -15,6 +15,7 @@ import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
 import { LayerChange, type LayerChangeHost } from '../extensions/layer-change.js';
+import { BitfieldRequest } from '../extensions/bitfield-request.js';
 import { LtTex, type TexHost } from '../extensions/lt-tex.js';
 import { TrHashpiece } from '../extensions/tr-hashpiece.js';
 import { MerkleTree } from '../../shared/metainfo/merkle.js';
@@ -205,6 +206,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private ready = false;
   private readonly uploadOnlyExtension: UploadOnly;
   private readonly layerChange: LayerChange;
+  private readonly bitfieldRequest: BitfieldRequest;
   /** Layered streaming: our active layer and the asset's layer count (LAYER-CHANGE). */
   activeLayer?: number;
   layerCount?: number;
@@ -291,6 +293,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.addExtension(this.uploadOnlyExtension);
     this.layerChange = new LayerChange(this);
     this.addExtension(this.layerChange);
+    this.bitfieldRequest = new BitfieldRequest({
+      pieceCount: this.geometry.pieceCount,
+      // A super-seeder reveals pieces one peer at a time: it does not hand out its whole set.
+      announcedPieces: () => (this.superSeeding ? undefined : this.have),
+      peerPieces: (s, have) => this.learnPieces(s, have),
+    });
+    this.addExtension(this.bitfieldRequest);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     for (const url of metainfo.urlList) this.addWebSeed(url, 'url-list');
     for (const url of metainfo.httpSeeds) this.addWebSeed(url, 'httpseeds');
@@ -656,6 +665,29 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     s.setInterested(true);
     // Only a piece we may ask for now is worth a trip to the picker (a choking peer's haves are not).
     if (s.mayRequest(index)) this.fillRequests(s);
+  }
+
+  /**
+   * Bitfield Request (`pp_bitfield`): asks every peer that offers it to resend its current
+   * pieces, for a view that missed HAVEs; how many were asked. Answers add to each peer's set.
+   */
+  requestPeerBitfields(): number {
+    let asked = 0;
+    for (const s of this.sessions.values()) if (!s.connection.closed && this.bitfieldRequest.ask(s)) asked++;
+    return asked;
+  }
+
+  /** Bitfield Requests we answered, and those ignored by reason. */
+  get bitfieldRequests(): { answered: number; refused: Readonly<Record<string, number>> } {
+    return { answered: this.bitfieldRequest.answered, refused: this.bitfieldRequest.refused };
+  }
+
+  /** Pieces a Bitfield Response names that we did not know the peer had: as if it sent HAVEs. */
+  private learnPieces(s: PeerSession, have: 'all' | Uint8Array): void {
+    if (s.isSeed) return;
+    for (let i = 0; i < this.geometry.pieceCount; i++) {
+      if ((have === 'all' || (have[i >> 3]! & (0x80 >> (i & 7))) !== 0) && s.bits.set(i)) this.peerHas(s, i);
+    }
   }
 
   peerHasAll(s: PeerSession): void {

@@ -27,6 +27,7 @@ export const LOCAL_EXTENSION_IDS: Record<string, number> = {
   lt_tex: 4,
   Tr_hashpiece: 5,
   pp_layer: 6,
+  pp_bitfield: 7,
 };
 
 /** Sends an extension message to a peer under the id it asked for; false when it did not offer it. */

@@ -21,6 +21,8 @@ import { decodeHashPiece, encodeHashPiece } from '../../shared/wire/tr-hashpiece
 import { decodeKrpc, encodeKrpc } from '../../shared/dht/krpc.js';
 import { decodePexMessage, encodePexMessage } from '../../shared/wire/ut-pex.js';
 import { decodeTexMessage, encodeTexMessage } from '../../shared/wire/lt-tex.js';
+import { decodeBitfieldRequestMessage, encodeBitfieldRequest, encodeBitfieldResponse } from '../../shared/wire/bitfield-request.js';
+import { decodeLayerChange, encodeLayerChange } from '../../shared/wire/layer-change.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -223,4 +225,16 @@ test('fuzz: BEP 5 KRPC packets', () => {
     return out;
   });
   fc.assert(fc.property(fc.oneof(mutatedPacket, fc.uint8Array({ maxLength: 64 })), (bytes) => mustBeTyped(() => decodeKrpc(bytes))), { numRuns: RUNS });
+});
+
+test('fuzz: pp_layer and pp_bitfield extension payloads', () => {
+  const seeds = [encodeLayerChange(3), encodeBitfieldRequest(), encodeBitfieldResponse({ have: 'all' }), encodeBitfieldResponse({ bitfield: Uint8Array.of(0xff, 0xf0) })];
+  const mutatedPayload = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat({ max: 12 })).map(([seed, at, byte, cut]) => {
+    const out = seed.slice(0, Math.max(0, seed.length - cut));
+    if (out.length > 0) out[at % out.length] = byte;
+    return out;
+  });
+  const input = fc.oneof(mutatedPayload, fc.uint8Array({ maxLength: 64 }), alphabet);
+  fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodeLayerChange(bytes))), { numRuns: RUNS });
+  fc.assert(fc.property(input, fc.integer({ min: 1, max: 40 }), (bytes, pieces) => mustBeTyped(() => decodeBitfieldRequestMessage(bytes, pieces))), { numRuns: RUNS });
 });

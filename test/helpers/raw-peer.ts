@@ -33,3 +33,62 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Reserved bits: BEP 10 (byte 5, 0x10) and BEP 6 Fast (byte 7, 0x04). */
+export function reservedBits(options: { fast?: boolean } = {}): Uint8Array {
+  return Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, options.fast ? 0x04 : 0]);
+}
+
+/**
+ * A raw peer that speaks BEP 10: it connects to our client, handshakes for `infoHash` offering
+ * the extensions in `offer` (name -> the id it wants them under), and collects everything our
+ * side sends. Resolves once our extension handshake is in, with the ids we asked for.
+ */
+export async function rawExtensionPeer(port: number, infoHash: Uint8Array, offer: Map<string, number>, options: { fast?: boolean } = {}) {
+  const { randomBytes } = await import('node:crypto');
+  const { once } = await import('node:events');
+  const net = await import('node:net');
+  const { decodeExtensionHandshake, encodeExtensionHandshake } = await import('../../shared/wire/extension-handshake.js');
+  const { encodeHandshake } = await import('../../shared/wire/handshake.js');
+  const { encodeMessage } = await import('../../shared/wire/messages.js');
+  const peerId = randomBytes(20);
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let closed = false;
+  const gone = once(socket, 'close').then(() => {
+    closed = true;
+  });
+  await once(socket, 'connect');
+  const messages: WireMessage[] = [];
+  let ours = new Map<string, number>();
+  const handshakeIn = new Promise<void>((resolve) => {
+    onWire(socket, {
+      message: (m) => {
+        messages.push(m);
+        if (m.type === 'extended' && m.extendedId === 0) {
+          ours = decodeExtensionHandshake(m.payload).m;
+          resolve();
+        }
+      },
+    });
+  });
+  socket.write(encodeHandshake({ reserved: reservedBits(options), infoHash, peerId }));
+  socket.write(encodeMessage({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake({ m: offer }) }));
+  await handshakeIn;
+  return {
+    socket,
+    peerId,
+    messages,
+    /** Payloads our side sent under the id this peer asked for `name`. */
+    heard: (name: string) => messages.filter((x): x is Extract<WireMessage, { type: 'extended' }> => x.type === 'extended' && x.extendedId === offer.get(name)).map((x) => x.payload),
+    /** Sends `payload` as extension `name` under the id our side asked for. */
+    send: (name: string, payload: Uint8Array) => {
+      const id = ours.get(name);
+      if (!id) throw new Error(`our side does not offer ${name}`);
+      socket.write(encodeMessage({ type: 'extended', extendedId: id, payload }));
+    },
+    write: (m: WireMessage) => socket.write(encodeMessage(m)),
+    isClosed: () => closed,
+    gone,
+  };
+}
