@@ -63,7 +63,7 @@ ownSignals();
 const secrets = await loadLocalSecrets(persistDir);
 // With the demo, peers are asked to announce every 30 s (not 15 min), so that the dashboard's
 // peer figures move while one watches.
-const demoIntervals = viewers > 0 ? { ANNOUNCE_INTERVAL: '30', MIN_ANNOUNCE_INTERVAL: '15' } : {};
+const demoIntervals: Record<string, string> = viewers > 0 ? { ANNOUNCE_INTERVAL: '30', MIN_ANNOUNCE_INTERVAL: '15' } : {};
 edge = await startLocalEdge({ port, persistDir, bindings: { ...demoIntervals, ...secrets } });
 ownSignals();
 console.log(`edge listening on ${edge.url.origin}  (state in ${persistDir})`);

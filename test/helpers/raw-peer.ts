@@ -1,8 +1,11 @@
 /** Scripted raw-socket peers for tests: the peer-wire stream after a handshake, by hand. */
-import type net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
 import { MessageFramer } from '../../shared/wire/framer.js';
-import { HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
-import type { WireMessage } from '../../shared/wire/messages.js';
+import { decodeExtensionHandshake, encodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
+import { encodeHandshake, HANDSHAKE_LENGTH } from '../../shared/wire/handshake.js';
+import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 
 /**
  * Skips the other side's 68-byte handshake (calling `handshake` once it is in), then hands every
@@ -45,12 +48,6 @@ export function reservedBits(options: { fast?: boolean } = {}): Uint8Array {
  * side sends. Resolves once our extension handshake is in, with the ids we asked for.
  */
 export async function rawExtensionPeer(port: number, infoHash: Uint8Array, offer: Map<string, number>, options: { fast?: boolean } = {}) {
-  const { randomBytes } = await import('node:crypto');
-  const { once } = await import('node:events');
-  const net = await import('node:net');
-  const { decodeExtensionHandshake, encodeExtensionHandshake } = await import('../../shared/wire/extension-handshake.js');
-  const { encodeHandshake } = await import('../../shared/wire/handshake.js');
-  const { encodeMessage } = await import('../../shared/wire/messages.js');
   const peerId = randomBytes(20);
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
