@@ -30,14 +30,20 @@ export function announceUrl(base: string, a: ClientAnnounce): string {
   return `${base}${base.includes('?') ? '&' : '?'}${parts.join('&')}`;
 }
 
-/** BEP 48: the scrape URL is the announce URL with its last `announce` path segment renamed. */
-export function scrapeUrl(announce: string): string | undefined {
+/** The announce URL with its last `announce` path segment renamed (BEP 48's rule for scrape). */
+function siblingUrl(announce: string, name: string): string | undefined {
   const u = new URL(announce);
   const last = u.pathname.lastIndexOf('/');
   if (!u.pathname.slice(last + 1).startsWith('announce')) return undefined;
-  u.pathname = u.pathname.slice(0, last + 1) + 'scrape' + u.pathname.slice(last + 1 + 'announce'.length);
+  u.pathname = u.pathname.slice(0, last + 1) + name + u.pathname.slice(last + 1 + 'announce'.length);
   return u.toString();
 }
+
+/** BEP 48: the scrape URL is the announce URL with its last `announce` path segment renamed. */
+export const scrapeUrl = (announce: string) => siblingUrl(announce, 'scrape');
+
+/** PPSP Get-Peer on our edge: `/peers` beside `/announce` (and `/p/KEY/peers` beside a passkey's). */
+export const getPeerUrl = (announce: string) => siblingUrl(announce, 'peers');
 
 async function getBounded(url: string, timeoutMs: number): Promise<Uint8Array> {
   let response;
@@ -64,4 +70,17 @@ export async function httpScrape(announce: string, infoHashes: Uint8Array[], tim
   if (!base) throw new TrackerError('http.no-scrape', `no scrape URL for ${announce} (BEP 48: the path must end in announce)`);
   const query = infoHashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&');
   return decodeScrapeResponse(await getBounded(`${base}${base.includes('?') ? '&' : '?'}${query}`, timeoutMs));
+}
+
+/**
+ * PPSP Get-Peer: peers of a swarm without joining it (a viewer that is only looking). Answered
+ * in the announce's shape; `layer` asks for peers holding what that layer needs first.
+ */
+export async function httpGetPeers(announce: string, infoHash: Uint8Array, options: { numwant?: number; layer?: number; timeoutMs?: number } = {}): Promise<AnnounceResponse | TrackerFailure> {
+  const base = getPeerUrl(announce);
+  if (!base) throw new TrackerError('http.no-get-peer', `no Get-Peer URL for ${announce} (the path must end in announce)`);
+  const parts = [`info_hash=${escapeBytes(infoHash)}`, 'compact=1'];
+  if (options.numwant !== undefined) parts.push(`numwant=${options.numwant}`);
+  if (options.layer !== undefined) parts.push(`layer=${options.layer}`);
+  return decodeAnnounceResponse(await getBounded(`${base}${base.includes('?') ? '&' : '?'}${parts.join('&')}`, options.timeoutMs ?? 15_000));
 }

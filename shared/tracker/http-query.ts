@@ -76,8 +76,8 @@ function latin1(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
 }
 
-/** Reads announce parameters (BEP 3, 7, 21, 23) from a raw query string. */
-export function parseAnnounceQuery(query: string): AnnounceParams {
+/** Reads single-valued parameters of a query: a repeated one is an error, not a choice. */
+function queryReader(query: string) {
   const q = parseRawQuery(query);
   const one = (name: string): Uint8Array | undefined => {
     const values = q.get(name);
@@ -88,6 +88,20 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
     const v = one(name);
     return v === undefined ? undefined : latin1(v);
   };
+  return { one, text };
+}
+
+/** `numwant`: negative means the default (several clients send -1); huge values are clamped, not refused. */
+function parseNumwant(text: string | undefined): number {
+  if (text === undefined || text === '') return TRACKER_LIMITS.defaultNumwant;
+  if (!/^-?\d{1,10}$/.test(text)) throw new TrackerError('bad-parameter', 'numwant must be an integer');
+  const asked = Number(text);
+  return asked < 0 ? TRACKER_LIMITS.defaultNumwant : Math.min(asked, TRACKER_LIMITS.maxNumwant);
+}
+
+/** Reads announce parameters (BEP 3, 7, 21, 23) from a raw query string. */
+export function parseAnnounceQuery(query: string): AnnounceParams {
+  const { one, text } = queryReader(query);
   const hash20 = (name: string): Uint8Array => {
     const v = one(name);
     if (v === undefined) throw new TrackerError('missing-parameter', `${name} is missing`);
@@ -114,14 +128,7 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
   const port = Number(portText);
 
   const event = parseEvent(text('event'));
-  let numwant: number = TRACKER_LIMITS.defaultNumwant;
-  const numwantText = text('numwant');
-  if (numwantText !== undefined && numwantText !== '') {
-    if (!/^-?\d{1,10}$/.test(numwantText)) throw new TrackerError('bad-parameter', 'numwant must be an integer');
-    // Negative means "default" in several clients; huge values are clamped, not refused.
-    const asked = Number(numwantText);
-    numwant = asked < 0 ? TRACKER_LIMITS.defaultNumwant : Math.min(asked, TRACKER_LIMITS.maxNumwant);
-  }
+  const numwant = parseNumwant(text('numwant'));
   const flag = (name: string) => {
     const v = text(name);
     return v === undefined ? undefined : v === '1';
@@ -153,6 +160,35 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
     if (name === 'ip' && /^[A-Za-z0-9.-]+$/.test(v) && !/^[\d.]+$/.test(v)) continue;
     params.otherAddresses.push(parseEndpoint(v, port, name));
   }
+  return params;
+}
+
+/**
+ * PPSP Get-Peer (`GET /peers`): a viewer asks a swarm for peers without joining it. Only
+ * `info_hash` is required; `numwant` (clamped like an announce's), `compact`, `no_peer_id`,
+ * `layer` (layer-aware selection, as for an announce) and `peer_id` (a member asking for more:
+ * itself is left out) are optional. The bounds and errors are an announce's.
+ */
+export interface GetPeerParams {
+  infoHash: Uint8Array;
+  peerId?: Uint8Array;
+  numwant: number;
+  compact: boolean;
+  noPeerId: boolean;
+  layer?: number;
+}
+
+export function parseGetPeerQuery(query: string): GetPeerParams {
+  const { one, text } = queryReader(query);
+  const infoHash = one('info_hash');
+  if (infoHash === undefined) throw new TrackerError('missing-parameter', 'info_hash is missing');
+  if (infoHash.length !== 20) throw new TrackerError('bad-parameter', `info_hash must be 20 bytes, got ${infoHash.length}`);
+  const peerId = one('peer_id');
+  if (peerId !== undefined && peerId.length !== 20) throw new TrackerError('bad-parameter', `peer_id must be 20 bytes, got ${peerId.length}`);
+  const params: GetPeerParams = { infoHash, numwant: parseNumwant(text('numwant')), compact: text('compact') !== '0', noPeerId: text('no_peer_id') === '1' };
+  if (peerId !== undefined) params.peerId = peerId;
+  const layer = parseActiveLayer(text('layer'));
+  if (layer !== undefined) params.layer = layer;
   return params;
 }
 

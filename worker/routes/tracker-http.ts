@@ -2,16 +2,16 @@ import { Hono, type Context } from 'hono';
 import type { Env } from '../env.js';
 import { TrackerError } from '../../shared/errors.js';
 import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
-import { parseAnnounceQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
+import { parseAnnounceQuery, parseGetPeerQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
 import { connectingIp } from '../client-ip.js';
 import { userOfPasskey } from '../access/passkeys.js';
-import { accessFor, announceHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
+import { accessFor, announceHttp, getPeersHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
 
 /**
- * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, and the same
- * under `/p/:passkey/` for private torrents. Every answer is bencoded with status 200, failures
+ * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, PPSP Get-Peer
+ * at `/peers`, and the same under `/p/:passkey/` for private torrents. Every answer is bencoded with status 200, failures
  * included, as clients expect; nothing a client sends can produce a 500.
  */
 export const trackerHttp = new Hono<{ Bindings: Env }>();
@@ -62,6 +62,26 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
   }
 }
 
+/**
+ * PPSP Get-Peer: peers of a swarm for a viewer that is only looking (it is not added, no count
+ * moves); bounds, access and peer selection as for an announce.
+ */
+async function getPeers(c: Context<{ Bindings: Env }>): Promise<Response> {
+  try {
+    const user = await passkeyUser(c);
+    if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
+    const params = parseGetPeerQuery(rawQuery(c));
+    const host = connectingIp(c.req.raw);
+    if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
+    const answer = await getPeersHttp(c.env, params, { host }, user);
+    if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
+    return bencoded(c, answer.body);
+  } catch (err) {
+    if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);
+    throw err;
+  }
+}
+
 async function scrape(c: Context<{ Bindings: Env }>): Promise<Response> {
   try {
     const user = await passkeyUser(c);
@@ -80,3 +100,5 @@ trackerHttp.get('/announce', announce);
 trackerHttp.get('/scrape', scrape);
 trackerHttp.get('/p/:passkey/announce', announce);
 trackerHttp.get('/p/:passkey/scrape', scrape);
+trackerHttp.get('/peers', getPeers);
+trackerHttp.get('/p/:passkey/peers', getPeers);

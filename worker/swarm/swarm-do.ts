@@ -4,6 +4,7 @@ import { swarmConfig } from '../config.js';
 import { bumpProbe, ensureProbeTable } from '../storage-probe.js';
 import { TrackerError } from '../../shared/errors.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import type { GetPeerParams } from '../../shared/tracker/http-query.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { type PeerRecord, type SwarmAnnounceResult, SwarmRules, type SwarmSample } from './swarm-rules.js';
 import { compactPeers, httpAnnounceBody } from './swarm-response.js';
@@ -212,6 +213,18 @@ export class Swarm extends DurableObject<Env> {
     const body = httpAnnounceBody(result.peers, fields, format.compact, format.noPeerId);
     const snapshot = format.wantSnapshot ? this.snapshot(access) : undefined;
     return snapshot ? { ok: true, body, snapshot } : { ok: true, body };
+  }
+
+  /**
+   * PPSP Get-Peer: the bencoded announce-shaped answer (interval, counts, peers) for a viewer
+   * that does not join; refused exactly as an announce would be (registered mode, private).
+   */
+  async getPeers(params: GetPeerParams, client: { host: string }, access: AnnounceAccess): Promise<HttpSwarmAnswer> {
+    const refusal = this.refuse(access);
+    if (refusal) return refusal;
+    const peers = this.rules.getPeers({ numwant: params.numwant, ...(params.layer !== undefined ? { layer: params.layer } : {}), ...(params.peerId ? { peerId: toHex(params.peerId) } : {}) });
+    const { interval, minInterval } = this.rules.config;
+    return { ok: true, body: httpAnnounceBody(peers, { interval, minInterval, counts: this.rules.counts(), externalIp: client.host }, params.compact, params.noPeerId) };
   }
 
   /**

@@ -246,6 +246,17 @@ export class SwarmRules {
     return result;
   }
 
+  /**
+   * PPSP Get-Peer: peers for a viewer that is only looking, chosen as for a downloader's
+   * announce (layer-aware when it names a layer), without adding it or touching any count. A
+   * member asking for more names its peer id and is left out of the answer.
+   */
+  getPeers(request: { numwant: number; layer?: number; peerId?: string }): ListedPeer[] {
+    const looker: PeerRecord = { peerId: request.peerId ?? '', addresses: [], left: 1, uploaded: 0, downloaded: 0, paused: false, completed: false, lastSeen: 0 };
+    if (request.layer !== undefined) looker.layer = request.layer;
+    return this.select(looker, request.numwant);
+  }
+
   /** Adds the rise of a known peer's `uploaded` to `peerBytes`; returns it (0 after a counter reset). */
   private countUploaded(existing: PeerRecord, uploaded: number): number {
     const rise = uploaded >= existing.uploaded ? uploaded - existing.uploaded : 0;

@@ -1,6 +1,7 @@
 import type { Env } from '../env.js';
 import type { AnnounceAccess, HttpSwarmAnswer, SwarmSnapshot, UdpSwarmAnswer } from '../swarm/swarm-do.js';
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
+import type { GetPeerParams } from '../../shared/tracker/http-query.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { toHex } from '../../shared/bytes.js';
 
@@ -36,6 +37,15 @@ export async function announceHttp(
 ): Promise<HttpSwarmAnswer> {
   try {
     return await swarmStub(env, params.infoHash).announceHttp(params, client, accessFor(env, user), { compact: params.compact, noPeerId: params.noPeerId, wantSnapshot });
+  } catch (err) {
+    return busy(err);
+  }
+}
+
+/** PPSP Get-Peer to the swarm's Durable Object: peers without joining. */
+export async function getPeersHttp(env: Env, params: GetPeerParams, client: { host: string }, user: string | undefined): Promise<HttpSwarmAnswer> {
+  try {
+    return await swarmStub(env, params.infoHash).getPeers(params, client, accessFor(env, user));
   } catch (err) {
     return busy(err);
   }
