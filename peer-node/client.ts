@@ -5,10 +5,12 @@ import type { MagnetLink } from '../shared/metainfo/magnet.js';
 import { type ParsedTorrent, torrentFromInfoBytes } from '../shared/metainfo/torrent-file.js';
 import { MetadataFetcher } from './engine/metadata-fetcher.js';
 import { DhtNode } from './dht/dht-node.js';
+import { LocalDiscovery, lsdOptionsFor, type LsdOptions } from './lsd/local-discovery.js';
 import { generatePeerId } from '../shared/peer-id.js';
 import type { Capabilities } from '../shared/wire/handshake.js';
 import { Torrent, type TorrentOptions } from './engine/torrent.js';
 import { UdpTrackerClient } from './tracker/udp-tracker-client.js';
+import { LocalTrackerDiscovery, type LocalTrackerDiscoveryOptions } from './tracker/local-tracker-discovery.js';
 import { PeerConnection } from './wire/peer-connection.js';
 import { Agent } from 'undici';
 import { RateLimiter } from './engine/rate-limiter.js';
@@ -23,6 +25,17 @@ export interface ClientOptions {
   dht?: boolean;
   /** DHT nodes to start from (a node of the swarm, or a well-known router). */
   dhtBootstrap?: { host: string; port: number }[];
+  /**
+   * BEP 14 local service discovery (multicast on the LAN; never for private torrents). Default:
+   * on when listening on every interface, off with a specific `host` (see lsdOptionsFor).
+   */
+  lsd?: boolean | LsdOptions;
+  /**
+   * BEP 22 local tracker discovery: the tracker our address's PTR name leads to (by SRV) is
+   * announced to besides each public torrent's own. Default on, for public addresses only;
+   * `false` turns it off; options set the DNS servers and limits (tracker/local-tracker-discovery.ts).
+   */
+  localTrackerDiscovery?: boolean | LocalTrackerDiscoveryOptions;
   /** Incoming connections allowed before the handshake names a torrent. */
   maxHalfOpenIncoming?: number;
   /** Upload cap in bytes a second over all torrents and peers (default none). */
@@ -50,8 +63,12 @@ export class Client extends EventEmitter {
   readonly torrents = new Map<string, Torrent>();
   private server?: net.Server;
   private readonly udp = new UdpTrackerClient();
+  /** BEP 22 local tracker discovery, shared by every torrent; undefined when turned off. */
+  readonly localTracker?: LocalTrackerDiscovery;
   /** Our DHT node (BEP 5), once listening, unless switched off. */
   dht?: DhtNode;
+  /** Our BEP 14 local service discovery, once listening, when on. */
+  lsd?: LocalDiscovery;
   private listenPort = 0;
   private incomingHalfOpen = 0;
   private readonly fetchers = new Set<MetadataFetcher>();
@@ -69,6 +86,11 @@ export class Client extends EventEmitter {
     this.capabilities = { extensionProtocol: true, fast: true, dht: options.dht !== false };
     if (options.uploadRateLimit !== undefined) this.uploadLimiter = new RateLimiter(options.uploadRateLimit);
     if (options.downloadRateLimit !== undefined) this.downloadLimiter = new RateLimiter(options.downloadRateLimit);
+    const discovery = options.localTrackerDiscovery;
+    if (discovery !== false && (discovery === undefined || discovery === true || discovery.enabled !== false)) {
+      this.localTracker = new LocalTrackerDiscovery(typeof discovery === 'object' ? discovery : {});
+      this.localTracker.on('warning', (text: string) => this.emit('warning', text));
+    }
   }
 
   get port(): number {
@@ -96,6 +118,20 @@ export class Client extends EventEmitter {
       this.dht = dht;
       if (this.options.dhtBootstrap?.length) await dht.bootstrap(this.options.dhtBootstrap);
     }
+    const lsdOptions = lsdOptionsFor(this.options.host, this.options.lsd);
+    if (lsdOptions) {
+      const lsd = new LocalDiscovery(
+        () => this.listenPort,
+        (infoHashHex) => {
+          const torrent = this.torrents.get(infoHashHex);
+          return torrent && { private: torrent.metainfo.info.private === true, addPeers: (peers) => torrent.addPeers(peers, 'lsd') };
+        },
+        lsdOptions,
+      );
+      lsd.on('warning', (text: string) => this.emit('warning', text));
+      // A network without multicast (no route, a firewall) leaves the client working without LSD.
+      await lsd.start().then(() => (this.lsd = lsd), (err: Error) => this.emit('warning', err.message));
+    }
     return this.listenPort;
   }
 
@@ -110,7 +146,9 @@ export class Client extends EventEmitter {
         udp: this.udp,
         clientName: CLIENT_NAME,
         ...(this.dht ? { dht: this.dht } : {}),
+        ...(this.lsd ? { lsd: this.lsd } : {}),
         http: this.http,
+        ...(this.localTracker ? { localTracker: this.localTracker } : {}),
         ...(this.uploadLimiter ? { uploadLimiter: this.uploadLimiter } : {}),
         ...(this.downloadLimiter ? { downloadLimiter: this.downloadLimiter } : {}),
       },
@@ -169,6 +207,8 @@ export class Client extends EventEmitter {
     await Promise.all([...this.torrents.keys()].map((h) => this.remove(h)));
     this.udp.close();
     this.dht?.close();
+    this.localTracker?.close();
+    this.lsd?.close();
     const server = this.server;
     this.server = undefined;
     for (const socket of this.accepted) socket.destroy();

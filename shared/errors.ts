@@ -100,3 +100,10 @@ export class LayerInfoError extends ProtocolError {
     super(`layers.${code}`, message);
   }
 }
+
+/** A BEP 14 local service discovery datagram (BT-SEARCH) that is not one: it is ignored, counted. */
+export class LsdError extends ProtocolError {
+  constructor(code: string, message: string) {
+    super(`lsd.${code}`, message);
+  }
+}

@@ -31,6 +31,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PEER_NODE_DIR', option: 'dir', commands: ['seed'], kind: 'text', about: 'the folder that holds the content' },
   { name: 'PEER_NODE_BOOTSTRAP', option: 'bootstrap', commands: [...PEER_COMMANDS, 'dht'], kind: 'addresses', about: 'DHT nodes to start from' },
   { name: 'PEER_NODE_NO_DHT', option: 'no-dht', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn the DHT off' },
+  { name: 'PEER_NODE_NO_LSD', option: 'no-lsd', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn local service discovery (BEP 14) off' },
+  { name: 'PEER_NODE_NO_LOCAL_TRACKER', option: 'no-local-tracker', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn local tracker discovery (BEP 22) off' },
   { name: 'PEER_NODE_NO_WEB_SEEDS', option: 'no-web-seeds', commands: PEER_COMMANDS, kind: 'switch', about: '1 to fetch from peers only' },
   { name: 'PEER_NODE_UPLOAD_LIMIT', option: 'upload-limit', commands: PEER_COMMANDS, kind: 'rate', about: 'upload cap, e.g. 2M' },
   { name: 'PEER_NODE_DOWNLOAD_LIMIT', option: 'download-limit', commands: PEER_COMMANDS, kind: 'rate', about: 'download cap, e.g. 1M' },

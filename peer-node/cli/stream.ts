@@ -27,6 +27,8 @@ Options:
   --host ADDR          address peers reach us on (default every interface)
   --peer HOST:PORT     also connect to this peer; repeatable
   --no-dht             do not use the DHT
+  --no-lsd             do not look for peers on the local network (BEP 14)
+  --no-local-tracker   do not look for the network's local tracker (BEP 22)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the edge; peers only
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M)
@@ -66,6 +68,8 @@ export const STREAM_OPTIONS = {
   host: { type: 'string' },
   peer: { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'no-lsd': { type: 'boolean' },
+  'no-local-tracker': { type: 'boolean' },
   bootstrap: { type: 'string' },
   'no-web-seeds': { type: 'boolean' },
   'upload-limit': { type: 'string' },
@@ -102,6 +106,8 @@ export async function streamCommand(args: string[]): Promise<number> {
     ...(values.host ? { host: values.host } : {}),
     port: peerPort,
     dht: !values['no-dht'],
+    ...(values['no-lsd'] ? { lsd: false } : {}),
+    ...(values['no-local-tracker'] ? { localTrackerDiscovery: false } : {}),
     dhtBootstrap: bootstrap,
     ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
     ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),

@@ -11,6 +11,8 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --host ADDR          address to listen on (default every interface)
   --peer HOST:PORT     also connect to this peer; repeatable
   --no-dht             do not use the DHT (trackers and given peers only)
+  --no-lsd             do not look for peers on the local network (BEP 14)
+  --no-local-tracker   do not look for the network's local tracker (BEP 22)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the torrent's web seeds (the edge); peers only
   --web-seed URL       also fetch from this BEP 19 web seed; repeatable
@@ -74,6 +76,8 @@ const SHARED_OPTIONS = {
   host: { type: 'string' },
   peer: { type: 'string', multiple: true },
   'no-dht': { type: 'boolean' },
+  'no-lsd': { type: 'boolean' },
+  'no-local-tracker': { type: 'boolean' },
   bootstrap: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -123,6 +127,8 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     ...(values.host ? { host: values.host } : {}),
     port: port ?? 6881,
     dht: !values['no-dht'],
+    ...(values['no-lsd'] ? { lsd: false } : {}),
+    ...(values['no-local-tracker'] ? { localTrackerDiscovery: false } : {}),
     dhtBootstrap: bootstrap,
     ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
     ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),

@@ -24,8 +24,10 @@ import { MerkleHashes } from './merkle-hashes.js';
 import { PEX_FLAG, type PexPeer } from '../../shared/wire/ut-pex.js';
 import { PieceCache } from '../storage/piece-cache.js';
 import { TorrentStorage } from '../storage/torrent-storage.js';
-import { Announcer } from '../tracker/announcer.js';
+import { Announcer, type AnnounceState } from '../tracker/announcer.js';
 import { TrackerTiers } from '../tracker/tracker-tiers.js';
+import type { LocalTrackerDiscovery } from '../tracker/local-tracker-discovery.js';
+import { LocalTrackerAnnouncer, type LocalTrackerStats } from '../tracker/local-tracker-announcer.js';
 import type { UdpTrackerClient } from '../tracker/udp-tracker-client.js';
 import { type ConnectionOptions, PeerConnection } from '../wire/peer-connection.js';
 import { Bitfield } from './bitfield.js';
@@ -50,6 +52,10 @@ export interface TorrentContext {
   clientName: string;
   /** The client's DHT node, when it runs one. */
   dht?: DhtNode;
+  /** The client's BEP 14 local service discovery, when it runs it. */
+  lsd?: { join(infoHashHex: string): void; leave(infoHashHex: string): void };
+  /** The client's BEP 22 local tracker discovery, when on. */
+  localTracker?: LocalTrackerDiscovery;
   /** HTTP connections (keep-alive) for web seeds; without it web seeds are not used. */
   http?: Dispatcher;
   /** The client's upload cap, shared by all its torrents. */
@@ -117,6 +123,8 @@ export interface TorrentStats {
   seeds: number;
   /** Seconds until done at the current rate; undefined when unknown. */
   eta?: number;
+  /** BEP 22: the local tracker announced to besides the torrent's own, and what was refused. */
+  localTracker?: LocalTrackerStats;
 }
 
 interface Assembly {
@@ -152,7 +160,7 @@ interface Parole {
 }
 
 /** Where we heard of a peer. */
-export type PeerSource = 'tracker' | 'pex' | 'dht' | 'given';
+export type PeerSource = 'tracker' | 'pex' | 'dht' | 'lsd' | 'given';
 
 interface KnownPeer extends PeerAddress {
   source: PeerSource;
@@ -198,6 +206,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly cache: PieceCache;
   private readonly choker: Choker;
   private readonly announcer: Announcer;
+  private readonly localTracker?: LocalTrackerAnnouncer;
   private readonly assembling = new Map<number, Assembly>();
   private readonly extensions = new Map<string, PeerExtension>();
   /** Bad-piece strikes by ban key, so that leaving and coming back does not clear them. */
@@ -307,21 +316,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.announcer = new Announcer(
       new TrackerTiers(metainfo.announceList, metainfo.announce),
       context.udp,
-      () => ({
-        infoHash: this.infoHash,
-        peerId: context.connection.peerId,
-        port: context.port(),
-        uploaded: this.stats.uploaded,
-        downloaded: this.stats.verifiedDownloaded,
-        left: this.left,
-        // BEP 21: a partial seed says `paused` in its announces.
-        paused: this.uploadOnly && this.have.count < this.geometry.pieceCount,
-      }),
+      () => this.announceState(),
       {
         peers: (peers) => this.addPeers(peers, 'tracker'),
         warning: (text) => this.emit('warning', text),
+        externalIp: (ip) => this.localTracker?.observe(ip, 'tracker'),
       },
     );
+    if (context.localTracker && this.options.trackers) {
+      this.localTracker = new LocalTrackerAnnouncer(context.localTracker, context.udp, {
+        private: metainfo.info.private === true,
+        ownTrackers: () => this.announcer.trackers,
+        state: () => this.announceState(),
+        peers: (peers) => this.addPeers(peers, 'tracker'),
+        warning: (text) => this.emit('warning', text),
+      });
+    }
   }
 
   /**
@@ -393,6 +403,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (this.activeLayer === layer) return 0;
     this.activeLayer = layer;
     this.announcer.setLayer(layer);
+    this.localTracker?.setLayer(layer);
     return this.layerChange.announce(this.sessions.values());
   }
 
@@ -411,6 +422,20 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return left;
   }
 
+  /** What every announce reports, to the torrent's trackers and a local tracker alike. */
+  private announceState(): AnnounceState {
+    return {
+      infoHash: this.infoHash,
+      peerId: this.context.connection.peerId,
+      port: this.context.port(),
+      uploaded: this.stats.uploaded,
+      downloaded: this.stats.verifiedDownloaded,
+      left: this.left,
+      // BEP 21: a partial seed says `paused` in its announces.
+      paused: this.uploadOnly && this.have.count < this.geometry.pieceCount,
+    };
+  }
+
   /** Checks what is already on disk (resume), then starts announcing and trading. */
   async start(): Promise<void> {
     if (this.started) return;
@@ -425,7 +450,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.emit('ready', this.have.count);
     if (this.stopped) return;
     if (this.options.trackers) this.announcer.start();
+    this.localTracker?.start();
     this.announceToDht();
+    // BEP 14 on the local network too; BEP 27: never for a private torrent.
+    if (!this.metainfo.info.private) this.context.lsd?.join(this.infoHashHex);
     this.lastRechoke = Date.now(); // free slots are given at once; the first rotation is 10 s away
     this.startedAt = Date.now();
     this.timer = setInterval(() => this.tick(), 1000);
@@ -440,9 +468,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.stopped = true;
     this.emit('stopped');
     clearInterval(this.timer);
+    this.context.lsd?.leave(this.infoHashHex);
     for (const f of this.webFetches.values()) f.abort.abort();
     for (const s of this.sessions.values()) s.connection.close('torrent stopped');
-    await this.announcer.stop();
+    await Promise.all([this.announcer.stop(), this.localTracker?.stop()]);
     await this.storage.close();
     this.cache.clear();
   }
@@ -476,6 +505,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       peers: this.sessions.size,
       seeds,
       ...(downloadRate > 0 && done < wanted ? { eta: (wanted - done) / downloadRate } : {}),
+      ...(this.localTracker ? { localTracker: this.localTracker.stats() } : {}),
     };
   }
 
@@ -753,6 +783,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   extensionHandshake(s: PeerSession): void {
     const ip = s.connection.remoteIp;
     if (!s.listenAddress && s.extensions?.p && ip) s.listenAddress = { host: ip, port: s.extensions.p };
+    // BEP 10 `yourip`: our address as this peer sees it, a vote for BEP 22 discovery.
+    if (s.extensions?.yourip) this.localTracker?.observe(s.extensions.yourip, 'peer', ip);
     for (const ext of this.extensions.values()) ext.peerHandshake?.(s);
     this.emit('extensionHandshake', s);
   }
@@ -941,8 +973,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.wasComplete = true;
     this.emit('done');
     // A whole download is `completed`; a partial seed re-announces at once, as `paused` (BEP 21).
-    if (this.have.count === this.geometry.pieceCount) this.announcer.completed();
-    else this.announcer.paused();
+    if (this.have.count === this.geometry.pieceCount) {
+      this.announcer.completed();
+      this.localTracker?.completed();
+    } else {
+      this.announcer.paused();
+      this.localTracker?.paused();
+    }
     this.uploadOnlyExtension.announce(this.sessions.values());
     // Two seeds, or upload-only peers, have nothing to trade; unless a stream is playing, which
     // may want more of them in a moment (a layered player moving up a layer).

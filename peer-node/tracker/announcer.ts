@@ -18,6 +18,8 @@ export interface AnnouncerEvents {
   warning(message: string): void;
   /** BEP 24: our address as the tracker sees it. */
   externalIp?(ip: string): void;
+  /** An announce to `url` failed (after `warning` told why). */
+  failed?(url: string, error: Error): void;
 }
 
 /**
@@ -211,6 +213,7 @@ export class Announcer {
         const retryIn = err instanceof TrackerError ? err.retryIn : undefined;
         const backoff = this.tiers.failed(url, retryIn);
         this.events.warning(`tracker ${url}: ${(err as Error).message}`);
+        this.events.failed?.(url, err as Error);
         if (backoff !== undefined) {
           this.notBefore.set(url, Date.now() + backoff);
           this.backoffUntil.set(url, Date.now() + backoff);

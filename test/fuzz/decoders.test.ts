@@ -23,6 +23,8 @@ import { decodePexMessage, encodePexMessage } from '../../shared/wire/ut-pex.js'
 import { decodeTexMessage, encodeTexMessage } from '../../shared/wire/lt-tex.js';
 import { decodeBitfieldRequestMessage, encodeBitfieldRequest, encodeBitfieldResponse } from '../../shared/wire/bitfield-request.js';
 import { decodeLayerChange, encodeLayerChange } from '../../shared/wire/layer-change.js';
+import { decodeBtSearch, encodeBtSearch } from '../../shared/lsd/bt-search.js';
+import { LsdError } from '../../shared/errors.js';
 import { b } from '../helpers/bytes.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
@@ -237,4 +239,27 @@ test('fuzz: pp_layer and pp_bitfield extension payloads', () => {
   const input = fc.oneof(mutatedPayload, fc.uint8Array({ maxLength: 64 }), alphabet);
   fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodeLayerChange(bytes))), { numRuns: RUNS });
   fc.assert(fc.property(input, fc.integer({ min: 1, max: 40 }), (bytes, pieces) => mustBeTyped(() => decodeBitfieldRequestMessage(bytes, pieces))), { numRuns: RUNS });
+});
+
+test('fuzz: BEP 14 LSD BT-SEARCH datagrams (edits of real announces, header soup, random bytes)', () => {
+  const hash = '0123456789abcdef0123456789abcdef01234567';
+  const seeds = [
+    encodeBtSearch({ host: '239.192.152.143:6771', port: 6881, infoHashes: [hash], cookie: '0011223344556677' }),
+    encodeBtSearch({ host: '[ff15::efc0:988f]:6771', port: 1, infoHashes: [hash, hash.replace('0', 'f')] }),
+  ];
+  const mutatedDatagram = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(2)), { minLength: 1, maxLength: 6 })).map(([seed, edits]) => {
+    const bytes = Array.from(seed);
+    for (const [at, byte, kind] of edits) {
+      const i = at % (bytes.length + 1);
+      if (kind === 0) bytes[i] = byte;
+      else if (kind === 1) bytes.splice(i, 0, byte);
+      else bytes.splice(i, 1);
+    }
+    return Uint8Array.from(bytes);
+  });
+  // Lines built from the grammar's own pieces reach the header rules, not just the first check.
+  const piece = fc.constantFrom('BT-SEARCH * HTTP/1.1', 'Host: 239.192.152.143:6771', 'Port: 6881', 'Port: 0', `Infohash: ${hash}`, 'Infohash: zz', 'cookie: x', 'X: y', ':', '', ' ', 'Host:');
+  const soup = fc.array(piece, { maxLength: 40 }).map((lines) => b(`${lines.join('\r\n')}\r\n\r\n`));
+  const input = fc.oneof(mutatedDatagram, soup, fc.uint8Array({ maxLength: 1500 }));
+  fc.assert(fc.property(input, (bytes) => mustBeTyped(() => decodeBtSearch(bytes), LsdError)), { numRuns: RUNS });
 });
