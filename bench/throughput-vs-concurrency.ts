@@ -8,20 +8,18 @@
  * usage: node --import tsx bench/throughput-vs-concurrency.ts [SECONDS_PER_POINT=4]
  * needs: wrk (Debian), test/interop/js-clients installed; opentracker (Debian) if present.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalEdge } from '../scripts/local-edge.js';
-import { toHex } from '../shared/bytes.js';
-import { benchInfoHash } from './bench-swarm.js';
 import { wrkAnnounces } from './announce-load.js';
+import { startBittorrentTracker, startOpentracker } from './reference-trackers.js';
 import { lineChartSvg, type Series, writePlot } from './svg-chart.js';
 
 const SECONDS = Number(process.argv[2] ?? 4);
 const CONCURRENCY = [1, 2, 4, 8, 16, 32, 64, 128];
 const LOAD = { swarms: 20, peers: 2000 };
-const ROOT = path.join(import.meta.dirname, '..');
 
 async function sweep(name: string, base: string, work: string): Promise<Series> {
   const points: [number, number][] = [];
@@ -33,16 +31,6 @@ async function sweep(name: string, base: string, work: string): Promise<Series> 
   return { name, points };
 }
 
-async function ready(child: ChildProcess, text: string): Promise<void> {
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      seen += d;
-      if (seen.includes(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
-  });
-}
 
 const work = await mkdtemp(path.join(tmpdir(), 'bench-concurrency-'));
 const series: Series[] = [];
@@ -52,26 +40,14 @@ try {
   series.push(await sweep('our edge (Miniflare + DOs)', edge.url.origin, work));
   await edge.close();
 
-  const bt = spawn(process.execPath, [path.join(ROOT, 'bench', 'servers', 'bittorrent-tracker-server.js'), '18111', '18112'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bt = await startBittorrentTracker(18111, 18112);
   children.push(bt);
-  await ready(bt, 'ready');
   series.push(await sweep('bittorrent-tracker (JS, memory)', 'http://127.0.0.1:18111', work));
   bt.kill();
 
-  let hasOpentracker = true;
-  try {
-    execFileSync('sh', ['-c', 'command -v opentracker'], { stdio: 'ignore' });
-  } catch {
-    hasOpentracker = false;
-  }
-  if (hasOpentracker) {
-    const whitelist = path.join(work, 'whitelist');
-    await writeFile(whitelist, Array.from({ length: LOAD.swarms }, (_, i) => toHex(benchInfoHash(i))).join('\n') + '\n', { mode: 0o644 });
-    await chmod(work, 0o755);
-    const ot = spawn('opentracker', ['-i', '127.0.0.1', '-p', '18211', '-P', '18211', '-w', whitelist], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ot = await startOpentracker(work, LOAD.swarms, 18211);
+  if (ot) {
     children.push(ot);
-    // It loads its whitelist in the background after it starts listening.
-    await new Promise((r) => setTimeout(r, 2000));
     series.push(await sweep('opentracker (C, memory)', 'http://127.0.0.1:18211', work));
     ot.kill();
   }

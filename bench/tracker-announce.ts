@@ -7,16 +7,15 @@
  * usage: node --import tsx bench/tracker-announce.ts [SECONDS=10] [CONNECTIONS=32]
  * needs: wrk (Debian), test/interop/js-clients installed; opentracker (Debian) if present.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalEdge } from '../scripts/local-edge.js';
 import { startUdpGateway } from '../peer-node/gateway/udp-gateway.js';
-import { toHex } from '../shared/bytes.js';
-import { benchInfoHash } from './bench-swarm.js';
 import { wrkAnnounces } from './announce-load.js';
+import { startBittorrentTracker, startOpentracker } from './reference-trackers.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
@@ -50,16 +49,6 @@ async function udpRun(target: string, port: number): Promise<Figure> {
   return { target, transport: 'UDP', perSecond: r.perSecond, p50ms: r.p50ms, p99ms: r.p99ms, failures: r.timeouts + r.errors };
 }
 
-async function waitForLine(child: ChildProcess, text: string): Promise<void> {
-  let seen = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      seen += d;
-      if (seen.includes(text)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${seen}`)));
-  });
-}
 
 const work = await mkdtemp(path.join(tmpdir(), 'bench-tracker-'));
 const figures: Figure[] = [];
@@ -76,29 +65,16 @@ try {
   await edge.close();
 
   // 2. The bittorrent-tracker package's server (in memory).
-  const bt = spawn(process.execPath, [path.join(ROOT, 'bench', 'servers', 'bittorrent-tracker-server.js'), '18101', '18102'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bt = await startBittorrentTracker(18101, 18102);
   children.push(bt);
-  await waitForLine(bt, 'ready');
   figures.push(await wrkRun('bittorrent-tracker 11.2 server', 'http://127.0.0.1:18101', work));
   figures.push(await udpRun('bittorrent-tracker 11.2 server', 18102));
   bt.kill();
 
   // 3. opentracker (C, in memory), when Debian's package is installed.
-  let hasOpentracker = true;
-  try {
-    execFileSync('sh', ['-c', 'command -v opentracker'], { stdio: 'ignore' });
-  } catch {
-    hasOpentracker = false;
-  }
-  if (hasOpentracker) {
-    const whitelist = path.join(work, 'whitelist');
-    await writeFile(whitelist, Array.from({ length: SWARMS }, (_, i) => toHex(benchInfoHash(i))).join('\n') + '\n', { mode: 0o644 });
-    // Run as root, opentracker drops to an unprivileged user, which must be able to read it.
-    await chmod(work, 0o755);
-    const ot = spawn('opentracker', ['-i', '127.0.0.1', '-p', '18201', '-P', '18201', '-w', whitelist], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ot = await startOpentracker(work, SWARMS, 18201);
+  if (ot) {
     children.push(ot);
-    // opentracker loads its whitelist in the background after it starts listening.
-    await new Promise((r) => setTimeout(r, 2000));
     figures.push(await wrkRun('opentracker', 'http://127.0.0.1:18201', work));
     figures.push(await udpRun('opentracker', 18201));
     ot.kill();

@@ -7,71 +7,39 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
 import type { PeerSession } from '../../peer-node/engine/peer-session.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
 import { encode } from '../../shared/bencode/index.js';
-import { decodeExtensionHandshake, encodeExtensionHandshake } from '../../shared/wire/extension-handshake.js';
-import { encodeHandshake } from '../../shared/wire/handshake.js';
 import { decodeLayerChange, encodeLayerChange, LAYER_CHANGE_EXTENSION } from '../../shared/wire/layer-change.js';
-import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import type { WireMessage } from '../../shared/wire/messages.js';
 import { makeContent } from '../helpers/content.js';
-import { onWire, until } from '../helpers/raw-peer.js';
+import { rawExtensionPeer, until } from '../helpers/raw-peer.js';
 
-/** BEP 10 bit (reserved byte 5, 0x10). */
-const EXTENSION_PROTOCOL = Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, 0]);
 /** The id our raw peers receive `pp_layer` under: deliberately not the 6 we use ourselves. */
 const RAW_PP_LAYER_ID = 13;
 
 /**
- * A raw peer: BitTorrent and BEP 10 handshakes (offering `pp_layer` under RAW_PP_LAYER_ID unless
- * `offer` is false), then it collects everything our torrent sends. Resolves once our extension
- * handshake is in, with the id we receive `pp_layer` under.
+ * A raw peer (test/helpers/raw-peer.ts) offering `pp_layer` under RAW_PP_LAYER_ID unless `offer`
+ * is false; resolves once our extension handshake is in.
  */
 async function rawPeer(port: number, infoHash: Uint8Array, offer = true) {
-  const peerId = randomBytes(20);
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  let closed = false;
-  const gone = once(socket, 'close').then(() => {
-    closed = true;
-  });
-  await once(socket, 'connect');
-  const messages: WireMessage[] = [];
-  let ourPpLayer: number | undefined;
-  const ourHandshake = new Promise<void>((resolve) => {
-    onWire(socket, {
-      message: (m) => {
-        messages.push(m);
-        if (m.type === 'extended' && m.extendedId === 0) {
-          ourPpLayer = decodeExtensionHandshake(m.payload).m.get(LAYER_CHANGE_EXTENSION);
-          resolve();
-        }
-      },
-    });
-  });
-  socket.write(encodeHandshake({ reserved: EXTENSION_PROTOCOL, infoHash, peerId }));
-  const m = new Map<string, number>(offer ? [[LAYER_CHANGE_EXTENSION, RAW_PP_LAYER_ID]] : []);
-  socket.write(encodeMessage({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake({ m }) }));
-  await ourHandshake;
-  assert.ok(ourPpLayer, 'our extension handshake offers pp_layer');
+  const peer = await rawExtensionPeer(port, infoHash, new Map(offer ? [[LAYER_CHANGE_EXTENSION, RAW_PP_LAYER_ID]] : []));
+  const extended = () => peer.messages.filter((x): x is Extract<WireMessage, { type: 'extended' }> => x.type === 'extended' && x.extendedId !== 0);
   return {
-    socket,
-    peerId,
+    socket: peer.socket,
+    peerId: peer.peerId,
     /** Layers our torrent sent this peer in pp_layer messages, in order. */
-    layersHeard: () => messages.filter((x) => x.type === 'extended' && x.extendedId === RAW_PP_LAYER_ID).map((x) => decodeLayerChange((x as Extract<WireMessage, { type: 'extended' }>).payload)),
+    layersHeard: () => extended().filter((x) => x.extendedId === RAW_PP_LAYER_ID).map((x) => decodeLayerChange(x.payload)),
     /** Every extended message but the handshake, whatever its id. */
-    extendedHeard: () => messages.filter((x) => x.type === 'extended' && x.extendedId !== 0),
+    extendedHeard: extended,
     /** Sends a pp_layer message with this payload under the id we asked for. */
-    sendLayerPayload: (payload: Uint8Array) => socket.write(encodeMessage({ type: 'extended', extendedId: ourPpLayer!, payload })),
-    isClosed: () => closed,
-    gone,
+    sendLayerPayload: (payload: Uint8Array) => peer.send(LAYER_CHANGE_EXTENSION, payload),
+    isClosed: peer.isClosed,
+    gone: peer.gone,
   };
 }
 
