@@ -66,7 +66,9 @@ export async function startUdpGateway(options: UdpGatewayOptions): Promise<UdpGa
     });
     const reply = new Uint8Array(await response.body.arrayBuffer());
     if (response.statusCode !== 200) {
-      throw new Error(`edge answered ${response.statusCode}: ${Buffer.from(reply).toString('utf8').slice(0, 200)}`);
+      // Without the secret: a wrong edge (a proxy, another server) may echo our headers back.
+      const text = Buffer.from(reply).toString('utf8').slice(0, 200).split(options.secret).join('<secret>');
+      throw new Error(`edge answered ${response.statusCode}: ${text}`);
     }
     decodeGatewayReplies(reply, batch.length).forEach((answer, i) => {
       const { from } = batch[i]!;

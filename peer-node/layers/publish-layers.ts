@@ -6,7 +6,7 @@
 import { request } from 'undici';
 import { type LayerInfo } from '../../shared/layers/layer-info.js';
 import { parseTorrent } from '../../shared/metainfo/index.js';
-import { publishPath, type PublishOptions, PublishRequestError, type PublishResult } from '../publish/publish-client.js';
+import { publishPath, type PublishOptions, PublishRequestError, type PublishResult, withoutToken } from '../publish/publish-client.js';
 import { readLayeredAsset, toLayerInfo } from './layered-asset.js';
 
 export interface PublishLayersOptions extends Omit<PublishOptions, 'path' | 'include'> {
@@ -51,5 +51,5 @@ export async function putLayerInfo(edge: URL, token: string, infoHash: string, i
   } catch {
     // not JSON: the text itself
   }
-  throw new PublishRequestError(`the edge refused the layer info of ${infoHash} (${response.statusCode}): ${reason}`);
+  throw new PublishRequestError(`the edge refused the layer info of ${infoHash} (${response.statusCode}): ${withoutToken(reason, token)}`);
 }

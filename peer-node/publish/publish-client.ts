@@ -29,6 +29,14 @@ export interface PublishResult {
 export class PublishRequestError extends Error {}
 
 /**
+ * An answer's text with the publish token cut out: a wrong edge (a proxy, another server) may
+ * echo the request's headers in its error page, and the reason is printed and logged.
+ */
+export function withoutToken(text: string, token: string): string {
+  return token.length >= 4 ? text.split(token).join('<token>') : text;
+}
+
+/**
  * Publishes a file or folder on the edge: hashes it here, sends the info dictionary, uploads
  * each file in the parts the edge asks for (reading one part at a time, so any size works),
  * and has the edge check and publish it. Calling it again after a failure resumes: files the
@@ -95,7 +103,8 @@ async function call(url: URL, init: { method: string; headers: Record<string, st
     } catch {
       // not JSON: the text itself
     }
-    throw new PublishRequestError(`the edge answered ${response.statusCode}: ${reason}`);
+    const token = init.headers.authorization?.replace(/^Bearer /, '') ?? '';
+    throw new PublishRequestError(`the edge answered ${response.statusCode}: ${withoutToken(reason, token)}`);
   }
   return binary ? bytes : JSON.parse(Buffer.from(bytes).toString('utf8'));
 }

@@ -1,3 +1,5 @@
+import { TrackerError } from '../errors.js';
+
 /**
  * The contract between `peer-node udp-gateway` and the edge's `POST /udp`: one datagram per
  * request; the source address travels in a header that the edge believes only with the secret.
@@ -15,8 +17,12 @@ export interface GatewayDatagram {
   packet: Uint8Array;
 }
 
-/** A batch body that breaks the framing below. */
-export class GatewayBatchError extends Error {}
+/** A batch body that breaks the framing below (`tracker.gateway-batch`: the edge answers 400). */
+export class GatewayBatchError extends TrackerError {
+  constructor(message: string) {
+    super('gateway-batch', message);
+  }
+}
 
 /**
  * `POST /udp/batch` framing, all big-endian: per datagram, u8 length + the sender text, then

@@ -1,6 +1,6 @@
 import { decode, encode, isBytes, isDict, type BEncodable } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
-import { fromUtf8 } from '../bytes.js';
+import { fromUtf8, toBinaryString, utf8 } from '../bytes.js';
 
 /**
  * The BEP 10 extension handshake (extended message id 0): a bencoded dictionary whose `m` maps
@@ -79,7 +79,8 @@ export function decodeExtensionHandshake(payload: Uint8Array): ExtensionHandshak
 
 export function encodeExtensionHandshake(hs: ExtensionHandshake): Uint8Array {
   const m: Record<string, number> = {};
-  for (const [name, id] of hs.m) m[name] = id;
+  // Keys are binary strings: a name goes out as its UTF-8 bytes, as the decoder reads it back.
+  for (const [name, id] of hs.m) m[toBinaryString(utf8(name))] = id;
   const dict: Record<string, BEncodable | undefined> = {
     m,
     v: hs.v,

@@ -9,7 +9,7 @@ export const requirePublisher: MiddlewareHandler<{ Bindings: Env }> = async (c, 
   const header = c.req.header('authorization') ?? '';
   const given = /^Bearer (.+)$/.exec(header)?.[1];
   if (given === undefined) return c.json({ error: 'missing Authorization: Bearer <publish token>' }, 401);
-  if (!secretsEqual(given, token)) return c.json({ error: 'wrong publish token' }, 403);
+  if (!(await secretsEqual(given, token))) return c.json({ error: 'wrong publish token' }, 403);
   await next();
   return undefined;
 };

@@ -20,5 +20,5 @@ export async function userOfPasskey(secret: string, passkey: string): Promise<st
   if (dot < 0 || passkey.length > 64) return undefined;
   const user = passkey.slice(0, dot);
   if (!USER_PATTERN.test(user)) return undefined;
-  return secretsEqual(await passkeyFor(secret, user), passkey) ? user : undefined;
+  return (await secretsEqual(passkey, await passkeyFor(secret, user))) ? user : undefined;
 }

@@ -18,7 +18,7 @@ udp.use('*', async (c, next) => {
   const secret = c.env.GATEWAY_SECRET;
   if (!secret) return c.json({ error: 'the UDP gateway is not configured on this edge (GATEWAY_SECRET)' }, 503);
   const given = c.req.header(GATEWAY_SECRET_HEADER);
-  if (given === undefined || !secretsEqual(given, secret)) return c.json({ error: 'bad or missing gateway secret' }, 403);
+  if (given === undefined || !(await secretsEqual(given, secret))) return c.json({ error: 'bad or missing gateway secret' }, 403);
   await next();
   return undefined;
 });

@@ -1,0 +1,544 @@
+/**
+ * Fuzz targets for the decoders of network and file input that test/fuzz/decoders.test.ts does
+ * not cover: BEP 15 packets both ways, BEP 41 URL data, the HTTP tracker's query parsers and
+ * response decoders, Range headers, layer info and the layered-asset manifest, BEP 10 handshakes
+ * and peer-wire messages (round trips), the UDP gateway's batch framing, and IP text.
+ *
+ * Each target feeds its committed corpus (test/fixtures/fuzz-corpus/<target>/), built-in seeds,
+ * mutations of both and random input to its decoder, which must return a value or throw its
+ * typed ProtocolError with a code, never anything else, and finish. Each runs for at most
+ * FUZZ_RUNS inputs and FUZZ_MS milliseconds (default 3000: the whole file stays under a minute in
+ * CI; `FUZZ_MS=60000` for a long run) and prints `# fuzz <target>: N executions, 0 crashes`.
+ * Inputs that once broke a decoder go to test/fixtures/fuzz-regressions/network-inputs/ and are
+ * checked against the REGRESSIONS table below first.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { ProtocolError, LayerInfoError, TrackerError } from '../../shared/errors.js';
+import { decodeUdpRequest, decodeUdpResponse, encodeUdpRequest, encodeUdpResponse, type UdpRequest, type UdpResponse } from '../../shared/tracker/udp-packets.js';
+import { escapeBytes, layerOfQuery, parseAnnounceQuery, parseGetPeerQuery, parseRawQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
+import { decodeAnnounceResponse, decodeScrapeResponse, encodeAnnounceResponse, encodeFailure, encodeScrapeResponse, type AnnounceResponse } from '../../shared/tracker/http-response.js';
+import { TRACKER_LIMITS } from '../../shared/tracker/announce-params.js';
+import { parseRange } from '../../shared/http/range.js';
+import { MAX_LAYERS, parseLayerInfo, validateLayerInfo, type LayerInfo } from '../../shared/layers/layer-info.js';
+import { validateManifest } from '../../peer-node/layers/layered-asset.js';
+import { decodeExtensionHandshake, encodeExtensionHandshake, type ExtensionHandshake } from '../../shared/wire/extension-handshake.js';
+import { decodeMessage, encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
+import { decodeGatewayBatch, decodeGatewayReplies, encodeGatewayBatch, encodeGatewayReplies } from '../../shared/tracker/gateway.js';
+import { canonicalIp, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { parsePeerIdPrefix } from '../../shared/peer-id.js';
+import { toHex } from '../../shared/bytes.js';
+
+/** Milliseconds per target; the run also stops after FUZZ_RUNS inputs, whichever comes first. */
+const FUZZ_MS = Number(process.env.FUZZ_MS ?? 3000);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2_000_000);
+/** Inputs per round-trip property (cheap; not time-bounded). */
+const ROUND_TRIPS = Number(process.env.FUZZ_ROUND_TRIPS ?? 300);
+
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
+const CORPUS = path.join(FIXTURES, 'fuzz-corpus');
+const REGRESSION_DIR = path.join(FIXTURES, 'fuzz-regressions', 'network-inputs');
+
+/** Records with a plain prototype, as decoders build them (deepEqual compares prototypes). */
+const record = ((model: never, constraints?: object) => fc.record(model, { ...constraints, noNullPrototype: true })) as typeof fc.record;
+const latin1 = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+
+/** The committed corpus of one target: every file of its folder, in name order. */
+function corpus(target: string): Uint8Array[] {
+  const dir = path.join(CORPUS, target);
+  assert.ok(existsSync(dir), `no corpus folder ${dir}`);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.bin')).sort();
+  assert.ok(files.length > 0, `the corpus of ${target} is empty`);
+  return files.map((f) => new Uint8Array(readFileSync(path.join(dir, f))));
+}
+
+/** Returns normally, or throws a ProtocolError (of `errorClass`) with a code and a reason; rethrows anything else. */
+function typed(fn: () => unknown, errorClass: typeof ProtocolError = ProtocolError): 'ok' | string {
+  try {
+    fn();
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof errorClass)) throw err;
+    assert.ok(err.message.length > 0 && /^[a-z0-9-]+\.[a-z0-9.-]+$/.test(err.code), `a typed error carries a code and a reason: ${err.code}`);
+    return err.code;
+  }
+}
+
+/** Random edits of seed inputs (overwrite, insert, delete, duplicate a run, splice another seed in). */
+function mutations(seeds: readonly Uint8Array[], alphabet?: readonly number[]): fc.Arbitrary<Uint8Array> {
+  const byte = alphabet ? fc.constantFrom(...alphabet) : fc.nat(255);
+  return fc
+    .tuple(fc.constantFrom(...seeds), fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), byte, fc.nat(4), fc.nat(64)), { minLength: 1, maxLength: 8 }))
+    .map(([seed, other, edits]) => {
+      const bytes = Array.from(seed);
+      for (const [at, value, kind, span] of edits) {
+        const i = at % (bytes.length + 1);
+        if (kind === 0) bytes[i] = value;
+        else if (kind === 1) bytes.splice(i, 0, value);
+        else if (kind === 2) bytes.splice(i, 1 + (span % 4));
+        else if (kind === 3) bytes.splice(i, 0, ...bytes.slice(i, i + span));
+        else bytes.splice(i, span, ...other.slice(at % (other.length + 1), (at % (other.length + 1)) + span));
+      }
+      return Uint8Array.from(bytes);
+    });
+}
+
+/** Seeds as given, their mutations and random bytes: the input of a byte decoder. */
+function byteInput(seeds: readonly Uint8Array[], maxRandom = 256): fc.Arbitrary<Uint8Array> {
+  return fc.oneof({ arbitrary: fc.constantFrom(...seeds), weight: 1 }, { arbitrary: mutations(seeds), weight: 6 }, { arbitrary: fc.uint8Array({ maxLength: maxRandom }), weight: 2 });
+}
+
+/**
+ * Runs one target for at most FUZZ_RUNS inputs and FUZZ_MS ms and reports the executions; a
+ * failing input is a crash: the test fails with it (shrunk) so it can be kept as a regression.
+ */
+function fuzz<T>(target: string, input: fc.Arbitrary<T>, check: (value: T) => void): void {
+  const started = performance.now();
+  const details = fc.check(fc.property(input, check), { numRuns: FUZZ_RUNS, interruptAfterTimeLimit: FUZZ_MS, markInterruptAsFailure: false });
+  const ms = Math.round(performance.now() - started);
+  console.log(`fuzz ${target}: ${details.numRuns} executions, ${details.failed ? 1 : 0} crashes (${ms} ms)`);
+  if (details.failed) assert.fail(`fuzz ${target} crashed:\n${fc.defaultReportMessage(details)}`);
+  assert.ok(details.numRuns > 0, `fuzz ${target} ran no input`);
+}
+
+/** A round trip: every generated value encodes and decodes back to itself. */
+function roundTrip<T>(input: fc.Arbitrary<T>, check: (value: T) => void): void {
+  fc.assert(fc.property(input, check), { numRuns: ROUND_TRIPS });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: inputs that once broke a decoder here, with the outcome each must keep.
+
+/** file -> what it must still give: the decoder and 'ok' or the error code. */
+const REGRESSIONS: Record<string, { run: (bytes: Uint8Array) => unknown; outcome: string }> = {
+  'gateway-batch-truncated.bin': { run: (bytes) => decodeGatewayBatch(bytes), outcome: 'tracker.gateway-batch' },
+};
+
+test('network-input regression fixtures still give the outcome they were kept for', () => {
+  const files = existsSync(REGRESSION_DIR) ? readdirSync(REGRESSION_DIR).filter((f) => f.endsWith('.bin')).sort() : [];
+  assert.deepEqual(files, Object.keys(REGRESSIONS).sort(), 'every fixture has an expected outcome, and every expected outcome its fixture');
+  for (const file of files) {
+    const bytes = new Uint8Array(readFileSync(path.join(REGRESSION_DIR, file)));
+    assert.equal(typed(() => REGRESSIONS[file]!.run(bytes)), REGRESSIONS[file]!.outcome, file);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// BEP 15 UDP tracker packets, and the BEP 41 URL data they carry.
+
+const id20 = fc.uint8Array({ minLength: 20, maxLength: 20 });
+const u32 = fc.nat({ max: 0xffffffff });
+const counter = fc.oneof(fc.nat(), fc.constantFrom(0, Number.MAX_SAFE_INTEGER));
+/** URL data as BEP 41 carries it: bytes, one char each. */
+const urlData = fc.oneof(
+  fc.constantFrom('/announce', '/announce?layer=2', '/p/alice.AAAAAAAAAAAAAAAAAAAAAAAA/announce', '/announce?layer=15&x=%41', '/announce?layer=%31'),
+  fc.uint8Array({ minLength: 1, maxLength: 600 }).map(latin1),
+);
+const udpRequest: fc.Arbitrary<UdpRequest> = fc.oneof(
+  u32.map((transactionId): UdpRequest => ({ action: 'connect', transactionId })),
+  record({
+      connectionId: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+      transactionId: u32,
+      infoHash: id20,
+      peerId: id20,
+      downloaded: counter,
+      left: counter,
+      uploaded: counter,
+      event: fc.constantFrom('none', 'completed', 'started', 'stopped', 'paused' as const),
+      ip: u32,
+      key: u32,
+      numWant: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+      port: fc.integer({ min: 1, max: 65535 }),
+      urlData: fc.option(urlData, { nil: undefined }),
+    })
+    .map((r): UdpRequest => {
+      const { urlData: data, ...rest } = r;
+      return data === undefined ? { action: 'announce', ...rest } : { action: 'announce', ...rest, urlData: data };
+    }),
+  record({ connectionId: fc.uint8Array({ minLength: 8, maxLength: 8 }), transactionId: u32, infoHashes: fc.array(id20, { minLength: 1, maxLength: 74 }) })
+    .map((r): UdpRequest => ({ action: 'scrape', ...r })),
+);
+const udpRequestSeeds = [
+  encodeUdpRequest({ action: 'connect', transactionId: 7 }),
+  encodeUdpRequest({ action: 'announce', connectionId: new Uint8Array(8).fill(1), transactionId: 9, infoHash: new Uint8Array(20).fill(2), peerId: new Uint8Array(20).fill(3), downloaded: 1, left: 2, uploaded: 3, event: 'started', ip: 0, key: 5, numWant: -1, port: 6881 }),
+  encodeUdpRequest({ action: 'announce', connectionId: new Uint8Array(8), transactionId: 1, infoHash: new Uint8Array(20), peerId: new Uint8Array(20), downloaded: 0, left: 0, uploaded: 0, event: 'none', ip: 0, key: 0, numWant: 50, port: 1, urlData: '/p/alice.AAAAAAAAAAAAAAAAAAAAAAAA/announce?layer=3' }),
+  encodeUdpRequest({ action: 'scrape', connectionId: new Uint8Array(8).fill(4), transactionId: 2, infoHashes: [new Uint8Array(20).fill(5), new Uint8Array(20).fill(6)] }),
+];
+
+/** What the edge does with an announce's URL data (worker/tracker/udp-tracker.ts): the passkey, then `layer`. */
+function readUrlData(data: string): void {
+  /^\/p\/([^/?]+)\/announce/.exec(data);
+  const mark = data.indexOf('?');
+  if (mark >= 0) {
+    const layer = layerOfQuery(data.slice(mark + 1));
+    if (layer !== undefined) assert.ok(Number.isInteger(layer) && layer >= 0 && layer < MAX_LAYERS);
+  }
+}
+
+test('fuzz: BEP 15 request packets (connect, announce with BEP 41 URL data, scrape)', () => {
+  fuzz('udp-request', byteInput([...corpus('udp-request'), ...udpRequestSeeds], 2100), (packet) => {
+    typed(() => {
+      const request = decodeUdpRequest(packet);
+      if (request.action === 'announce') {
+        assert.ok(request.port >= 1 && request.infoHash.length === 20 && request.peerId.length === 20);
+        // Decoding is idempotent: what we decoded encodes to a packet that decodes the same.
+        // (URL data of no bytes is written as none: the edge reads both as the path `/`-less '').
+        const { urlData: data, ...rest } = request;
+        assert.deepEqual(decodeUdpRequest(encodeUdpRequest(request)), data === '' ? rest : request);
+        if (request.urlData !== undefined) readUrlData(request.urlData);
+      } else if (request.action === 'scrape') {
+        assert.ok(request.infoHashes.length >= 1 && request.infoHashes.length <= 74);
+      }
+    });
+  });
+  roundTrip(udpRequest, (request) => assert.deepEqual(decodeUdpRequest(encodeUdpRequest(request)), request));
+});
+
+test('fuzz: BEP 41 URL data and its `layer` (layerOfQuery)', () => {
+  const seeds = [...corpus('url-data'), ascii('/announce?layer=2'), ascii('/p/bob.x/announce?layer=01&layer=2'), ascii('/announce?layer=%3'), ascii('/announce?layer=16')];
+  const text = fc.oneof(byteInput(seeds).map(latin1), urlData);
+  fuzz('url-data', text, (data) => {
+    typed(() => readUrlData(data), TrackerError);
+  });
+});
+
+const udpResponse: fc.Arbitrary<{ response: UdpResponse; family: 4 | 6 }> = fc.oneof(
+  record({ transactionId: u32, connectionId: fc.uint8Array({ minLength: 8, maxLength: 8 }) }).map((r) => ({ response: { action: 'connect' as const, ...r }, family: 4 as const })),
+  fc
+    .tuple(fc.constantFrom(4 as const, 6 as const), u32, u32, u32, u32, fc.array(fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 1, max: 65535 })), { maxLength: 20 }))
+    .map(([family, transactionId, interval, leechers, seeders, raw]) => ({
+      family,
+      response: {
+        action: 'announce' as const,
+        transactionId,
+        interval,
+        leechers,
+        seeders,
+        peers: raw.map(([ip, port]) => ({ host: family === 4 ? formatIPv4(ip) : formatIPv6(Uint8Array.of(0x20, 1, ...ip.subarray(2))), port })),
+      },
+    })),
+  record({ transactionId: u32, results: fc.array(record({ seeders: u32, completed: u32, leechers: u32 }), { maxLength: 74 }) })
+    .map((r) => ({ response: { action: 'scrape' as const, ...r }, family: 4 as const })),
+  record({ transactionId: u32, message: fc.string({ maxLength: 100 }) }).map((r) => ({ response: { action: 'error' as const, ...r }, family: 4 as const })),
+);
+
+test('fuzz: BEP 15 response packets, both address families', () => {
+  const seeds = [
+    ...corpus('udp-response'),
+    encodeUdpResponse({ action: 'connect', transactionId: 3, connectionId: new Uint8Array(8).fill(9) }),
+    encodeUdpResponse({ action: 'announce', transactionId: 4, interval: 1800, leechers: 1, seeders: 2, peers: [{ host: '10.0.0.1', port: 6881 }] }),
+    encodeUdpResponse({ action: 'announce', transactionId: 4, interval: 1800, leechers: 1, seeders: 2, peers: [{ host: '2001:db8::1', port: 6881 }] }),
+    encodeUdpResponse({ action: 'scrape', transactionId: 5, results: [{ seeders: 1, completed: 2, leechers: 3 }] }),
+    encodeUdpResponse({ action: 'error', transactionId: 6, message: 'unknown passkey' }),
+  ];
+  fuzz('udp-response', fc.tuple(byteInput(seeds), fc.constantFrom(4 as const, 6 as const)), ([packet, family]) => {
+    typed(() => decodeUdpResponse(packet, family));
+  });
+  roundTrip(udpResponse, ({ response, family }) => assert.deepEqual(decodeUdpResponse(encodeUdpResponse(response), family), response));
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP tracker queries (announce, scrape, Get-Peer) as raw query strings.
+
+const HASH = escapeBytes(Uint8Array.from({ length: 20 }, (_, i) => i * 13));
+/** Pieces of real queries, random escapes (good, truncated, non-hex, non-ASCII) and raw bytes. */
+const queryPiece = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('info_hash=', `info_hash=${HASH}`, 'peer_id=', `peer_id=${HASH}`, 'port=', 'port=6881', 'port=0', 'port=65536', 'uploaded=0', 'downloaded=12', 'left=', 'left=99999999999999999', 'event=started', 'event=paused', 'event=bogus', 'numwant=-1', 'numwant=999999', 'compact=1', 'compact=0', 'no_peer_id=1', 'key=ABCDEF01', 'trackerid=x', 'layer=3', 'layer=16', 'layer=', 'ip=10.0.0.1', 'ipv4=1.2.3.4:5', 'ipv6=[::1]:6881', 'ipv6=2001:db8::1', 'ip=host.example', '&', '&&', '=', '+', '%') },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...'0123456789abcdefABCDEFgG%&= '), fc.constantFrom(...'0123456789abcdefABCDEFgG%&= ')).map(([a, c]) => `%${a}${c}`) },
+  { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 20 }).map(escapeBytes) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 8, unit: 'binary' }) },
+);
+const rawQuery = fc.oneof(
+  { weight: 5, arbitrary: fc.array(queryPiece, { maxLength: 24 }).map((parts) => parts.join('')) },
+  { weight: 3, arbitrary: fc.array(queryPiece, { maxLength: 12 }).map((parts) => parts.join('&')) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 200, unit: 'binary' }) },
+);
+const queryInput = (target: string) => fc.oneof({ weight: 4, arbitrary: rawQuery }, { weight: 2, arbitrary: byteInput(corpus(target), 64).map(latin1) });
+
+test('fuzz: HTTP announce queries (parseAnnounceQuery)', () => {
+  fuzz('announce-query', queryInput('announce-query'), (query) => {
+    typed(() => {
+      const p = parseAnnounceQuery(query);
+      assert.ok(p.infoHash.length === 20 && p.peerId.length === 20 && p.port >= 1 && p.port <= 65535);
+      assert.ok(p.numwant >= 0 && p.numwant <= TRACKER_LIMITS.maxNumwant);
+      for (const n of [p.uploaded, p.downloaded, p.left]) assert.ok(Number.isSafeInteger(n) && n >= 0);
+    }, TrackerError);
+  });
+  // Round trip: a query written the way clients write it reads back as the same request.
+  roundTrip(
+    record({ infoHash: id20, peerId: id20, port: fc.integer({ min: 1, max: 65535 }), uploaded: fc.nat(), downloaded: fc.nat(), left: fc.nat(), numwant: fc.nat(TRACKER_LIMITS.maxNumwant), layer: fc.option(fc.nat(MAX_LAYERS - 1), { nil: undefined }) }),
+    (r) => {
+      const layer = r.layer === undefined ? '' : `&layer=${r.layer}`;
+      const p = parseAnnounceQuery(`info_hash=${escapeBytes(r.infoHash)}&peer_id=${escapeBytes(r.peerId)}&port=${r.port}&uploaded=${r.uploaded}&downloaded=${r.downloaded}&left=${r.left}&numwant=${r.numwant}&compact=1${layer}`);
+      assert.deepEqual([p.infoHash, p.peerId, p.port, p.uploaded, p.downloaded, p.left, p.numwant, p.layer], [r.infoHash, r.peerId, r.port, r.uploaded, r.downloaded, r.left, r.numwant, r.layer]);
+    },
+  );
+});
+
+test('fuzz: HTTP scrape queries (parseScrapeQuery)', () => {
+  fuzz('scrape-query', queryInput('scrape-query'), (query) => {
+    typed(() => {
+      const { infoHashes } = parseScrapeQuery(query);
+      assert.ok(infoHashes.length >= 1 && infoHashes.length <= TRACKER_LIMITS.maxScrapeHashes && infoHashes.every((h) => h.length === 20));
+    }, TrackerError);
+  });
+  roundTrip(fc.array(id20, { minLength: 1, maxLength: 100 }), (hashes) => {
+    assert.deepEqual(parseScrapeQuery(hashes.map((h) => `info_hash=${escapeBytes(h)}`).join('&')).infoHashes, hashes);
+  });
+});
+
+test('fuzz: PPSP Get-Peer queries (parseGetPeerQuery) and raw query splitting', () => {
+  fuzz('get-peer-query', queryInput('get-peer-query'), (query) => {
+    typed(() => {
+      const p = parseGetPeerQuery(query);
+      assert.ok(p.infoHash.length === 20 && (p.peerId === undefined || p.peerId.length === 20));
+    }, TrackerError);
+    typed(() => parseRawQuery(query), TrackerError);
+  });
+  // Any bytes escaped byte by byte come back as the same bytes, whatever UTF-8 says of them.
+  roundTrip(fc.uint8Array({ maxLength: 100 }), (bytes) => assert.deepEqual(parseRawQuery(`v=${escapeBytes(bytes)}`).get('v'), [bytes]));
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP tracker responses, as the peer's tracker client decodes them.
+
+const announceResponse: fc.Arbitrary<AnnounceResponse> = record({
+    interval: fc.nat(),
+    minInterval: fc.option(fc.nat(), { nil: undefined }),
+    complete: fc.nat(),
+    incomplete: fc.nat(),
+    peers4: fc.array(fc.tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 65535 })), { maxLength: 10 }),
+    peers6: fc.array(fc.tuple(fc.uint8Array({ minLength: 14, maxLength: 14 }), fc.integer({ min: 1, max: 65535 })), { maxLength: 10 }),
+    externalIp: fc.option(fc.constantFrom('1.2.3.4', '2001:db8::7'), { nil: undefined }),
+    warning: fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+  })
+  .map((r) => {
+    const out: AnnounceResponse = {
+      interval: r.interval,
+      complete: r.complete,
+      incomplete: r.incomplete,
+      peers: [...r.peers4.map(([ip, port]) => ({ host: formatIPv4(ip), port })), ...r.peers6.map(([ip, port]) => ({ host: formatIPv6(Uint8Array.of(0x20, 1, ...ip)), port }))],
+    };
+    if (r.minInterval !== undefined) out.minInterval = r.minInterval;
+    if (r.externalIp !== undefined) out.externalIp = r.externalIp;
+    if (r.warning !== undefined) out.warning = r.warning;
+    return out;
+  });
+
+test('fuzz: HTTP tracker announce and scrape responses', () => {
+  const hash = Uint8Array.from({ length: 20 }, (_, i) => i);
+  const seeds = [
+    ...corpus('http-response'),
+    encodeAnnounceResponse({ interval: 1800, minInterval: 60, complete: 1, incomplete: 2, externalIp: '1.2.3.4', peers: [{ host: '10.0.0.1', port: 1 }, { host: '::1', port: 2 }] }, { compact: true, noPeerId: false }),
+    encodeAnnounceResponse({ interval: 1800, complete: 1, incomplete: 2, warning: 'w', trackerId: 't', peers: [{ host: '10.0.0.1', port: 1, peerId: hash }] }, { compact: false, noPeerId: false }),
+    encodeFailure({ failure: 'unregistered torrent', retryIn: 'never' }),
+    encodeScrapeResponse(new Map([[toHex(hash), { complete: 1, incomplete: 2, downloaded: 3, downloaders: 2 }]]), 60),
+  ];
+  fuzz('http-response', byteInput(seeds, 128), (bytes) => {
+    // TrackerError for a bad field, BencodeError for bytes that are no bencode.
+    typed(() => decodeAnnounceResponse(bytes));
+    typed(() => decodeScrapeResponse(bytes));
+  });
+  roundTrip(announceResponse, (response) => assert.deepEqual(decodeAnnounceResponse(encodeAnnounceResponse(response, { compact: true, noPeerId: false })), response));
+  roundTrip(
+    fc.uniqueArray(fc.tuple(id20.map(toHex), record({ complete: fc.nat(), incomplete: fc.nat(), downloaded: fc.nat(), downloaders: fc.nat() })), { selector: ([h]) => h, maxLength: 10 }),
+    (entries) => assert.deepEqual(decodeScrapeResponse(encodeScrapeResponse(new Map(entries))), new Map(entries)),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP Range headers (the BEP 19 seed).
+
+test('fuzz: Range headers against files of random sizes (parseRange)', () => {
+  const piece = fc.constantFrom('bytes=', 'BYTES=', 'items=', '0', '1', '9', '-', ',', ' ', '\t', '=', '99999999999999999999', '18446744073709551616', '\r\n', 'x');
+  const header = fc.oneof(
+    fc.array(piece, { maxLength: 12 }).map((p) => p.join('')),
+    fc.tuple(fc.option(fc.nat(), { nil: undefined }), fc.option(fc.nat(), { nil: undefined })).map(([a, z]) => `bytes=${a ?? ''}-${z ?? ''}`),
+    byteInput(corpus('range'), 300).map(latin1),
+    fc.string({ maxLength: 300 }),
+  );
+  const size = fc.oneof(fc.nat(100), fc.nat(), fc.constantFrom(0, 1, Number.MAX_SAFE_INTEGER));
+  fuzz('range', fc.tuple(fc.option(header, { nil: undefined }), size), ([text, n]) => {
+    // parseRange answers every header with a result, never a throw.
+    const r = parseRange(text, n);
+    if (r.kind === 'range') {
+      assert.ok(Number.isSafeInteger(r.range.start) && Number.isSafeInteger(r.range.end), JSON.stringify(r));
+      assert.ok(r.range.start >= 0 && r.range.start <= r.range.end && r.range.end < n, `${JSON.stringify(text)} on ${n}: ${JSON.stringify(r)}`);
+    } else if (r.kind !== 'none') {
+      assert.ok(r.reason.length > 0 && !/[\r\n]/.test(r.reason), 'a reason is one line (it becomes a response body)');
+    }
+  });
+  // Every range inside the file reads back as itself.
+  roundTrip(fc.tuple(fc.nat(), fc.nat(), fc.nat()).map(([a, b, extra]) => [Math.min(a, b), Math.max(a, b), Math.max(a, b) + 1 + extra] as const), ([start, end, n]) =>
+    assert.deepEqual(parseRange(`bytes=${start}-${end}`, n), { kind: 'range', range: { start, end } }),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Layer info (PUT-LAYER body) and the layered-asset manifest (layers.json, a file).
+
+const layerInfo: fc.Arbitrary<LayerInfo> = fc
+  .tuple(fc.constantFrom('cumulative' as const, 'simulcast' as const), fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(1000), { minLength: 24, maxLength: 24 }))
+  .map(([mode, segmentDuration, segmentCount, layerCount, sizes]) => ({
+    version: 1 as const,
+    mode,
+    segmentDuration,
+    segmentCount,
+    layers: Array.from({ length: layerCount }, (_, k) => {
+      let at = 0;
+      const segments = Array.from({ length: segmentCount }, (_, s) => {
+        const length = 1 + sizes[(k * segmentCount + s) % sizes.length]!;
+        const seg: [number, number] = [at, length];
+        at += length;
+        return seg;
+      });
+      return { index: k, bitrate: 1000 * (k + 1), file: k, segments };
+    }),
+  }));
+
+/** JSON-ish text: JSON's own tokens and the layer-info keys, in any order. */
+const jsonish = fc
+  .array(fc.constantFrom('{', '}', '[', ']', ',', ':', '"version"', '"mode"', '"cumulative"', '"simulcast"', '"segmentDuration"', '"segmentCount"', '"layers"', '"index"', '"bitrate"', '"file"', '"segments"', '"path"', '"__proto__"', '1', '0', '-1', '1e308', '2.5', '9007199254740993', 'true', 'null', '"a/b"', '"../x"', '"\\u0000"', ' '), { maxLength: 60 })
+  .map((t) => t.join(''));
+const layerSeeds = (): Uint8Array[] => [
+  ...corpus('layer-info'),
+  new TextEncoder().encode(JSON.stringify({ version: 1, mode: 'cumulative', segmentDuration: 2, segmentCount: 2, layers: [{ index: 0, bitrate: 1000, file: 0, segments: [[0, 10], [10, 10]] }, { index: 1, bitrate: 2000, file: 1, segments: [[0, 5], [5, 5]] }] })),
+];
+
+test('fuzz: layer info (parseLayerInfo), with and without the torrent\'s file lengths', () => {
+  const seeds = layerSeeds();
+  const input = fc.oneof(
+    byteInput(seeds, 128).map((bytes) => bytes as string | Uint8Array),
+    byteInput(seeds, 128).map((bytes) => new TextDecoder().decode(bytes) as string | Uint8Array),
+    jsonish,
+    layerInfo.map((info) => JSON.stringify(info)),
+  );
+  const lengths = fc.option(fc.array(fc.nat(200_000), { maxLength: 6 }), { nil: undefined });
+  fuzz('layer-info', fc.tuple(input, lengths), ([json, fileLengths]) => {
+    typed(() => {
+      const info = parseLayerInfo(json, fileLengths);
+      // What passes is canonical: checking it again gives itself, and every segment is in its file.
+      assert.deepEqual(validateLayerInfo(JSON.parse(JSON.stringify(info)), fileLengths), info);
+      if (fileLengths) for (const l of info.layers) assert.ok(l.segments.every(([o, n]) => o + n <= fileLengths[l.file]!));
+    }, LayerInfoError);
+  });
+  roundTrip(layerInfo, (info) => assert.deepEqual(parseLayerInfo(JSON.stringify(info)), info));
+});
+
+test('fuzz: layered-asset manifest (validateManifest of layers.json)', () => {
+  const seeds = [
+    ...corpus('layer-manifest'),
+    new TextEncoder().encode(JSON.stringify({ version: 1, mode: 'simulcast', segmentDuration: 2, segmentCount: 1, layers: [{ index: 0, bitrate: 1, path: 'a/b.ts', segments: [[0, 1]] }, { index: 1, bitrate: 2, path: 'c.ts', segments: [[0, 1]] }] })),
+  ];
+  const parsed = fc.oneof(byteInput(seeds, 64), jsonish.map((t) => new TextEncoder().encode(t))).map((bytes) => {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    } catch {
+      return undefined; // not JSON: readLayeredAsset stops before validateManifest
+    }
+  });
+  const manifest = fc.tuple(layerInfo, fc.array(fc.constantFrom('a', 'b', '..', '.', '', 'x\\y', 'n\0', 'layers.json', 'd/e'), { minLength: 4, maxLength: 4 })).map(([info, names]) => ({
+    ...info,
+    layers: info.layers.map(({ file, ...l }, k) => ({ ...l, path: `${names[k]}/${k}.ts` })),
+  }));
+  fuzz('layer-manifest', fc.tuple(fc.oneof(parsed, manifest), fc.option(fc.array(fc.nat(20_000), { maxLength: 4 }), { nil: undefined })), ([value, fileLengths]) => {
+    typed(() => {
+      const m = validateManifest(value, fileLengths);
+      // No path that passes can leave the asset folder.
+      for (const l of m.layers) assert.ok(!l.path.split('/').some((p) => p === '' || p === '.' || p === '..') && !/[\\\0]/.test(l.path));
+    }, LayerInfoError);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// BEP 10 extension handshakes and peer-wire messages: structured inputs and round trips.
+
+test('fuzz: BEP 10 extension handshake payloads (structured dictionaries, round trip)', () => {
+  const handshake: fc.Arbitrary<ExtensionHandshake> = record({
+      m: fc.uniqueArray(fc.tuple(fc.constantFrom('ut_metadata', 'ut_pex', 'lt_tex', 'upload_only', 'pp_layer', 'pp_bitfield', 'ü', '名前', 'x'), fc.integer({ min: 1, max: 255 })), { selector: ([n]) => n, maxLength: 6 }),
+      v: fc.option(fc.string({ maxLength: 30 }), { nil: undefined }),
+      p: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+      reqq: fc.option(fc.integer({ min: 1, max: 1_000_000 }), { nil: undefined }),
+      yourip: fc.option(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), { nil: undefined }),
+      metadataSize: fc.option(fc.integer({ min: 1, max: 64 * 1024 * 1024 }), { nil: undefined }),
+      uploadOnly: fc.option(fc.boolean(), { nil: undefined }),
+    })
+    .map((r) => {
+      const hs: ExtensionHandshake = { m: new Map(r.m) };
+      for (const key of ['v', 'p', 'reqq', 'yourip', 'metadataSize', 'uploadOnly'] as const) if (r[key] !== undefined) (hs as unknown as Record<string, unknown>)[key] = r[key];
+      return hs;
+    });
+  roundTrip(handshake, (hs) => assert.deepEqual(decodeExtensionHandshake(encodeExtensionHandshake(hs)), hs));
+  // Found by this round trip: names went out as Latin-1 (and above U+00FF not at all), so a UTF-8 name came back as nothing.
+  for (const name of ['ü_ext', '名前']) assert.deepEqual(decodeExtensionHandshake(encodeExtensionHandshake({ m: new Map([[name, 1]]) })).m, new Map([[name, 1]]));
+  const seeds = [...corpus('extension-handshake'), encodeExtensionHandshake({ m: new Map([['ut_metadata', 3], ['ut_pex', 1]]), v: 'edge-swarm 0.1', p: 6881, reqq: 250, metadataSize: 31_337, uploadOnly: true, yourip: Uint8Array.of(10, 0, 0, 1) })];
+  fuzz('extension-handshake', fc.oneof(byteInput(seeds, 96), handshake.map(encodeExtensionHandshake)), (payload) => {
+    typed(() => {
+      const hs = decodeExtensionHandshake(payload);
+      for (const id of hs.m.values()) assert.ok(Number.isInteger(id) && id >= 1 && id <= 255);
+    });
+  });
+});
+
+test('fuzz: peer-wire message bodies (decodeMessage) and their round trip', () => {
+  const index = fc.nat({ max: 0xffffffff });
+  const message: fc.Arbitrary<WireMessage> = fc.oneof(
+    fc.constantFrom<WireMessage>({ type: 'keepAlive' }, { type: 'choke' }, { type: 'unchoke' }, { type: 'interested' }, { type: 'notInterested' }, { type: 'haveAll' }, { type: 'haveNone' }),
+    fc.tuple(fc.constantFrom('have' as const, 'suggestPiece' as const, 'allowedFast' as const), index).map(([type, i]): WireMessage => ({ type, index: i })),
+    fc.tuple(fc.constantFrom('request' as const, 'cancel' as const, 'rejectRequest' as const), index, index, index).map(([type, i, begin, length]): WireMessage => ({ type, index: i, begin, length })),
+    fc.uint8Array({ maxLength: 40 }).map((bits): WireMessage => ({ type: 'bitfield', bits })),
+    fc.tuple(index, index, fc.uint8Array({ maxLength: 40 })).map(([i, begin, block]): WireMessage => ({ type: 'piece', index: i, begin, block })),
+    fc.integer({ min: 0, max: 65535 }).map((port): WireMessage => ({ type: 'port', port })),
+    fc.tuple(fc.nat(255), fc.uint8Array({ maxLength: 40 })).map(([extendedId, payload]): WireMessage => ({ type: 'extended', extendedId, payload })),
+  );
+  roundTrip(message, (m) => {
+    const framed = encodeMessage(m);
+    assert.equal(new DataView(framed.buffer, framed.byteOffset).getUint32(0), framed.length - 4);
+    assert.deepEqual(decodeMessage(framed.subarray(4)), m);
+  });
+  const seeds = [...corpus('wire-message'), ...[{ type: 'request', index: 1, begin: 0, length: 16384 }, { type: 'piece', index: 2, begin: 16, block: Uint8Array.of(1, 2) }, { type: 'port', port: 6881 }].map((m) => encodeMessage(m as WireMessage).subarray(4))];
+  fuzz('wire-message', fc.oneof(byteInput(seeds, 48), message.map((m) => encodeMessage(m).subarray(4))), (body) => {
+    typed(() => decodeMessage(body));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The UDP gateway's batch framing (POST /udp/batch) and IP text (BEP 7 ipv4=/ipv6=, gateway senders).
+
+test('fuzz: UDP gateway batch bodies and replies', () => {
+  const datagram = record({ client: fc.constantFrom('1.2.3.4:5', '[::1]:6881', '[2001:db8::1]:1', 'x', ''), packet: fc.uint8Array({ maxLength: 120 }) });
+  roundTrip(fc.array(datagram, { maxLength: 20 }), (datagrams) => assert.deepEqual(decodeGatewayBatch(encodeGatewayBatch(datagrams)), datagrams));
+  roundTrip(fc.array(fc.option(fc.uint8Array({ minLength: 1, maxLength: 100 }), { nil: undefined }), { maxLength: 20 }), (replies) =>
+    assert.deepEqual(decodeGatewayReplies(encodeGatewayReplies(replies), replies.length), replies),
+  );
+  const seeds = [...corpus('gateway-batch'), encodeGatewayBatch([{ client: '10.0.0.1:6881', packet: udpRequestSeeds[0]! }, { client: '[::1]:1', packet: udpRequestSeeds[1]! }])];
+  fuzz('gateway-batch', fc.tuple(byteInput(seeds, 512), fc.nat(300)), ([body, count]) => {
+    typed(() => {
+      const datagrams = decodeGatewayBatch(body);
+      assert.ok(datagrams.length <= 256);
+    });
+    typed(() => decodeGatewayReplies(body, count));
+  });
+});
+
+test('fuzz: IP text (parseIPv4, parseIPv6, canonicalIp) and peer-id prefixes', () => {
+  const ipish = fc.oneof(
+    fc.array(fc.constantFrom(...'0123456789abcdefABCDEF:.', '::', '255', '256', '00', '[', ']', '%eth0', 'ffff', '1.2.3.4'), { maxLength: 24 }).map((p) => p.join('')),
+    byteInput(corpus('ip-text'), 50).map(latin1),
+  );
+  fuzz('ip-text', fc.tuple(ipish, fc.uint8Array({ minLength: 20, maxLength: 20 })), ([text, peerId]) => {
+    // These answer undefined for what is not an address; a throw is a crash.
+    const v4 = parseIPv4(text);
+    if (v4) assert.deepEqual(parseIPv4(formatIPv4(v4)), v4);
+    const v6 = parseIPv6(text);
+    if (v6) assert.deepEqual(parseIPv6(formatIPv6(v6)), v6);
+    const canonical = canonicalIp(text);
+    if (canonical !== undefined) assert.equal(canonicalIp(canonical), canonical);
+    parsePeerIdPrefix(peerId);
+  });
+  roundTrip(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => assert.deepEqual(parseIPv6(formatIPv6(bytes)), bytes));
+});
