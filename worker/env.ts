@@ -40,4 +40,6 @@ export interface Env {
   SEED_SWARM_RETRY_SECONDS?: string;
   /** Bytes of hot content chunks each isolate keeps in memory (default 32 MiB; 0 = none). */
   SEED_MEMORY_CACHE_BYTES?: string;
+  /** Tests only, never in wrangler.toml: '1' lets a request ask for injected faults (worker/faults.ts). */
+  FAULT_INJECTION?: string;
 }

@@ -10,6 +10,7 @@ import { seed } from './routes/seed.js';
 import { layers } from './routes/layers.js';
 import { stats } from './routes/stats.js';
 import { dashboard } from './routes/dashboard.js';
+import { envForRequest, isTransientStorageError, STORAGE_RETRY_SECONDS } from './faults.js';
 
 export { Swarm } from './swarm/swarm-do.js';
 export { ConnectionIds } from './connection-ids/connection-ids-do.js';
@@ -17,6 +18,13 @@ export { SwarmDirectory } from './swarm/swarm-directory-do.js';
 
 /** The edge: tracker, HTTP seed, publisher API, layer info and dashboard, one Hono app. */
 const app = new Hono<{ Bindings: Env }>();
+
+// Test-only fault injection (worker/faults.ts): without the FAULT_INJECTION binding the env is
+// left as it is.
+app.use('*', async (c, next) => {
+  c.env = envForRequest(c.env, c.req.raw);
+  await next();
+});
 
 app.route('/health', health);
 app.route('/', trackerHttp);
@@ -31,9 +39,14 @@ app.route('/', seed);
 app.notFound((c) => c.json({ error: 'not found', path: new URL(c.req.url).pathname }, 404));
 
 // One place maps errors to responses: a client's mistake is an HTTPException with a 4xx;
-// anything else is ours and becomes a 500 without internals.
+// a storage failure (R2 read error, Durable Object exception) fails this request alone and says
+// when to retry (503, Retry-After); anything else is ours and becomes a 500 without internals.
 app.onError((err, c) => {
   if (err instanceof HTTPException) return err.getResponse();
+  if (isTransientStorageError(err)) {
+    console.error('storage unavailable', err);
+    return c.json({ error: 'storage temporarily unavailable: try again', retryAfter: STORAGE_RETRY_SECONDS }, 503, { 'retry-after': String(STORAGE_RETRY_SECONDS) });
+  }
   console.error('unhandled', err);
   return c.json({ error: 'internal error' }, 500);
 });

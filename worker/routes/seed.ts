@@ -10,6 +10,7 @@ import { torrentFor } from '../publish/publish-service.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 import { connectingIp } from '../client-ip.js';
 import { countEdgeBytes } from '../stats/edge-bytes.js';
+import { STORAGE_RETRY_SECONDS, StorageUnavailableError } from '../faults.js';
 
 /**
  * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
@@ -24,10 +25,31 @@ function problem(c: Context, status: 400 | 403 | 404 | 416, reason: string, head
   return c.text(`${reason}\n`, status, headers);
 }
 
+/**
+ * R2 failed for this request: 503 with Retry-After, the body the seconds to wait (what BEP 17
+ * clients read; BEP 19 clients honour Retry-After), so that the client retries this piece soon.
+ */
+function storageBusy(err: StorageUnavailableError): Response {
+  console.error('seed read failed', err);
+  const seconds = String(STORAGE_RETRY_SECONDS);
+  return new Response(seconds, { status: 503, headers: { 'retry-after': seconds, 'content-type': 'text/plain', 'x-edge-reason': 'storage unavailable: try again' } });
+}
+
+/** seededTorrent, with an R2 failure answered as storageBusy. */
+async function published(env: Env, hex: string): Promise<Awaited<ReturnType<typeof seededTorrent>> | Response> {
+  try {
+    return await seededTorrent(env, hex);
+  } catch (err) {
+    if (err instanceof StorageUnavailableError) return storageBusy(err);
+    throw err;
+  }
+}
+
 async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<Response> {
   const hex = c.req.param('infoHash')!.toLowerCase();
   if (!HEX40.test(hex)) return problem(c, 400, 'the seed URL is /seed/<40 hex info-hash>/<name>[/<path>]');
-  const torrent = await seededTorrent(c.env, hex);
+  const torrent = await published(c.env, hex);
+  if (torrent instanceof Response) return torrent;
   if (!torrent) return problem(c, 404, 'no published torrent with this info-hash');
   // The path after the info-hash, decoded segment by segment and matched against the torrent's
   // own file list: nothing outside it can be named, whatever the dots and slashes say.
@@ -72,6 +94,7 @@ async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<
       body = slice ?? fixedLength(c, readFileRange(c.env, hex, index, start, length, size), length);
     } catch (err) {
       if (err instanceof ContentMissingError) return c.text(`${err.message}; try again later\n`, 503, { 'retry-after': '60' });
+      if (err instanceof StorageUnavailableError) return storageBusy(err);
       throw err;
     }
     // For the dashboard: the bytes this answer carries, batched in memory (no call per request).
@@ -133,7 +156,8 @@ seed.get('/seed17', async (c) => {
   };
   const infoHash = query.get('info_hash')?.[0];
   if (!infoHash || infoHash.length !== 20) return problem(c, 400, 'info_hash must be 20 bytes');
-  const torrent = await seededTorrent(c.env, toHex(infoHash));
+  const torrent = await published(c.env, toHex(infoHash));
+  if (torrent instanceof Response) return torrent;
   if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
   const pieceText = text('piece');
   const piece = Number(pieceText);
@@ -156,15 +180,37 @@ seed.get('/seed17', async (c) => {
   const total = spans.reduce((n, s) => n + s.length, 0);
   const decision = await admit(c.env, torrent.hex, clientAddress(connectingIp(c.req.raw)), total, (p) => c.executionCtx.waitUntil(p));
   if (!decision.ok) return busyResponse(decision);
-  countEdgeBytes(c.env, torrent.hex, total, (p) => c.executionCtx.waitUntil(p));
   const env = c.env;
   const hex = torrent.hex;
   const files = torrent.metainfo.info.files;
   let next = 0;
   let current: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // The first chunk is read before answering, so that an R2 failure is still a 503 with
+  // Retry-After rather than a 200 cut short (a whole aligned piece is one chunk).
+  let first: Uint8Array | undefined;
+  const opening = spans[0];
+  if (opening && !files[opening.fileIndex]!.padding) {
+    current = readFileRange(env, hex, opening.fileIndex, opening.fileOffset, opening.length, files[opening.fileIndex]!.length).getReader();
+    next = 1;
+    try {
+      const r = await current.read();
+      if (r.done) current = undefined;
+      else first = r.value;
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) return storageBusy(err);
+      if (err instanceof ContentMissingError) return c.text(`${err.message}; try again later\n`, 503, { 'retry-after': '60' });
+      throw err;
+    }
+  }
+  countEdgeBytes(c.env, torrent.hex, total, (p) => c.executionCtx.waitUntil(p));
   // One chunk per pull: a client that stops reading holds at most one chunk here.
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (first) {
+        controller.enqueue(first);
+        first = undefined;
+        return;
+      }
       for (;;) {
         if (current) {
           const r = await current.read();

@@ -2,6 +2,7 @@ import type { Env } from '../env.js';
 import { readTorrent, type Metainfo } from '../../shared/metainfo/torrent-file.js';
 import { TorrentGeometry } from '../../shared/metainfo/geometry.js';
 import { contentKeys } from '../publish/content-keys.js';
+import { readStorage } from '../faults.js';
 
 /** A published torrent as the seed needs it. */
 export interface SeededTorrent {
@@ -28,9 +29,14 @@ let cachedBytes = 0;
 export async function seededTorrent(env: Env, hex: string): Promise<SeededTorrent | undefined> {
   const hit = cache.get(hex);
   if (hit) return hit;
-  const object = await env.CONTENT.get(contentKeys.torrent(hex));
-  if (!object) return undefined;
-  const metainfo = readTorrent(new Uint8Array(await object.arrayBuffer()));
+  // An R2 failure is a StorageUnavailableError (503 with Retry-After), not "not published".
+  const read = await readStorage('R2', async () => {
+    const object = await env.CONTENT.get(contentKeys.torrent(hex));
+    return object ? { bytes: new Uint8Array(await object.arrayBuffer()), uploaded: object.uploaded } : undefined;
+  });
+  if (!read) return undefined;
+  const object = read;
+  const metainfo = readTorrent(read.bytes);
   const info = metainfo.info;
   const paths = new Map<string, number>();
   info.files.forEach((f, i) => {

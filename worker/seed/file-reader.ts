@@ -1,6 +1,7 @@
 import type { Env } from '../env.js';
 import { CHUNK_SIZE, contentKeys } from '../publish/content-keys.js';
 import { ChunkCache } from './chunk-cache.js';
+import { readStorage } from '../faults.js';
 
 let cache: ChunkCache | undefined;
 
@@ -24,7 +25,8 @@ export class ContentMissingError extends Error {}
  * view's whole underlying buffer, so a subarray of a cached 8 MiB chunk would cost 8 MiB per
  * response (measured: 4 MiB ranges 107/s as views, 380/s as copies). Undefined when the range
  * crosses a chunk boundary (then use readFileRange). Throws ContentMissingError, before any byte
- * is sent, when storage does not hold what the catalog promises.
+ * is sent, when storage does not hold what the catalog promises, and StorageUnavailableError
+ * when the R2 read itself fails (retry soon).
  */
 export async function readChunkSlice(
   env: Env,
@@ -50,8 +52,10 @@ export async function readChunkSlice(
     if (memory.touch(key, chunkBytes)) {
       let bytes: Uint8Array | undefined;
       try {
-        const whole = await env.CONTENT.get(key);
-        bytes = whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
+        bytes = await readStorage('R2', async () => {
+          const whole = await env.CONTENT.get(key);
+          return whole ? new Uint8Array(await whole.arrayBuffer()) : undefined;
+        });
       } finally {
         memory.loaded(key);
       }
@@ -60,8 +64,10 @@ export async function readChunkSlice(
       return bytes.slice(within, within + length);
     }
   }
-  const object = await env.CONTENT.get(key, { range: { offset: within, length } });
-  const bytes = object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+  const bytes = await readStorage('R2', async () => {
+    const object = await env.CONTENT.get(key, { range: { offset: within, length } });
+    return object ? new Uint8Array(await object.arrayBuffer()) : undefined;
+  });
   if (!bytes || bytes.length !== length) throw new ContentMissingError(`chunk ${chunk} of file ${index} is missing or short`);
   return bytes;
 }
