@@ -30,10 +30,12 @@ export class PublishRequestError extends Error {}
 
 /**
  * An answer's text with the publish token cut out: a wrong edge (a proxy, another server) may
- * echo the request's headers in its error page, and the reason is printed and logged.
+ * echo the request's headers in its error page, and the reason is printed and logged. Tokens
+ * shorter than 8 characters are left: cutting them would garble ordinary words of the reason
+ * (a token "wrong" in "wrong publish token"), and no real token is that short.
  */
 export function withoutToken(text: string, token: string): string {
-  return token.length >= 4 ? text.split(token).join('<token>') : text;
+  return token.length >= 8 ? text.split(token).join('<token>') : text;
 }
 
 /**

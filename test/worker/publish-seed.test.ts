@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { publishPath, PublishRequestError } from '../../peer-node/publish/publish-client.js';
@@ -234,6 +234,24 @@ test('a private publication: each member gets the torrent with their own passkey
       assert.ok(!('failure' in viaPasskey));
       const anonymous = await announce(edge.url, { hash, peer: 2 });
       assert.ok('failure' in anonymous && /private torrent/.test(anonymous.failure));
+
+      // The edge seeds a private torrent's bytes to members only, under the URLs their .torrent carries.
+      const content = await readFile(file);
+      const seedUrl = alices.urlList[0]!;
+      assert.match(seedUrl, /\/p\/alice\.[A-Za-z0-9_-]{24}\/seed\/[0-9a-f]{40}\/members\.bin$/);
+      const ranged = await fetch(seedUrl, { headers: { range: 'bytes=100-199' } });
+      assert.equal(ranged.status, 206);
+      assert.deepEqual(new Uint8Array(await ranged.arrayBuffer()), new Uint8Array(content.subarray(100, 200)));
+      const piece0 = await fetch(`${alices.httpSeeds[0]!}?info_hash=${escapeBytes(hash)}&piece=0&ranges=0-99`);
+      assert.equal(piece0.status, 200);
+      assert.deepEqual(new Uint8Array(await piece0.arrayBuffer()), new Uint8Array(content.subarray(0, 100)));
+      const open = await fetch(new URL(`/seed/${published.infoHash}/members.bin`, edge.url));
+      assert.equal(open.status, 403);
+      assert.match(await open.text(), /seeded to its members only/);
+      const forged = await fetch(seedUrl.replace(/\/p\/alice\.[^/]+\//, '/p/alice.AAAAAAAAAAAAAAAAAAAAAAAA/'));
+      assert.equal(forged.status, 403);
+      assert.match(await forged.text(), /unknown passkey/);
+      assert.equal((await fetch(new URL(`/seed17?info_hash=${escapeBytes(hash)}&piece=0`, edge.url))).status, 403);
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

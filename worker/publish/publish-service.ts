@@ -191,11 +191,13 @@ async function firstBadPiece(env: Env, hex: string, info: InfoDict): Promise<num
  * member gets their own file around the same info dictionary (same info-hash).
  */
 export async function torrentFor(env: Env, infoBytes: Uint8Array, info: InfoDict, hex: string, origin: string, user: string): Promise<Uint8Array> {
-  const announce = info.private ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}/announce` : `${origin}/announce`;
+  // A private torrent's tracker and seed URLs carry the member's passkey: the edge seeds its
+  // bytes to members only, as its tracker lists peers to members only.
+  const base = info.private ? `${origin}/p/${await passkeyFor(requireSecret(env.PASSKEY_SECRET), user)}` : origin;
   // BEP 19: a multi-file torrent's url-list is a folder (clients append NAME/PATH); a single
   // file's is the file itself (webtorrent requests a single-file url-list as it is).
-  const urlList = info.multiFile ? `${origin}/seed/${hex}/` : `${origin}/seed/${hex}/${encodeURIComponent(info.name)}`;
-  return buildPublishedTorrent(infoBytes, { announce, urlList, httpSeed: `${origin}/seed17` });
+  const urlList = info.multiFile ? `${base}/seed/${hex}/` : `${base}/seed/${hex}/${encodeURIComponent(info.name)}`;
+  return buildPublishedTorrent(infoBytes, { announce: `${base}/announce`, urlList, httpSeed: `${base}/seed17` });
 }
 
 /** The .torrent the edge hands out: our tracker and seeds around the publisher's info bytes. */

@@ -10,12 +10,15 @@ import { torrentFor } from '../publish/publish-service.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 import { connectingIp } from '../client-ip.js';
 import { countEdgeBytes } from '../stats/edge-bytes.js';
+import { userOfPasskey } from '../access/passkeys.js';
 import { STORAGE_RETRY_SECONDS, StorageUnavailableError } from '../faults.js';
 
 /**
  * The HTTP seed, reading from R2: BEP 19 (GetRight-style) `GET|HEAD /seed/:infoHash/NAME[/PATH]`
  * with single byte ranges, and BEP 17 (Hoffman-style) `GET /seed17?info_hash=&piece=&ranges=`.
- * Bytes are streamed from R2, never held whole.
+ * Bytes are streamed from R2, never held whole. A private torrent (BEP 27) is seeded only under
+ * a member's passkey, `/p/PASSKEY/seed/...` and `/p/PASSKEY/seed17`, the URLs its .torrent
+ * carries: its bytes are for its members, as its swarm is.
  */
 export const seed = new Hono<{ Bindings: Env }>();
 
@@ -45,15 +48,32 @@ async function published(env: Env, hex: string): Promise<Awaited<ReturnType<type
   }
 }
 
+/**
+ * A private torrent's bytes go only to a member: the request must come under a valid passkey.
+ * A public torrent is served either way. Undefined when allowed, else the refusal.
+ */
+async function membersOnly(c: Context<{ Bindings: Env }>, isPrivate: boolean): Promise<Response | undefined> {
+  if (!isPrivate) return undefined;
+  const passkey = c.req.param('passkey');
+  const secret = c.env.PASSKEY_SECRET;
+  if (passkey === undefined) return problem(c, 403, 'a private torrent is seeded to its members only: use the web seed URLs of your own .torrent (/p/PASSKEY/seed/...)');
+  if (!secret || (await userOfPasskey(secret, passkey)) === undefined) return problem(c, 403, 'unknown passkey: get your .torrent from the publisher');
+  return undefined;
+}
+
 async function getOrHead(c: Context<{ Bindings: Env }>, head: boolean): Promise<Response> {
   const hex = c.req.param('infoHash')!.toLowerCase();
   if (!HEX40.test(hex)) return problem(c, 400, 'the seed URL is /seed/<40 hex info-hash>/<name>[/<path>]');
   const torrent = await published(c.env, hex);
   if (torrent instanceof Response) return torrent;
   if (!torrent) return problem(c, 404, 'no published torrent with this info-hash');
-  // The path after the info-hash, decoded segment by segment and matched against the torrent's
-  // own file list: nothing outside it can be named, whatever the dots and slashes say.
-  const raw = new URL(c.req.url).pathname.split('/').slice(3).join('/');
+  const refused = await membersOnly(c, torrent.metainfo.info.private === true);
+  if (refused) return refused;
+  // The path after the info-hash (after /seed/HASH/, or /p/PASSKEY/seed/HASH/), decoded segment
+  // by segment and matched against the torrent's own file list: nothing outside it can be
+  // named, whatever the dots and slashes say.
+  const segments = new URL(c.req.url).pathname.split('/');
+  const raw = segments.slice(c.req.param('passkey') === undefined ? 3 : 5).join('/');
   let path: string;
   try {
     path = raw.split('/').map(decodeURIComponent).join('/');
@@ -136,12 +156,13 @@ seed.get('/t/:file', async (c) => {
 // Hono answers HEAD with the GET route (and drops the body): the method tells them apart, so a
 // HEAD is neither charged to the throttle nor read from R2 nor counted as edge bytes.
 seed.get('/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'HEAD'));
+seed.get('/p/:passkey/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'HEAD'));
 
 /** Most ranges in one BEP 17 request. */
 const MAX_BEP17_RANGES = 64;
 
 /** BEP 17: `info_hash` (raw 20 bytes), `piece`, and optional `ranges=a-b,c-d` inside the piece. */
-seed.get('/seed17', async (c) => {
+async function seed17(c: Context<{ Bindings: Env }>): Promise<Response> {
   const url = c.req.url;
   let query: Map<string, Uint8Array[]>;
   try {
@@ -159,6 +180,8 @@ seed.get('/seed17', async (c) => {
   const torrent = await published(c.env, toHex(infoHash));
   if (torrent instanceof Response) return torrent;
   if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
+  const refused = await membersOnly(c, torrent.metainfo.info.private === true);
+  if (refused) return refused;
   const pieceText = text('piece');
   const piece = Number(pieceText);
   if (pieceText === undefined || !/^\d{1,10}$/.test(pieceText) || piece >= torrent.geometry.pieceCount) {
@@ -234,4 +257,7 @@ seed.get('/seed17', async (c) => {
     },
   });
   return new Response(fixedLength(c, stream, total), { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) } });
-});
+}
+
+seed.get('/seed17', seed17);
+seed.get('/p/:passkey/seed17', seed17);
