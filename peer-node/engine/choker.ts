@@ -2,9 +2,13 @@
  * Who we upload to (BEP 3 "choking"): tit-for-tat with a rotating optimistic unchoke.
  *
  * Every rechoke (the engine calls it every 10 s) the `slots - 1` interested peers that give us
- * the most (download rate from them) are unchoked; when we seed, the ones that take the most
- * (upload rate to them), so that our bandwidth goes to peers that spread it. Peers that have sent
- * nothing for `snubMs` while we wanted data lose their regular slot. One more slot, the
+ * the most (download rate from them) are unchoked. Peers that have sent nothing for `snubMs`
+ * while we wanted data lose their regular slot. When we seed nobody gives us anything, and the
+ * regular slots go round robin instead (as libtorrent's seeds do): a peer keeps its slot for one
+ * turn (`turnMs`), then the slot goes to the interested peer whose last turn began longest ago
+ * (never-unchoked peers first, ties at random). Ranking a seed's slots by the rate peers take,
+ * as we did before, let whoever got a slot first keep it as long as it asked: 7 of 47 equally
+ * greedy peers served in 60 s (test/peer/seed-200-connections.test.ts). One more slot, the
  * optimistic unchoke, goes to a random choked interested peer and moves every third rechoke
  * (30 s), with peers connected in the last minute three times as likely: that is how a newcomer
  * with nothing to offer gets its first pieces. Pure: times, rates and randomness come in.
@@ -20,12 +24,17 @@ export interface ChokePeer {
   lastBlockAt?: number;
   /** Whether we are interested in it (only then can it snub us). */
   weWant: boolean;
+  /** Whether we unchoke it now, and when its current or latest turn began (seeding). */
+  unchoked?: boolean;
+  unchokedAt?: number;
 }
 
 export interface ChokerOptions {
   slots?: number;
   optimisticEvery?: number;
   snubMs?: number;
+  /** A seed's regular slot is kept this long before it rotates (default 9 s: one 10 s rechoke). */
+  turnMs?: number;
   random?: () => number;
 }
 
@@ -35,12 +44,14 @@ export class Choker {
   private readonly slots: number;
   private readonly optimisticEvery: number;
   private readonly snubMs: number;
+  private readonly turnMs: number;
   private readonly random: () => number;
 
   constructor(options: ChokerOptions = {}) {
     this.slots = options.slots ?? 4;
     this.optimisticEvery = options.optimisticEvery ?? 3;
     this.snubMs = options.snubMs ?? 60_000;
+    this.turnMs = options.turnMs ?? 9_000;
     this.random = options.random ?? Math.random;
   }
 
@@ -52,11 +63,7 @@ export class Choker {
   rechoke(peers: readonly ChokePeer[], now: number, seeding: boolean): Set<string> {
     const interested = peers.filter((p) => p.interested);
     const snubbed = (p: ChokePeer) => !seeding && p.weWant && now - (p.lastBlockAt ?? p.connectedAt) > this.snubMs;
-    const rate = (p: ChokePeer) => (seeding ? p.uploadRate : p.downloadRate);
-    const regular = interested
-      .filter((p) => !snubbed(p))
-      .sort((a, b) => rate(b) - rate(a))
-      .slice(0, Math.max(0, this.slots - 1));
+    const regular = (seeding ? this.roundRobin(interested, now) : interested.filter((p) => !snubbed(p)).sort((a, b) => b.downloadRate - a.downloadRate)).slice(0, Math.max(0, this.slots - 1));
     const unchoked = new Set(regular.map((p) => p.id));
 
     const stillThere = interested.some((p) => p.id === this.optimistic && !unchoked.has(p.id));
@@ -76,5 +83,15 @@ export class Choker {
     this.round++;
     if (this.optimistic) unchoked.add(this.optimistic);
     return unchoked;
+  }
+
+  /**
+   * Seeding: peers mid-turn first (not the optimistic peer: its slot is the optimistic one), then
+   * by when their last turn began (never first), ties at random.
+   */
+  private roundRobin(interested: ChokePeer[], now: number): ChokePeer[] {
+    const midTurn = (p: ChokePeer) => p.id !== this.optimistic && p.unchoked === true && p.unchokedAt !== undefined && now - p.unchokedAt < this.turnMs;
+    const keyed = interested.map((p) => ({ p, key: midTurn(p) ? -Infinity : (p.unchokedAt ?? -Number.MAX_VALUE), tie: this.random() }));
+    return keyed.sort((a, b) => (a.key === b.key ? a.tie - b.tie : a.key - b.key)).map((k) => k.p);
   }
 }

@@ -57,6 +57,8 @@ const key = (index: number, begin: number) => index * 0x10000 + begin / BLOCK_LE
 export class PeerSession {
   // The four BEP 3 flags; both sides start choked and not interested.
   amChoking = true;
+  /** When we last unchoked it: the start of its current (or latest) upload turn. */
+  unchokedAt?: number;
   amInterested = false;
   peerChoking = true;
   peerInterested = false;
@@ -101,6 +103,8 @@ export class PeerSession {
   private sawFirstMessage = false;
   /** Requests that arrived while the queue was full. */
   private overflow = 0;
+  /** Requests refused in a row (choked, or a piece we cannot serve) with none queued since. */
+  private refusedInARow = 0;
   /** When the peer last rejected a request for each piece. */
   private readonly rejectedAt = new Map<number, number>();
   /** Our extension names by the id we receive them under. */
@@ -165,7 +169,10 @@ export class PeerSession {
     if (choking === this.amChoking) return;
     this.amChoking = choking;
     this.send({ type: choking ? 'choke' : 'unchoke' });
-    if (!choking) return;
+    if (!choking) {
+      this.unchokedAt = Date.now();
+      return;
+    }
     // BEP 6: requests for allowed-fast pieces survive a choke; the rest are rejected explicitly.
     const keep = this.incoming.filter((r) => this.fast && this.allowedForPeer.has(r.index));
     if (this.fast) for (const r of this.incoming) if (!this.allowedForPeer.has(r.index)) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
@@ -309,10 +316,14 @@ export class PeerSession {
     const allowedChoked = this.fast && this.allowedForPeer.has(r.index);
     const refuse = !this.host.mayServe(this, r.index) || (this.amChoking && !allowedChoked) || full;
     if (refuse) {
+      // An honest peer's pipeline when we choke it is at most our `reqq`; a peer that keeps
+      // asking while choked would have us queue a reject per request on a socket it need not read.
+      if (!full && ++this.refusedInARow > MAX_INCOMING_REQUESTS) throw new WireError('request.flood', `${this.refusedInARow} refused requests in a row (choked or unservable)`);
       // BEP 6: with Fast every unserved request is answered with a reject; without it, dropped.
       if (this.fast) this.send({ type: 'rejectRequest', index: r.index, begin: r.begin, length: r.length });
       return;
     }
+    this.refusedInARow = 0;
     this.incoming.push({ index: r.index, begin: r.begin, length: r.length });
     this.host.peerWants(this);
   }

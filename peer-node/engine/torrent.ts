@@ -1383,6 +1383,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       uploadRate: s.upload.rate,
       connectedAt: s.connectedAt,
       weWant: s.amInterested,
+      unchoked: !s.amChoking,
+      ...(s.unchokedAt !== undefined ? { unchokedAt: s.unchokedAt } : {}),
       ...(s.lastBlockAt !== undefined ? { lastBlockAt: s.lastBlockAt } : {}),
     }));
     const unchoked = this.choker.rechoke(peers, now, this.complete);
