@@ -250,9 +250,15 @@ export class DhtNode extends EventEmitter {
   private async lookup(target: Uint8Array, method: 'get_peers' | 'find_node', onResponse?: (r: KrpcResponseBody) => void): Promise<LookupResult> {
     const goal = idToBigInt(target);
     const seen = new Map<string, Candidate>();
+    // One candidate per endpoint: a liar naming itself (or one address) under many ids close to
+    // the target would otherwise take every one of the K closest places.
+    const endpoints = new Set<string>();
     const add = (n: CompactNode, hops: number) => {
       const k = toHex(n.id);
-      if (!seen.has(k) && !bytesEqual(n.id, this.id)) seen.set(k, { node: n, distance: idToBigInt(n.id) ^ goal, hops, state: 'new' });
+      const endpoint = `${n.host}:${n.port}`;
+      if (seen.has(k) || endpoints.has(endpoint) || bytesEqual(n.id, this.id)) return;
+      endpoints.add(endpoint);
+      seen.set(k, { node: n, distance: idToBigInt(n.id) ^ goal, hops, state: 'new' });
     };
     for (const n of this.table.closest(target, K)) add({ id: n.id, host: n.host, port: n.port }, 1);
     const peers = new Map<string, PeerAddress>();

@@ -10,6 +10,8 @@ import { toHex } from '../../shared/bytes.js';
  * a bad node; otherwise the newcomer waits in the bucket's replacement cache (bounded), and the
  * caller pings the questionable nodes (`questionable`) so that a dead one turns bad and is
  * replaced from the cache. Buckets untouched for 15 minutes want a refresh (`staleBuckets`).
+ * One node per address and port: another id from a known endpoint is ignored while the old
+ * entry is not bad.
  */
 export interface DhtNode {
   id: Uint8Array;
@@ -107,6 +109,15 @@ export class RoutingTable {
         bucket.lastChanged = at;
         return 'updated';
       }
+      // One entry per address and port: a node answering under ever new ids from one socket
+      // (a Sybil claiming to be close to every target) would otherwise fill the table. A new id
+      // at a known endpoint is taken only once the old entry has gone bad (a restarted node).
+      const twin = this.atEndpoint(node.host, node.port);
+      if (twin) {
+        if (this.state(twin.node, at) !== 'bad') return 'ignored';
+        twin.bucket.nodes.splice(twin.bucket.nodes.indexOf(twin.node), 1);
+        continue;
+      }
       const fresh: DhtNode = { id: node.id, host: node.host, port: node.port, failures: 0, ...(responded ? { lastResponse: at } : { lastQuery: at }) };
       if (bucket.nodes.length < this.k) {
         bucket.nodes.push(fresh);
@@ -129,6 +140,14 @@ export class RoutingTable {
       }
       return 'cached';
     }
+  }
+
+  private atEndpoint(host: string, port: number): { bucket: Bucket; node: DhtNode } | undefined {
+    for (const bucket of this.buckets) {
+      const node = bucket.nodes.find((x) => x.port === port && x.host === host);
+      if (node) return { bucket, node };
+    }
+    return undefined;
   }
 
   /** A query to the node went unanswered: it may turn bad, and a cached node take its place. */
