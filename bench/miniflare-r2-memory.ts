@@ -1,5 +1,5 @@
 /**
- * Isolates a finding of bench/edge-soak.ts (docs/reliability/load.md): workerd's RSS grows with
+ * Isolates a finding of bench/edge-soak.ts (docs/RELIABILITY.md): workerd's RSS grows with
  * the number of R2 reads on the local edge. Here a bare Worker (none of ours) on Miniflare
  * answers random ranged reads (1 B - 1 MiB) of one 8 MiB R2 object, 8 at a time, for SECONDS;
  * workerd's RSS is printed every 10 s against the requests made so far.

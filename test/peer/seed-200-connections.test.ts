@@ -2,7 +2,7 @@
  * Issue 11, load (peer): one of our seeds under 200 simultaneous connections from a scripted
  * raw-socket client (test/helpers/raw-flood.ts: greedy downloaders that never finish, idle peers,
  * half-open sockets that never handshake) while three of our real leechers download from it.
- * bench/seed-connections.ts measures the same case (figures in docs/reliability/load.md).
+ * bench/seed-connections.ts measures the same case (figures in docs/RELIABILITY.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,7 +99,7 @@ test('a seed under 200 simultaneous connections: no crash, connections bounded, 
     // The real leechers: byte-identical.
     for (let i = 0; i < 3; i++) assert.deepEqual(await sameFiles(content, path.join(root, `leech-${i}`)), [true, true], `leecher ${i}`);
 
-    // Fairness among equally greedy peers (docs/reliability/load.md). The seed has 4 upload
+    // Fairness among equally greedy peers (docs/RELIABILITY.md). The seed has 4 upload
     // slots: 3 regular ones that go round robin at each 10 s rechoke (to the peers whose last
     // turn began longest ago, never-served first) and 1 optimistic one that moves every 30 s.
     // The 40 s flood spans 3-4 rechokes, each handing the 3 regular slots to peers never served

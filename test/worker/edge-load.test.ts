@@ -1,7 +1,7 @@
 /**
  * Issue 11, load: the local edge under a sustained mix of announces, scrapes and BEP 19 range
  * reads from a second process (bench/mixed-load.ts; bench/edge-soak.ts is the minutes-long
- * version with figures in docs/reliability/load.md). Asserted: every request answered and valid
+ * version with figures in docs/RELIABILITY.md). Asserted: every request answered and valid
  * (no error status, no `failure reason`, no timeout), every range read byte-exact with the right
  * Content-Range, each swarm's counts exact afterwards (no join or leave lost under load), and
  * the workerd process's memory bounded after the warm-up. No timing assertions: the latencies
@@ -26,7 +26,7 @@ const PEERS_PER_SWARM = 100;
 /**
  * Growth of workerd's RSS from the first third's maximum to the last third's, after a warm-up
  * in which every peer joined and every byte was read once (so swarms and the chunk cache are
- * full). The soak measures well under this (see docs/reliability/load.md); the bound is wide so
+ * full). The soak measures well under this (see docs/RELIABILITY.md); the bound is wide so
  * that GC timing on a shared machine cannot fail it, while a leak per request (the load makes
  * tens of thousands) still does.
  */
