@@ -20,9 +20,20 @@ if (selected.length === 0) {
   console.error(`no test files under ${root}`);
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...selected],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// Tests that keep both cores busy on purpose (fuzzing, sustained load, connection floods) run
+// after the others, one at a time: beside them, the swarm tests that measure who plays which
+// layer would measure a starved CPU instead.
+const ALONE = [/^test\/fuzz\//, /^test\/worker\/edge-load\.test\.ts$/, /^test\/peer\/seed-200-connections\.test\.ts$/];
+const alone = selected.filter((f) => ALONE.some((re) => re.test(f.split(path.sep).join('/'))));
+const together = selected.filter((f) => !alone.includes(f));
+let status = 0;
+for (const [files, concurrency] of [[together, 2], [alone, 1]]) {
+  if (files.length === 0) continue;
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
+    { stdio: 'inherit' },
+  );
+  if ((result.status ?? 1) !== 0) status = result.status ?? 1;
+}
+process.exit(status);
