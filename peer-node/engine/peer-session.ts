@@ -31,6 +31,8 @@ export interface SessionHost {
   canRequest(session: PeerSession): void;
   /** The peer queued a request or became interested: the torrent may serve or unchoke it. */
   peerWants(session: PeerSession): void;
+  /** The peer lost interest: an upload slot it held may go to another peer. */
+  peerLostInterest(session: PeerSession): void;
   extended(session: PeerSession, name: string, payload: Uint8Array): void;
   extensionHandshake(session: PeerSession): void;
   peerDhtPort(session: PeerSession, port: number): void;
@@ -238,7 +240,7 @@ export class PeerSession {
         return this.host.peerWants(this);
       case 'notInterested':
         this.peerInterested = false;
-        return;
+        return this.host.peerLostInterest(this);
       case 'have':
         this.checkIndex(m.index, 'have');
         if (!this.isSeed && this.bits.set(m.index)) this.host.peerHas(this, m.index);

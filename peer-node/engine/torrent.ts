@@ -679,6 +679,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.superSeeder.closed(session);
     this.emit('peerClosed', session.id, reason);
     if (!this.stopped) {
+      if (!session.amChoking) this.fillUploadSlots();
       this.fillAll();
       this.connectMore();
       this.scheduleWebSeeds(); // its pieces may now be nowhere but the edge
@@ -768,12 +769,34 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   peerWants(s: PeerSession): void {
-    // A free upload slot goes to an interested peer at once rather than at the next rechoke.
-    if (s.peerInterested && s.amChoking) {
-      const unchoked = [...this.sessions.values()].filter((p) => !p.amChoking).length;
-      if (unchoked < this.options.uploadSlots) s.setChoking(false);
-    }
+    if (s.peerInterested && s.amChoking) this.fillUploadSlots(s);
     void this.serve(s);
+  }
+
+  peerLostInterest(s: PeerSession): void {
+    if (!s.amChoking) this.fillUploadSlots();
+  }
+
+  /**
+   * A free upload slot goes to an interested peer at once rather than at the next rechoke (up
+   * to 10 s away): when a peer becomes interested (`first`, if given, is served first), and when
+   * a peer holding a slot loses interest or leaves; a finished viewer hanging up would otherwise
+   * leave its share of our uplink idle. A slot is held by an unchoked peer that still wants
+   * data. Seeding, the peers waiting longest since their last turn come first (never-unchoked
+   * first), as in the choker's round robin; downloading, those that give us the most.
+   */
+  private fillUploadSlots(first?: PeerSession): void {
+    const sessions = [...this.sessions.values()].filter((p) => !p.connection.closed);
+    let free = this.options.uploadSlots - sessions.filter((p) => !p.amChoking && p.peerInterested).length;
+    if (free <= 0) return;
+    const waiting = sessions.filter((p) => p.amChoking && p.peerInterested);
+    const rank = this.complete ? (p: PeerSession) => -(p.unchokedAt ?? -1) : (p: PeerSession) => p.download.rate;
+    waiting.sort((a, b) => (a === first ? -1 : b === first ? 1 : rank(b) - rank(a)));
+    for (const p of waiting) {
+      if (free-- <= 0) break;
+      p.setChoking(false);
+      if (p !== first) void this.serve(p);
+    }
   }
 
   extended(s: PeerSession, name: string, payload: Uint8Array): void {
