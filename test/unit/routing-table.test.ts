@@ -18,7 +18,8 @@ test('only the bucket holding our id splits: far nodes beyond k wait in the cach
   const results = far.map((id, i) => table.add(node(id, i), true));
   assert.equal(results.filter((r) => r === 'added').length, 8, 'the far half keeps k = 8 nodes');
   assert.equal(results.filter((r) => r === 'cached').length, 12, 'the rest wait as replacements');
-  for (let i = 0; i < 30; i++) table.add(node(idWith(Math.floor(Math.random() * 0x80)), i), true);
+  // Endpoints of their own: the table keeps one node per address and port.
+  for (let i = 0; i < 30; i++) table.add(node(idWith(Math.floor(Math.random() * 0x80)), 100 + i), true);
   assert.ok(table.bucketCount > 2, 'the near buckets split');
   assert.ok(table.size <= 8 * table.bucketCount);
   assert.ok(table.size >= 8 + 16, 'near nodes were taken in as buckets split');
