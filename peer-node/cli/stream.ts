@@ -8,6 +8,7 @@ import { streamLayered } from './stream-layered.js';
 import { parsePort, parseRate, UsageError } from './args.js';
 import { envHelp, parseCommandLine } from './env-config.js';
 import { formatBytes, PLAIN_EVERY_MS, transferLine, transferSummary } from './progress.js';
+import { peerClientOptions } from './peer-client.js';
 import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
 
 export const STREAM_HELP = `peer-node stream SOURCE [options]
@@ -87,8 +88,6 @@ export async function streamCommand(args: string[]): Promise<number> {
   const httpPort = parsePort(values.port, '--port', 0);
   const peerPort = parsePort(values['peer-port'], '--peer-port', 0);
   const bitrate = values.bitrate === undefined ? 256 * 1024 : parseRate(values.bitrate, '--bitrate');
-  const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
-  const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
   if (values.layer !== undefined && !/^\d{1,2}$/.test(values.layer)) throw new UsageError(`--layer: expected a layer number, got ${JSON.stringify(values.layer)}`);
   const fixedLayer = values.layer === undefined ? undefined : Number(values.layer);
   if (!values.layered && (values['layer-info'] || values.layer !== undefined)) throw new UsageError('--layer-info and --layer go with --layered');
@@ -101,17 +100,10 @@ export async function streamCommand(args: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // Checked (rates too) before anything is loaded or started.
+  const clientOptions = peerClientOptions(values, peerPort, bootstrap);
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
-  const client = new Client({
-    ...(values.host ? { host: values.host } : {}),
-    port: peerPort,
-    dht: !values['no-dht'],
-    ...(values['no-lsd'] ? { lsd: false } : {}),
-    ...(values['no-local-tracker'] ? { localTrackerDiscovery: false } : {}),
-    dhtBootstrap: bootstrap,
-    ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
-    ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),
-  });
+  const client = new Client(clientOptions);
   let server: StreamServer | undefined;
   try {
     await client.listen();

@@ -2,9 +2,10 @@ import type { PeerAddress } from '../../shared/compact/index.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
-import { parsePort, parseRate, UsageError } from './args.js';
+import { parsePort, UsageError } from './args.js';
 import { envHelp, parseCommandLine } from './env-config.js';
 import { PLAIN_EVERY_MS, transferLine, transferSummary } from './progress.js';
+import { peerClientOptions } from './peer-client.js';
 import { loadSource, parseAddressList, parsePeerArg, torrentOf } from './torrent-source.js';
 
 const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881; another free port if that is taken)
@@ -108,8 +109,6 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
   const dir = mode === 'seed' ? values.dir : values.out;
   if (!dir) throw new UsageError(mode === 'seed' ? '--dir DIR is required' : '--out DIR is required');
   const port = parsePort(values.port, '--port');
-  const uploadLimit = values['upload-limit'] === undefined ? undefined : parseRate(values['upload-limit'], '--upload-limit');
-  const downloadLimit = values['download-limit'] === undefined ? undefined : parseRate(values['download-limit'], '--download-limit');
   let peers;
   let files: number[] | undefined;
   let bootstrap: { host: string; port: number }[] = [];
@@ -122,17 +121,10 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     throw new UsageError((err as Error).message);
   }
 
+  // Checked (rates too) before anything is loaded or started.
+  const clientOptions = peerClientOptions(values, port ?? 6881, bootstrap);
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
-  const client = new Client({
-    ...(values.host ? { host: values.host } : {}),
-    port: port ?? 6881,
-    dht: !values['no-dht'],
-    ...(values['no-lsd'] ? { lsd: false } : {}),
-    ...(values['no-local-tracker'] ? { localTrackerDiscovery: false } : {}),
-    dhtBootstrap: bootstrap,
-    ...(uploadLimit !== undefined ? { uploadRateLimit: uploadLimit } : {}),
-    ...(downloadLimit !== undefined ? { downloadRateLimit: downloadLimit } : {}),
-  });
+  const client = new Client(clientOptions);
   try {
     await client.listen();
   } catch (err) {
