@@ -9,9 +9,29 @@ export const USER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
  * A tracker can check one with no lookup, so a bad passkey is refused before any swarm is touched.
  */
 export async function passkeyFor(secret: string, user: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await hmacKey(secret);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`passkey:${user}`)));
   return `${user}.${base64url(mac.subarray(0, 18))}`;
+}
+
+/** The HMAC key of a secret, imported once per isolate (every private announce checks a passkey). */
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+let imported: { secret: string; key: Promise<HmacKey> } | undefined;
+function hmacKey(secret: string): Promise<HmacKey> {
+  if (imported?.secret !== secret) {
+    imported = { secret, key: crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+  }
+  return imported.key;
+}
+
+/**
+ * Who a request's passkey (the `/p/PASSKEY/` of its URL) names: undefined when it came without
+ * one, false when the passkey is not one of ours (or private torrents are off: no secret).
+ */
+export async function passkeyUserOf(secret: string | undefined, passkey: string | undefined): Promise<string | undefined | false> {
+  if (passkey === undefined) return undefined;
+  if (!secret) return false;
+  return (await userOfPasskey(secret, passkey)) ?? false;
 }
 
 /** The user a passkey belongs to, or undefined when it is not one of ours. */

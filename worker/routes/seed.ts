@@ -10,7 +10,7 @@ import { torrentFor } from '../publish/publish-service.js';
 import { admit, busyResponse, clientAddress } from '../seed/seed-gate.js';
 import { connectingIp } from '../client-ip.js';
 import { countEdgeBytes } from '../stats/edge-bytes.js';
-import { userOfPasskey } from '../access/passkeys.js';
+import { passkeyUserOf } from '../access/passkeys.js';
 import { STORAGE_RETRY_SECONDS, StorageUnavailableError } from '../faults.js';
 
 /**
@@ -54,10 +54,9 @@ async function published(env: Env, hex: string): Promise<Awaited<ReturnType<type
  */
 async function membersOnly(c: Context<{ Bindings: Env }>, isPrivate: boolean): Promise<Response | undefined> {
   if (!isPrivate) return undefined;
-  const passkey = c.req.param('passkey');
-  const secret = c.env.PASSKEY_SECRET;
-  if (passkey === undefined) return problem(c, 403, 'a private torrent is seeded to its members only: use the web seed URLs of your own .torrent (/p/PASSKEY/seed/...)');
-  if (!secret || (await userOfPasskey(secret, passkey)) === undefined) return problem(c, 403, 'unknown passkey: get your .torrent from the publisher');
+  const user = await passkeyUserOf(c.env.PASSKEY_SECRET, c.req.param('passkey'));
+  if (user === undefined) return problem(c, 403, 'a private torrent is seeded to its members only: use the web seed URLs of your own .torrent (/p/PASSKEY/seed/...)');
+  if (user === false) return problem(c, 403, 'unknown passkey: get your .torrent from the publisher');
   return undefined;
 }
 

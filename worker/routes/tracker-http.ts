@@ -4,7 +4,7 @@ import { TrackerError } from '../../shared/errors.js';
 import { encodeFailure, encodeScrapeResponse } from '../../shared/tracker/http-response.js';
 import { parseAnnounceQuery, parseGetPeerQuery, parseScrapeQuery } from '../../shared/tracker/http-query.js';
 import { connectingIp } from '../client-ip.js';
-import { userOfPasskey } from '../access/passkeys.js';
+import { passkeyUserOf } from '../access/passkeys.js';
 import { accessFor, announceHttp, getPeersHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
@@ -32,12 +32,8 @@ function rawQuery(c: Context): string {
   return q < 0 ? '' : url.slice(q + 1);
 }
 
-async function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {
-  const passkey = c.req.param('passkey');
-  if (passkey === undefined) return undefined;
-  const secret = c.env.PASSKEY_SECRET;
-  if (!secret) return false;
-  return (await userOfPasskey(secret, passkey)) ?? false;
+function passkeyUser(c: Context<{ Bindings: Env }>): Promise<string | undefined | false> {
+  return passkeyUserOf(c.env.PASSKEY_SECRET, c.req.param('passkey'));
 }
 
 async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {

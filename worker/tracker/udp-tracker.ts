@@ -2,7 +2,7 @@ import type { Env } from '../env.js';
 import { type AnnounceParams, TRACKER_LIMITS } from '../../shared/tracker/announce-params.js';
 import { decodeUdpRequest, encodeUdpAnnounceResponse, encodeUdpResponse, type UdpRequest, UdpRequestError } from '../../shared/tracker/udp-packets.js';
 import { type ClientEndpoint, checkConnectionId, issueConnectionId } from '../connection-ids/connection-id.js';
-import { userOfPasskey } from '../access/passkeys.js';
+import { passkeyUserOf } from '../access/passkeys.js';
 import { connectionKeys } from './connection-keys.js';
 import { accessFor, announceUdpBatch, scrapeSwarms } from './tracker-service.js';
 import { answerFromView, rememberSnapshot } from './swarm-views.js';
@@ -126,13 +126,10 @@ async function prepare(env: Env, packet: Uint8Array, client: ClientEndpoint, now
     return { kind: 'reply', reply: encodeUdpResponse({ action: 'scrape', transactionId, results }) };
   }
 
-  let user: string | undefined;
   // BEP 41: the tracker URL's path travels as URL data; ours carries the passkey of private torrents.
   const passkey = request.urlData === undefined ? undefined : /^\/p\/([^/?]+)\/announce/.exec(request.urlData)?.[1];
-  if (passkey !== undefined) {
-    user = env.PASSKEY_SECRET ? await userOfPasskey(env.PASSKEY_SECRET, passkey) : undefined;
-    if (user === undefined) return { kind: 'reply', reply: encodeUdpResponse({ action: 'error', transactionId, message: 'unknown passkey' }) };
-  }
+  const user = await passkeyUserOf(env.PASSKEY_SECRET, passkey);
+  if (user === false) return { kind: 'reply', reply: encodeUdpResponse({ action: 'error', transactionId, message: 'unknown passkey' }) };
   const params: AnnounceParams = {
     infoHash: request.infoHash,
     peerId: request.peerId,
