@@ -18,7 +18,7 @@ import { homeLink, runLayeredCrowd } from '../helpers/layered-crowd.js';
 
 const SEGMENTS = 30;
 
-test('12 peers in 1/3/10 Mbit/s classes play a layered asset: no stalls, slow peers on fewer layers, LAYER-CHANGE seen by peers and tracker', { timeout: 180_000 }, async () => {
+test('12 peers in 1/3/10 Mbit/s classes play a layered asset: no stalls, slow peers on fewer layers, LAYER-CHANGE seen by peers and tracker', { timeout: 180_000 }, async (t) => {
   await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     const root = await mkdtemp(path.join(tmpdir(), 'layered-swarm-'));
     try {
@@ -44,16 +44,18 @@ test('12 peers in 1/3/10 Mbit/s classes play a layered asset: no stalls, slow pe
       const out = await runLayeredCrowd(torrent, published.layerInfo, (i) => path.join(root, `peer${i}`), { classes, joinWithinMs: 3000 }).finally(() => (playing = false));
       await poll;
 
+      const mean = (name: string) => {
+        const ps = out.peers.filter((p) => p.className === name);
+        return ps.reduce((n, p) => n + p.meanLayer, 0) / ps.length;
+      };
+      const stallsOf = (name: string) => out.peers.filter((p) => p.className === name).reduce((n, p) => n + p.stalls, 0);
+      t.diagnostic(`mean layer by class: ${['1 Mbit/s', '3 Mbit/s', '10 Mbit/s'].map((c) => `${c} ${mean(c).toFixed(2)} (stalls ${stallsOf(c)})`).join(', ')}; offload ${(out.offload * 100).toFixed(1)}%`);
       for (const [i, p] of out.peers.entries()) {
         assert.equal(p.played.length, SEGMENTS, `peer ${i} (${p.className}) played every segment`);
         assert.deepEqual(p.played.map((s) => s.segment), [...Array(SEGMENTS).keys()], `peer ${i} played in order`);
         assert.equal(p.stalls, 0, `peer ${i} (${p.className}) stalled ${p.stalls} times (${p.stalledMs} ms)`);
         assert.ok(p.peerLayerMessages.length > 0, `peer ${i} heard LAYER-CHANGE from its peers`);
       }
-      const mean = (name: string) => {
-        const ps = out.peers.filter((p) => p.className === name);
-        return ps.reduce((n, p) => n + p.meanLayer, 0) / ps.length;
-      };
       assert.ok(mean('1 Mbit/s') < mean('10 Mbit/s'), `slow peers on fewer layers: mean layer ${mean('1 Mbit/s').toFixed(2)} at 1 Mbit/s, ${mean('10 Mbit/s').toFixed(2)} at 10 Mbit/s`);
       for (const p of out.peers.filter((x) => x.className === '1 Mbit/s')) {
         // Layers 0-2 need 1.4 Mbit/s: a 1 Mbit/s link never makes them its active set.
