@@ -5,7 +5,7 @@ import { bitrateAt } from '../../shared/layers/layer-info.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import type { Client } from '../client.js';
 import { loadLayerInfo } from '../stream/layered/layer-info-source.js';
-import { LayeredPlayer } from '../stream/layered/layered-player.js';
+import { LAYERED_UPLOAD_SLOTS, LayeredPlayer } from '../stream/layered/layered-player.js';
 import { LayeredServer } from '../stream/layered/layered-server.js';
 import { CliError, UsageError } from './args.js';
 import { oneLine } from './cli-errors.js';
@@ -46,7 +46,7 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
   const dir = a.out ?? path.join(tmpdir(), 'peer-node-stream', a.metainfo.infoHashHex);
   await mkdir(dir, { recursive: true });
   // The starting layer's file; the player widens it as it moves up (setWantedFiles).
-  const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds });
+  const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds, uploadSlots: LAYERED_UPLOAD_SLOTS });
   const player = new LayeredPlayer(torrent, info, a.fixedLayer !== undefined ? { fixedLayer: a.fixedLayer } : {});
   // On 127.0.0.1 whatever --host says: --host is where peers reach us, not the player.
   const server = new LayeredServer(player, { port: a.httpPort });
@@ -63,7 +63,7 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
     process.stdout.write(`${url}\n`);
     process.stderr.write(`peer-node stream: ${info.layers.length} ${info.mode} layers (${info.layers.map((l) => mbit(l.bitrate)).join(', ')}), ${info.segmentCount} segments of ${info.segmentDuration} s; data in ${dir}\n`);
     player.on('segment', (s) => say(`segment ${s.segment} layer ${s.layer}${s.stalledMs ? ` after a stall of ${(s.stalledMs / 1000).toFixed(2)} s` : ''}`));
-    player.on('layer', (c) => say(`layer-change ${c.from} -> ${c.to} (${c.reason}; estimate ${mbit(c.estimate)}, needs ${mbit(bitrateAt(info, c.to))}, buffer ${c.bufferS.toFixed(1)} s)`));
+    player.on('layer', (c) => say(`layer-change ${c.from} -> ${c.to} (${c.reason}; held ${Number.isFinite(c.leadS) ? `${c.leadS.toFixed(1)} s ahead` : 'to the end'}, estimate ${mbit(c.estimate)}, needs ${mbit(bitrateAt(info, c.to))}, buffer ${c.bufferS.toFixed(1)} s)`));
     player.on('stall', (n) => say(`stall at segment ${n}`));
     torrent.on('peerLayer', (s: { id: string }, layer: number) => say(`peer ${s.id} layer-change ${layer}`));
     torrent.addPeers(a.peers);

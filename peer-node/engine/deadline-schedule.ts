@@ -13,6 +13,12 @@ export interface DeadlineSchedule {
   rate(): number;
   /** Playback time held ahead of the play position (ms), counting the startup wait. */
   bufferedMs(now: number): number;
+  /**
+   * A layered schedule: the lowest layer piece i belongs to (undefined outside the layers). The
+   * source policy then counts as rivals for a missing piece only the peers whose announced
+   * layer (LAYER-CHANGE) would fetch it.
+   */
+  layerOf?(i: number): number | undefined;
   /** Fetch the schedule's pieces and nothing else (no background download). */
   readonly exclusive?: boolean;
   /**

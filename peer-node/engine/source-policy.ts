@@ -58,6 +58,12 @@ export interface EdgeView {
    * its own random moment, and the first one's `have` spares the others the trip.
    */
   unavailableReady?(i: number): boolean;
+  /**
+   * Where we stand among the crowd's viewers for fetching piece i from the edge (0: first).
+   * With it, a piece we are first for is fetched before any other, even beside other edge
+   * fetches: nobody else will fetch it soon, and the crowd waits for it.
+   */
+  injectRank?(i: number): number;
   /** Streaming: the pieces ahead of the playback position in order, and when each is due (ms). */
   stream?: { order: number[]; due(i: number): number; rate: number; bufferedMs: number };
   /** Bytes a second arriving from peers. */
@@ -94,8 +100,19 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
     for (let k = 0; k < size; k++) yield pool ? pool[(offset + k) % size]! : (offset + k) % size;
   };
   // Started or not: a piece begun with a peer that has since left is finished from the edge.
-  if (view.starved || view.edgeInFlight === 0) {
-    for (const i of candidates()) if (free(i) && view.rarity(i) === 0 && (view.unavailableReady?.(i) ?? true)) return { index: i, reason: 'unavailable' };
+  const unavailable = (i: number) => free(i) && view.rarity(i) === 0 && (view.unavailableReady?.(i) ?? true);
+  if (view.injectRank) {
+    let best: number | undefined;
+    let bestRank = Infinity;
+    for (const i of candidates()) {
+      if (!unavailable(i)) continue;
+      const rank = view.injectRank(i);
+      if (rank < bestRank) [best, bestRank] = [i, rank];
+      if (rank === 0) break;
+    }
+    if (best !== undefined && (bestRank === 0 || view.starved || view.edgeInFlight === 0)) return { index: best, reason: 'unavailable' };
+  } else if (view.starved || view.edgeInFlight === 0) {
+    for (const i of candidates()) if (unavailable(i)) return { index: i, reason: 'unavailable' };
   }
   const stream = view.stream;
   if (stream) {

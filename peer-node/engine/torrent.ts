@@ -183,8 +183,19 @@ const MAX_KNOWN_PEERS = 2000;
 const PREEMPT_QUEUE_S = 0.5;
 /** ...except the requests of about this much time, which are likely being sent already. */
 const ON_THE_WIRE_S = 0.25;
-/** Layered streams: the longest wait before a piece no peer has goes to the edge. */
-const UNAVAILABLE_JITTER_MS = 2000;
+/**
+ * Layered streams: a piece no peer has goes to the edge from one peer of the crowd, chosen by
+ * rendezvous hashing, and from the next one only if the first did not deliver. Each rank waits
+ * this much longer than the one before it.
+ */
+const INJECT_RANK_MS = 500;
+/**
+ * ...and a peer whose upstream is slower than this counts itself that many ranks further back
+ * (log2 of the ratio, at most 3): whoever fetches a piece from the edge is the one the crowd
+ * then fetches it from, and a 0.5 Mbit/s upstream feeding a crowd holds every peer back
+ * (measured: the first viewers to join, on slow links, became the crowd's only sources).
+ */
+const INJECT_REFERENCE_UPLOAD = 256 * 1024;
 /** How often a torrent announces itself in the DHT (BEP 5 nodes keep peers for 30 minutes). */
 const DHT_ANNOUNCE_MS = 15 * 60_000;
 
@@ -1191,7 +1202,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       pieceCount: this.geometry.pieceCount,
       // Not a piece whose blocks are all in and being checked or written.
       wants: (i: number) => this.wants(i) && !this.allReceived(i),
-      rarity: (i: number) => this.picker.rarity(i),
+      // A stream counts only the peers that would send the piece now: a piece that only peers
+      // choking us hold is as missing as one nobody holds (measured: late joiners on fast links,
+      // choked by a crowd with nothing to trade, waited on the tit-for-tat for tens of seconds
+      // while the edge stood idle). Downloads wait for an unchoke, as BitTorrent does.
+      rarity: this.schedule?.exclusive ? (i: number) => this.reachableHolders(i) : (i: number) => this.picker.rarity(i),
       started: (i: number) => this.picker.isStarted(i),
       fetching: (i: number) => this.webFetches.has(i),
       peerRate: this.peerRate.rate,
@@ -1209,6 +1224,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
         this.fetchFromWebSeed(seed, pick.index, pick.reason);
       }
     }
+  }
+
+  /** Connected peers that hold piece i and would take our request for it now. */
+  private reachableHolders(i: number): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (!s.connection.closed && s.mayRequest(i)) n++;
+    return n;
   }
 
   /**
@@ -1237,14 +1259,18 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const order = this.focusOrder.filter((i) => Number.isFinite(schedule.due(i)));
     return {
       stream: { order, due: (i: number) => schedule.due(i), rate: schedule.rate(), bufferedMs: schedule.bufferedMs(now) },
-      ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now) } : {}),
+      ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now), injectRank: (i: number) => this.injectRank(i) } : {}),
     };
   }
 
   /**
-   * A piece no peer has goes to the edge only after its own wait since we first saw it missing:
-   * up to UNAVAILABLE_JITTER_MS, drawn from our peer id and the piece (the same for every call,
-   * different for every peer), so viewers at the same point do not all fetch it at once.
+   * A piece no peer has goes to the edge from one viewer of the crowd, not from every viewer
+   * at the same point (measured: each such piece fetched 3 times over with random waits of up to
+   * 2 s). Every peer ranks the piece's rivals the same way, by a hash of the piece and each peer
+   * id (rendezvous hashing): the connected peers that lack the piece and, on a layered asset,
+   * play or probe its layer by their LAYER-CHANGE. The first fetches at once; each later rank
+   * waits INJECT_RANK_MS more since it first saw the piece missing, so a rival that does not
+   * want the piece, or is slow, costs a short wait, not the piece.
    */
   private unavailableReady(i: number, now: number): boolean {
     let since = this.unavailableSince.get(i);
@@ -1252,10 +1278,23 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       if (this.unavailableSince.size > 4096) this.unavailableSince.clear();
       this.unavailableSince.set(i, (since = now));
     }
-    const id = this.context.connection.peerId;
-    let h = i * 2654435761;
-    for (let k = 12; k < 20; k++) h = Math.imul(h ^ id[k]!, 16777619);
-    return now - since >= (h >>> 0) % UNAVAILABLE_JITTER_MS;
+    return now - since >= this.injectRank(i) * INJECT_RANK_MS;
+  }
+
+  /** Our rank among the rivals for fetching piece i from the edge (see unavailableReady). */
+  private injectRank(i: number): number {
+    const ours = injectScore(i, this.context.connection.peerId);
+    const layer = this.schedule?.layerOf?.(i);
+    let rank = 0;
+    for (const s of this.sessions.values()) {
+      const id = s.connection.remote?.peerId;
+      if (!id || s.connection.closed || s.isSeed || s.uploadOnly || s.bits.has(i)) continue;
+      // A peer on layer L fetches layers up to L + 1 (its probe); silent peers count.
+      if (layer !== undefined && s.peerLayer !== undefined && s.peerLayer + 1 < layer) continue;
+      if (injectScore(i, id) < ours) rank++;
+    }
+    const upload = this.context.uploadLimiter?.bytesPerSecond ?? INJECT_REFERENCE_UPLOAD;
+    return rank + Math.min(3, Math.max(0, Math.log2(INJECT_REFERENCE_UPLOAD / upload)));
   }
 
   private allReceived(i: number): boolean {
@@ -1538,4 +1577,11 @@ function banKeys(connection: PeerConnection): string[] {
   const peerId = connection.remote ? toHex(connection.remote.peerId) : undefined;
   if (loopback) return peerId ? [`peer:${peerId}`] : [];
   return [ip, ...(peerId ? [`peer:${peerId}`] : [])];
+}
+
+/** A piece's rendezvous score for a peer id: the same on every peer that computes it. */
+function injectScore(i: number, id: Uint8Array): number {
+  let h = Math.imul(i + 1, 2654435761);
+  for (const b of id) h = Math.imul(h ^ b, 16777619);
+  return h >>> 0;
 }

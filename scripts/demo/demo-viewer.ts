@@ -9,7 +9,7 @@ import type { LayerInfo } from '../../shared/layers/layer-info.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
-import { LayeredPlayer } from '../../peer-node/stream/layered/layered-player.js';
+import { LAYERED_UPLOAD_SLOTS, LayeredPlayer } from '../../peer-node/stream/layered/layered-player.js';
 import { LayeredServer } from '../../peer-node/stream/layered/layered-server.js';
 
 export interface ViewerOptions {
@@ -42,7 +42,7 @@ export class DemoViewer {
     // No DHT: the demo's swarm is this machine, found through the edge's tracker.
     this.client = new Client({ port: 0, host: '127.0.0.1', dht: false, downloadRateLimit: this.options.downloadRate });
     await this.client.listen();
-    this.torrent = await this.client.add(metainfo, { dir: this.options.dir, files: [info.layers[0]!.file] });
+    this.torrent = await this.client.add(metainfo, { dir: this.options.dir, files: [info.layers[0]!.file], uploadSlots: LAYERED_UPLOAD_SLOTS });
     this.player = new LayeredPlayer(this.torrent, info);
     if (this.options.serve) {
       this.server = new LayeredServer(this.player);

@@ -6,7 +6,7 @@
  */
 import { Client } from '../../peer-node/client.js';
 import type { Torrent } from '../../peer-node/engine/torrent.js';
-import { LayeredPlayer, type LayeredPlayerOptions, type LayerSwitch, type PlayedSegment } from '../../peer-node/stream/layered/layered-player.js';
+import { LAYERED_UPLOAD_SLOTS, LayeredPlayer, type LayeredPlayerOptions, type LayerSwitch, type PlayedSegment } from '../../peer-node/stream/layered/layered-player.js';
 import type { LayerInfo } from '../../shared/layers/layer-info.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 
@@ -61,7 +61,7 @@ export async function runLayeredCrowd(torrent: ParsedTorrent, info: LayerInfo, d
     clients.push(client);
     await client.listen();
     const fixed = options.player?.fixedLayer;
-    const t: Torrent = await client.add(torrent, { dir: dirOf(i), files: [info.layers[fixed ?? 0]!.file] });
+    const t: Torrent = await client.add(torrent, { dir: dirOf(i), files: [info.layers[fixed ?? 0]!.file], uploadSlots: LAYERED_UPLOAD_SLOTS });
     const peerLayerMessages: [string, number][] = [];
     t.on('peerLayer', (s: { id: string }, layer: number) => peerLayerMessages.push([s.id, layer]));
     const player = new LayeredPlayer(t, info, options.player ?? {});

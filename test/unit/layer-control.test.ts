@@ -76,40 +76,50 @@ const three: LayerInfo = {
   ],
 };
 
-test('layer controller (fake clock): up one layer at a time with headroom, a safe buffer and a hold', () => {
+/** A view of the buffers: base buffered, and each layer's lead (seconds held ahead). */
+const view = (bufferS: number, leads: number[]) => ({ bufferS, leadS: (k: number) => leads[k] ?? 0 });
+
+test('layer controller (fake clock): up one layer at a time once the probe is held ahead, with a safe buffer and a hold', () => {
   const c = new LayerController(three);
-  assert.equal(c.decide(0, undefined, 10), undefined, 'no estimate, no move');
-  assert.equal(c.decide(0, 5e6, 2), undefined, 'a thin buffer does not go up');
-  assert.deepEqual(c.decide(0, 5e6, 10), { layer: 1, reason: 'headroom' });
-  assert.equal(c.decide(3000, 5e6, 10), undefined, 'held for 6 s after a switch');
-  assert.deepEqual(c.decide(6000, 5e6, 10), { layer: 2, reason: 'headroom' }, 'one layer at a time');
-  assert.equal(c.decide(20_000, 5e6, 10), undefined, 'the top layer stays');
+  assert.equal(c.decide(0, view(10, [10, 1])), undefined, 'the probe (layer 1) is only 1 s ahead: stay');
+  assert.equal(c.decide(0, view(2, [2, 3])), undefined, 'a thin base buffer does not go up');
+  assert.deepEqual(c.decide(0, view(10, [10, 3])), { layer: 1, reason: 'headroom' });
+  assert.equal(c.decide(1000, view(10, [10, 10, 5])), undefined, 'held for 2 s after a switch');
+  assert.deepEqual(c.decide(2000, view(10, [10, 10, 5])), { layer: 2, reason: 'headroom' }, 'one layer at a time');
+  assert.equal(c.decide(20_000, view(10, [10, 10, 10])), undefined, 'the top layer stays');
+  const end = new LayerController(three);
+  assert.equal(end.decide(0, view(Infinity, [Infinity, Infinity])), undefined, 'the base held to the end: nothing left to go up for');
 });
 
-test('layer controller (fake clock): an estimate wobbling around a layer\'s need does not flap', () => {
-  const c = new LayerController(three, 1); // layer 1 needs 600 kbit/s
-  let switches = 0;
-  for (let t = 0; t < 120_000; t += 250) {
-    const estimate = 650_000 + 100_000 * Math.sin(t / 900); // 550-750k: below 1.25 x 600k, around 600k
-    if (c.decide(t, estimate, 10)?.reason === 'headroom') switches++;
-  }
-  assert.equal(switches, 0, 'never up: layer 2 needs 1.4 Mbit/s');
-  const d = new LayerController(three, 1);
+test('layer controller (fake clock): a lead wobbling between the thresholds does not flap', () => {
+  const c = new LayerController(three, 1);
   let changes = 0;
-  for (let t = 0; t < 120_000; t += 250) if (d.decide(t, 600_000 + 50_000 * Math.sin(t / 700), 10)) changes++;
-  assert.ok(changes <= 1, `${changes} switches for an estimate of 550-650k around layer 1's 600k (hysteresis)`);
+  for (let t = 0; t < 120_000; t += 250) {
+    // Layer 1 held 1.2-2.8 s ahead, the probe (layer 2) 0-2.8 s: neither under 1 s nor 3 s up.
+    const lead = 2 + 0.8 * Math.sin(t / 900);
+    if (c.decide(t, view(10, [10, lead, Math.max(0, lead - 1 + Math.sin(t / 300))]))) changes++;
+  }
+  assert.equal(changes, 0, `${changes} switches for leads between the down (1 s) and up (3 s) thresholds`);
+  // A single late piece at the play position (lead 0 for one 250 ms tick) moves nothing either.
+  const d = new LayerController(three, 2);
+  for (let t = 10_000; t < 30_000; t += 250) assert.equal(d.decide(t, view(10, [10, 10, t % 5000 === 0 ? 0 : 4, 0])), undefined, `late piece at ${t} ms`);
 });
 
-test('layer controller (fake clock): down at once on a thin buffer, down as far as needed on a collapse', () => {
+test('layer controller (fake clock): down at once on a thin buffer, down as far as the leads say when behind', () => {
   const c = new LayerController(three, 2);
-  assert.deepEqual(c.decide(10_000, 5e6, 1), { layer: 1, reason: 'buffer' }, 'low buffer: one layer down, whatever the estimate');
+  assert.deepEqual(c.decide(10_000, view(1, [1, 1, 1])), { layer: 1, reason: 'buffer' }, 'low buffer: one layer down, whatever the leads');
   const d = new LayerController(three, 2);
-  assert.deepEqual(d.decide(10_000, 300_000, 10), { layer: 0, reason: 'bandwidth' }, 'the estimate fits only the base');
-  assert.equal(d.decide(10_000, 100_000, 0.5), undefined, 'nothing below the base layer');
+  assert.equal(d.decide(10_000, view(10, [10, 0.5, 0])), undefined, 'behind, but not yet for behindMs');
+  assert.equal(d.decide(11_000, view(10, [10, 0.5, 0])), undefined);
+  assert.deepEqual(d.decide(11_500, view(10, [10, 0.5, 0])), { layer: 0, reason: 'bandwidth' }, 'layers 1 and 2 both behind: down to the base');
+  assert.equal(d.decide(20_000, view(0.5, [0.5])), undefined, 'nothing below the base layer');
   const e = new LayerController(three, 2, { panicHoldMs: 1000 });
-  assert.deepEqual(e.decide(10_000, 5e6, 1), { layer: 1, reason: 'buffer' });
-  assert.equal(e.decide(10_250, 5e6, 1), undefined, 'one thin moment is one step: the next waits a segment');
-  assert.deepEqual(e.decide(11_000, 5e6, 1), { layer: 0, reason: 'buffer' });
+  assert.deepEqual(e.decide(10_000, view(1, [1, 1, 1])), { layer: 1, reason: 'buffer' });
+  assert.equal(e.decide(10_250, view(1, [1, 1, 1])), undefined, 'one thin moment is one step: the next waits a segment');
+  assert.deepEqual(e.decide(11_000, view(1, [1, 1, 1])), { layer: 0, reason: 'buffer' });
+  const f = new LayerController(three, 2);
+  f.decide(10_000, view(10, [10, 5, 0]));
+  assert.deepEqual(f.decide(11_500, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' }, 'layer 1 still ahead: one step down');
 });
 
 test('LAYER-CHANGE codec: round trip; anything else is a WireError', () => {
@@ -117,4 +127,17 @@ test('LAYER-CHANGE codec: round trip; anything else is a WireError', () => {
   assert.throws(() => encodeLayerChange(16), RangeError);
   const bad = [encode({ layer: 16 }), encode({ layer: -1 }), encode({ layer: 'x' }), encode({}), encode([1]), new TextEncoder().encode('d5:layeri1e'), new Uint8Array(100)];
   for (const payload of bad) assert.throws(() => decodeLayerChange(payload), WireError);
+});
+
+test('layer controller (fake clock): a layer left for falling behind is tried again later each time', () => {
+  const c = new LayerController(three, 1);
+  assert.deepEqual(c.decide(0, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' });
+  c.decide(6000, view(10, [10, 5, 0]));
+  assert.deepEqual(c.decide(7500, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' }, 'behind on layer 2: back to 1');
+  assert.equal(c.decide(9500, view(10, [10, 10, 3])), undefined, 'layer 2 proven again, but 2 s is not enough after a failure');
+  assert.deepEqual(c.decide(15_500, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' }, '8 s after: tried again');
+  c.decide(21_500, view(10, [10, 5, 0]));
+  assert.deepEqual(c.decide(23_000, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' });
+  assert.equal(c.decide(50_000, view(10, [10, 10, 3])), undefined, 'the second failure: 30 s');
+  assert.deepEqual(c.decide(53_000, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' });
 });

@@ -25,3 +25,15 @@ test('source policy: an exclusive window sends the edge only its own pieces, and
   assert.equal(pickEdgePiece(view({ only: [7, 8], rarity: () => 1 })), undefined, 'a peer has them: not the edge\'s');
   assert.deepEqual(pickEdgePiece(view({})), { index: 0, reason: 'unavailable' }, 'without a window: any piece');
 });
+
+test('source policy: with inject ranks, the piece we are first for goes first, even beside other edge fetches', () => {
+  const ranks: Record<number, number> = { 3: 2, 5: 0, 6: 1 };
+  const only = [3, 5, 6];
+  const injectRank = (i: number) => ranks[i]!;
+  assert.deepEqual(pickEdgePiece(view({ only, injectRank })), { index: 5, reason: 'unavailable' }, 'rank 0 before the others, wherever the random start falls');
+  assert.deepEqual(pickEdgePiece(view({ only, injectRank, edgeInFlight: 3 })), { index: 5, reason: 'unavailable' }, 'nobody else will fetch it soon: at once');
+  const fetching = (i: number) => i === 5;
+  assert.equal(pickEdgePiece(view({ only, injectRank, fetching, edgeInFlight: 1 })), undefined, 'a later rank waits while peers keep us busy and an edge fetch runs');
+  assert.deepEqual(pickEdgePiece(view({ only, injectRank, fetching, edgeInFlight: 1, starved: true })), { index: 6, reason: 'unavailable' }, 'starved: the next best rank');
+  assert.deepEqual(pickEdgePiece(view({ only, injectRank, fetching })), { index: 6, reason: 'unavailable' }, 'no edge fetch running: the next best rank');
+});

@@ -8,6 +8,8 @@ import { type LayerInfo, layersPlayed } from '../../../shared/layers/layer-info.
 export class LayerMap {
   /** [layer][segment] -> piece indices. */
   private readonly pieces: number[][][];
+  /** Piece index -> the lowest layer that uses it. */
+  private readonly layerOf = new Map<number, number>();
   /** [layer][segment] -> [torrent offset, length]. */
   readonly ranges: [number, number][][];
 
@@ -33,6 +35,12 @@ export class LayerMap {
         return Array.from({ length: last - first + 1 }, (_, k) => first + k);
       }),
     );
+    for (let k = this.pieces.length - 1; k >= 0; k--) for (const segment of this.pieces[k]!) for (const i of segment) this.layerOf.set(i, k);
+  }
+
+  /** The lowest layer whose segments use piece i, or undefined. */
+  layerOfPiece(i: number): number | undefined {
+    return this.layerOf.get(i);
   }
 
   get layerCount(): number {
