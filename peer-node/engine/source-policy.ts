@@ -5,9 +5,11 @@
  * 1. `deadline`: a streaming piece is due sooner than the safety margin and no peer has
  *    delivered it; a piece peers are already sending gets half the margin first (they
  *    usually finish it, and fetching it twice wastes the edge's bytes);
- * 2. `unavailable`: no connected peer has a piece we want (after a short grace at start, so
- *    that peers found by the tracker get the first chance); one such piece at a time while
- *    peers keep us busy, more when they do not (we are choked, or they have nothing for us);
+ * 2. `unavailable`: no connected peer has a piece we want (a layered stream: none would send
+ *    it to us now), after a short grace at start, so that peers found by the tracker get the
+ *    first chance; one such piece at a time while peers keep us busy, more when they do not
+ *    (we are choked, or they have nothing for us); with inject ranks, a piece nobody holds that
+ *    we are first for goes at once, beside other fetches, keeping a slot free for deadlines;
  * 3. `rate`: the peers deliver less than the download needs (`neededRate`), or, streaming, less
  *    than the playback rate while less than two margins of playback are buffered; the edge
  *    makes up the difference with pieces no peer has started.
@@ -55,13 +57,14 @@ export interface EdgeView {
   /**
    * Whether a piece no peer has may go to the edge yet (default: always). A crowd of viewers
    * whose windows overlap would otherwise all fetch the same missing piece at once; each waits
-   * its own random moment, and the first one's `have` spares the others the trip.
+   * according to its inject rank, and the first one's `have` spares the others the trip.
    */
   unavailableReady?(i: number): boolean;
   /**
-   * Where we stand among the crowd's viewers for fetching piece i from the edge (0: first).
-   * With it, a piece we are first for is fetched before any other, even beside other edge
-   * fetches: nobody else will fetch it soon, and the crowd waits for it.
+   * Where we stand among the crowd's viewers for fetching piece i from the edge (0: first, for
+   * a piece nobody holds). With it, a piece we are first for is fetched before any other, even
+   * beside other edge fetches (all but one slot: a deadline may come): nobody else will fetch
+   * it soon, and the crowd waits for it.
    */
   injectRank?(i: number): number;
   /** Streaming: the pieces ahead of the playback position in order, and when each is due (ms). */
@@ -110,7 +113,8 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
       if (rank < bestRank) [best, bestRank] = [i, rank];
       if (rank === 0) break;
     }
-    if (best !== undefined && (bestRank === 0 || view.starved || view.edgeInFlight === 0)) return { index: best, reason: 'unavailable' };
+    const spareSlots = (options.requestsPerSeed ?? SOURCE_POLICY_DEFAULTS.requestsPerSeed) - 1 - view.edgeInFlight;
+    if (best !== undefined && ((bestRank === 0 && spareSlots > 0) || view.starved || view.edgeInFlight === 0)) return { index: best, reason: 'unavailable' };
   } else if (view.starved || view.edgeInFlight === 0) {
     for (const i of candidates()) if (unavailable(i)) return { index: i, reason: 'unavailable' };
   }

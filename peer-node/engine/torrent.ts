@@ -1206,7 +1206,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       // choking us hold is as missing as one nobody holds (measured: late joiners on fast links,
       // choked by a crowd with nothing to trade, waited on the tit-for-tat for tens of seconds
       // while the edge stood idle). Downloads wait for an unchoke, as BitTorrent does.
-      rarity: this.schedule?.exclusive ? (i: number) => this.reachableHolders(i) : (i: number) => this.picker.rarity(i),
+      rarity: this.schedule?.exclusive ? (i: number) => this.reachableRarity(i) : (i: number) => this.picker.rarity(i),
       started: (i: number) => this.picker.isStarted(i),
       fetching: (i: number) => this.webFetches.has(i),
       peerRate: this.peerRate.rate,
@@ -1234,6 +1234,17 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   /**
+   * reachableHolders, and a piece a peer would send us restarts its wait before the edge: with
+   * chokes coming and going, a piece can go missing again long after it first did, and an old
+   * start would let the whole crowd fetch it at once.
+   */
+  private reachableRarity(i: number): number {
+    const n = this.reachableHolders(i);
+    if (n > 0) this.unavailableSince.delete(i);
+    return n;
+  }
+
+  /**
    * An exclusive schedule never finishes a piece it has left behind (the window passed it, or a
    * layer was dropped): a partly received piece nobody is sending any more is let go, its buffer
    * with it, rather than kept for the life of the torrent.
@@ -1257,9 +1268,16 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const schedule = this.schedule;
     if (!schedule) return {};
     const order = this.focusOrder.filter((i) => Number.isFinite(schedule.due(i)));
+    // Ranks for this scheduling pass: each is a walk over the sessions, asked for again and again.
+    const ranks = new Map<number, number>();
+    const rank = (i: number) => {
+      let r = ranks.get(i);
+      if (r === undefined) ranks.set(i, (r = this.injectRank(i)));
+      return r;
+    };
     return {
       stream: { order, due: (i: number) => schedule.due(i), rate: schedule.rate(), bufferedMs: schedule.bufferedMs(now) },
-      ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now), injectRank: (i: number) => this.injectRank(i) } : {}),
+      ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now, rank), injectRank: rank } : {}),
     };
   }
 
@@ -1272,20 +1290,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    * waits INJECT_RANK_MS more since it first saw the piece missing, so a rival that does not
    * want the piece, or is slow, costs a short wait, not the piece.
    */
-  private unavailableReady(i: number, now: number): boolean {
+  private unavailableReady(i: number, now: number, rank: (i: number) => number): boolean {
     let since = this.unavailableSince.get(i);
     if (since === undefined) {
       if (this.unavailableSince.size > 4096) this.unavailableSince.clear();
       this.unavailableSince.set(i, (since = now));
     }
-    return now - since >= this.injectRank(i) * INJECT_RANK_MS;
+    return now - since >= rank(i) * INJECT_RANK_MS;
   }
 
   /** Our rank among the rivals for fetching piece i from the edge (see unavailableReady). */
   private injectRank(i: number): number {
     const ours = injectScore(i, this.context.connection.peerId);
     const layer = this.schedule?.layerOf?.(i);
-    let rank = 0;
+    // A piece a peer holds (one that chokes us, or we would not be asking) is in the crowd
+    // already: never first to fetch it, so never beside other edge fetches.
+    let rank = this.picker.rarity(i) > 0 ? 1 : 0;
     for (const s of this.sessions.values()) {
       const id = s.connection.remote?.peerId;
       if (!id || s.connection.closed || s.isSeed || s.uploadOnly || s.bits.has(i)) continue;

@@ -112,7 +112,6 @@ test('layer controller (fake clock): down at once on a thin buffer, down as far 
   assert.equal(d.decide(10_000, view(10, [10, 0.5, 0])), undefined, 'behind, but not yet for behindMs');
   assert.equal(d.decide(11_000, view(10, [10, 0.5, 0])), undefined);
   assert.deepEqual(d.decide(11_500, view(10, [10, 0.5, 0])), { layer: 0, reason: 'bandwidth' }, 'layers 1 and 2 both behind: down to the base');
-  assert.equal(d.decide(20_000, view(0.5, [0.5])), undefined, 'nothing below the base layer');
   const e = new LayerController(three, 2, { panicHoldMs: 1000 });
   assert.deepEqual(e.decide(10_000, view(1, [1, 1, 1])), { layer: 1, reason: 'buffer' });
   assert.equal(e.decide(10_250, view(1, [1, 1, 1])), undefined, 'one thin moment is one step: the next waits a segment');
@@ -140,4 +139,16 @@ test('layer controller (fake clock): a layer left for falling behind is tried ag
   assert.deepEqual(c.decide(23_000, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' });
   assert.equal(c.decide(50_000, view(10, [10, 10, 3])), undefined, 'the second failure: 30 s');
   assert.deepEqual(c.decide(53_000, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' });
+});
+
+test('layer controller (fake clock): a layer held for a minute forgets its failures', () => {
+  const c = new LayerController(three, 1);
+  assert.deepEqual(c.decide(0, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' });
+  c.decide(6000, view(10, [10, 5, 0]));
+  assert.deepEqual(c.decide(7500, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' }, 'layer 2 failed once');
+  assert.deepEqual(c.decide(15_500, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' }, 'back up after 8 s');
+  assert.equal(c.decide(75_500, view(10, [10, 10, 10])), undefined, 'layer 2 held for a minute');
+  c.decide(80_000, view(10, [10, 5, 0]));
+  assert.deepEqual(c.decide(81_500, view(10, [10, 5, 0])), { layer: 1, reason: 'bandwidth' });
+  assert.deepEqual(c.decide(89_500, view(10, [10, 10, 3])), { layer: 2, reason: 'headroom' }, 'counted as a first failure again: 8 s, not 30 s');
 });

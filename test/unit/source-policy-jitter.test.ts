@@ -30,8 +30,11 @@ test('source policy: with inject ranks, the piece we are first for goes first, e
   const ranks: Record<number, number> = { 3: 2, 5: 0, 6: 1 };
   const only = [3, 5, 6];
   const injectRank = (i: number) => ranks[i]!;
-  assert.deepEqual(pickEdgePiece(view({ only, injectRank })), { index: 5, reason: 'unavailable' }, 'rank 0 before the others, wherever the random start falls');
-  assert.deepEqual(pickEdgePiece(view({ only, injectRank, edgeInFlight: 3 })), { index: 5, reason: 'unavailable' }, 'nobody else will fetch it soon: at once');
+  for (const start of [0, 0.34, 0.67, 0.99]) {
+    assert.deepEqual(pickEdgePiece(view({ only, injectRank, random: () => start })), { index: 5, reason: 'unavailable' }, `rank 0 before the others, random start ${start}`);
+  }
+  assert.deepEqual(pickEdgePiece(view({ only, injectRank, edgeInFlight: 2 })), { index: 5, reason: 'unavailable' }, 'nobody else will fetch it soon: at once');
+  assert.equal(pickEdgePiece(view({ only, injectRank, edgeInFlight: 3 })), undefined, 'but one of the 4 slots stays free for a deadline');
   const fetching = (i: number) => i === 5;
   assert.equal(pickEdgePiece(view({ only, injectRank, fetching, edgeInFlight: 1 })), undefined, 'a later rank waits while peers keep us busy and an edge fetch runs');
   assert.deepEqual(pickEdgePiece(view({ only, injectRank, fetching, edgeInFlight: 1, starved: true })), { index: 6, reason: 'unavailable' }, 'starved: the next best rank');

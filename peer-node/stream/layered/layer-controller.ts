@@ -63,7 +63,7 @@ export class LayerController {
   /**
    * How often each layer was left for falling behind: each time, the next step up to it waits
    * four times longer (at most 30 s), so a link that nearly carries a layer tries it now and
-   * then instead of every few seconds.
+   * then instead of every few seconds; forgotten once the layer has been held for a minute.
    */
   private readonly failures = new Map<number, number>();
   /** Since when the active layer has been under `downLeadS` ahead, if it is. */
@@ -81,6 +81,8 @@ export class LayerController {
   /** A switch to make now, or undefined to stay. */
   decide(now: number, view: LayerView): LayerDecision | undefined {
     const since = now - this.lastSwitch;
+    // A layer held for a minute has shown the link carries it now: its old failures are past.
+    if (since >= 60_000) this.failures.delete(this.layer);
     const behind = this.layer > 0 && view.leadS(this.layer) < this.o.downLeadS;
     if (!behind) this.behindSince = undefined;
     else this.behindSince ??= now;

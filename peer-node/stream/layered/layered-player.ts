@@ -254,7 +254,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
     let held = 0;
     for (let s = this.next; s < this.info.segmentCount && this.map.playable(s, k, has); s++) held++;
     if (this.next + held >= this.info.segmentCount) return Infinity;
-    if (held === 0) return 0;
+    // With nothing held, the lead is the time until the next segment plays (as bufferedMs).
     return held * this.info.segmentDuration * 1000 + Math.max(0, this.nextAt - now);
   }
 
