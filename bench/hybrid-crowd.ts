@@ -19,11 +19,17 @@ import { parseTorrent } from '../shared/metainfo/index.js';
 import { makeContent } from '../test/helpers/content.js';
 import { type CrowdOutcome, peerDir, runCrowd } from '../test/helpers/crowd.js';
 import { TEST_SECRETS, withEdge } from '../test/helpers/edge.js';
+import { choosePieceLength } from '../shared/metainfo/build-torrent.js';
 
 const PEERS = Number(process.argv[2] ?? 20);
 const MIB = Number(process.argv[3] ?? 16);
 const UPLOAD = Number(process.argv[4] ?? 1024) * 1024;
 const JOIN_MS = Number(process.argv[5] ?? 5) * 1000;
+/**
+ * Pieces as `peer-node publish` picks them (16 KiB for 16 MiB: at most about 1,500 pieces);
+ * PIECE_KIB=256 repeats the runs before 2026-11-26, which overrode it with 256 KiB.
+ */
+const PIECE = process.env.PIECE_KIB ? Number(process.env.PIECE_KIB) * 1024 : choosePieceLength(MIB * 1048576);
 const PLAYBACK = process.env.NO_PLAYBACK ? undefined : UPLOAD / 2;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -42,8 +48,8 @@ function row(label: string, o: CrowdOutcome): string {
 await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
   const root = await mkdtemp(path.join(tmpdir(), 'bench-crowd-'));
   try {
-    const content = await makeContent(path.join(root, 'content'), [MIB * 1048576], { single: true, pieceLength: 256 * 1024 });
-    const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: 256 * 1024 });
+    const content = await makeContent(path.join(root, 'content'), [MIB * 1048576], { single: true, pieceLength: PIECE });
+    const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: PIECE });
     const torrent = await parseTorrent(result.torrent);
     const options = { peers: PEERS, uploadRate: UPLOAD, joinWithinMs: JOIN_MS, ...(PLAYBACK ? { playbackRate: PLAYBACK } : {}) };
     console.error(`${PEERS} peers, ${MIB} MiB, upload ${UPLOAD / 1024} KiB/s each, joining within ${JOIN_MS / 1000} s, playback ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : 'none'}`);
@@ -52,7 +58,7 @@ await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     // HYBRID_ONLY=1 (tuning runs): the reference is skipped and its row repeats the hybrid's.
     const edgeOnly = process.env.HYBRID_ONLY ? hybrid : await runCrowd(torrent, peerDir(path.join(root, 'edge-only')), { ...options, edgeOnly: true });
     console.error(`edge only done in ${s(edgeOnly.wallMs)}`);
-    console.log(`${PEERS} peers, ${MIB} MiB content, each peer uploads at most ${UPLOAD / 1024} KiB/s and plays at ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : '(no playback)'}, joining within ${JOIN_MS / 1000} s`);
+    console.log(`${PEERS} peers, ${MIB} MiB content in ${PIECE / 1024} KiB pieces, each peer uploads at most ${UPLOAD / 1024} KiB/s and plays at ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : '(no playback)'}, joining within ${JOIN_MS / 1000} s`);
     console.log('| delivery | offload (peers / all bytes) | edge egress (x content) | first piece (median) | playback start (median) | complete (median / max) | stalls (count, total time) |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     console.log(row('hybrid: swarm first, edge fallback', hybrid));

@@ -17,11 +17,17 @@ import { makeContent } from '../test/helpers/content.js';
 import { type CrowdOutcome, peerDir, runCrowd } from '../test/helpers/crowd.js';
 import { TEST_SECRETS, withEdge } from '../test/helpers/edge.js';
 import { lineChartSvg, writePlot } from './svg-chart.js';
+import { choosePieceLength } from '../shared/metainfo/build-torrent.js';
 
 const SIZES = (process.argv[2] ?? '2,5,10,20').split(',').map(Number);
 const MIB = Number(process.argv[3] ?? 16);
 const UPLOAD = Number(process.argv[4] ?? 1024) * 1024;
 const JOIN_MS = Number(process.argv[5] ?? 5) * 1000;
+/**
+ * Pieces as `peer-node publish` picks them (16 KiB for 16 MiB: at most about 1,500 pieces);
+ * PIECE_KIB=256 repeats the runs before 2026-11-26, which overrode it with 256 KiB.
+ */
+const PIECE = process.env.PIECE_KIB ? Number(process.env.PIECE_KIB) * 1024 : choosePieceLength(MIB * 1048576);
 
 const modes = [
   { name: 'download', playbackRate: undefined },
@@ -32,8 +38,8 @@ const modes = [
 await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
   const root = await mkdtemp(path.join(tmpdir(), 'bench-offload-'));
   try {
-    const content = await makeContent(path.join(root, 'content'), [MIB * 1048576], { single: true, pieceLength: 256 * 1024 });
-    const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: 256 * 1024 });
+    const content = await makeContent(path.join(root, 'content'), [MIB * 1048576], { single: true, pieceLength: PIECE });
+    const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: PIECE });
     const torrent = await parseTorrent(result.torrent);
     const outcomes = new Map<string, CrowdOutcome>();
     for (const mode of modes) {
