@@ -40,6 +40,7 @@ import { PiecePicker } from './piece-picker.js';
 import { RateMeter } from './rate-meter.js';
 import type { Dispatcher } from 'undici';
 import type { RateLimiter } from './rate-limiter.js';
+import { rankAmong } from './inject-rank.js';
 import { type EdgeReason, pickEdgePiece, SOURCE_POLICY_DEFAULTS, type SourcePolicyOptions } from './source-policy.js';
 import { WebSeed, type WebSeedKind, type WebSeedOptions } from '../webseed/web-seed.js';
 
@@ -1301,21 +1302,22 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /** Our rank among the rivals for fetching piece i from the edge (see unavailableReady). */
   private injectRank(i: number): number {
-    const ours = injectScore(i, this.context.connection.peerId);
     const layer = this.schedule?.layerOf?.(i);
-    // A piece a peer holds (one that chokes us, or we would not be asking) is in the crowd
-    // already: never first to fetch it, so never beside other edge fetches.
-    let rank = this.picker.rarity(i) > 0 ? 1 : 0;
+    const rivals: Uint8Array[] = [];
     for (const s of this.sessions.values()) {
       const id = s.connection.remote?.peerId;
       if (!id || s.connection.closed || s.isSeed || s.uploadOnly || s.bits.has(i)) continue;
       // A peer on layer L fetches layers up to L + 1 (its probe); silent peers count.
       if (layer !== undefined && s.peerLayer !== undefined && s.peerLayer + 1 < layer) continue;
-      if (injectScore(i, id) < ours) rank++;
+      rivals.push(id);
     }
+    // A piece a peer holds (one that chokes us, or we would not be asking) is in the crowd
+    // already: never first to fetch it, so never beside other edge fetches.
+    const held = this.picker.rarity(i) > 0 ? 1 : 0;
     const upload = this.context.uploadLimiter?.bytesPerSecond ?? INJECT_REFERENCE_UPLOAD;
-    return rank + Math.min(3, Math.max(0, Math.log2(INJECT_REFERENCE_UPLOAD / upload)));
+    return rankAmong(i, this.context.connection.peerId, rivals) + held + Math.min(3, Math.max(0, Math.log2(INJECT_REFERENCE_UPLOAD / upload)));
   }
+
 
   private allReceived(i: number): boolean {
     const a = this.assembling.get(i);
@@ -1599,9 +1601,3 @@ function banKeys(connection: PeerConnection): string[] {
   return [ip, ...(peerId ? [`peer:${peerId}`] : [])];
 }
 
-/** A piece's rendezvous score for a peer id: the same on every peer that computes it. */
-function injectScore(i: number, id: Uint8Array): number {
-  let h = Math.imul(i + 1, 2654435761);
-  for (const b of id) h = Math.imul(h ^ b, 16777619);
-  return h >>> 0;
-}

@@ -36,6 +36,10 @@ test('LayerMap: a segment\'s pieces come from its layer\'s file, boundary pieces
   assert.deepEqual(map.piecesOf(0, 1), [5, 6]);
   assert.deepEqual(map.piecesOf(1, 0), [0, 1]);
   assert.deepEqual(map.piecesOf(1, 2), [3, 4], 'layer 1\'s last segment shares piece 4 with layer 0');
+  assert.equal(map.layerOfPiece(0), 1);
+  assert.equal(map.layerOfPiece(4), 0, 'a piece two layers share belongs to the lower');
+  assert.equal(map.layerOfPiece(6), 0);
+  assert.equal(map.layerOfPiece(99), undefined);
 });
 
 test('LayerMap.bestPlayable: cumulative needs layers 0..L; simulcast any one rendition', () => {
