@@ -23,8 +23,9 @@ import { escapeBytes } from '../shared/tracker/http-query.js';
 import { fromHex } from '../shared/bytes.js';
 import { benchInfoHash, benchPeerId, percentile } from './bench-swarm.js';
 import type { KindFigures, MixedLoadConfig, MixedLoadResult, RequestKind } from './edge-load.js';
+import { CHUNK_SIZE } from '../worker/publish/content-keys.js';
 
-const CHUNK = 8 * 1024 * 1024; // the edge's R2 chunk size (worker/NOTES.md)
+const CHUNK = CHUNK_SIZE; // the edge's R2 chunk size (worker/NOTES.md)
 
 const config = JSON.parse(process.argv[2] ?? '{}') as MixedLoadConfig;
 const mix = config.mix ?? { announce: 0.7, scrape: 0.1, range: 0.2 };

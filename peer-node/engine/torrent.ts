@@ -1207,7 +1207,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       // choking us hold is as missing as one nobody holds (measured: late joiners on fast links,
       // choked by a crowd with nothing to trade, waited on the tit-for-tat for tens of seconds
       // while the edge stood idle). Downloads wait for an unchoke, as BitTorrent does.
-      rarity: this.schedule?.exclusive ? (i: number) => this.reachableRarity(i) : (i: number) => this.picker.rarity(i),
+      rarity: this.schedule?.exclusive ? memo((i: number) => this.reachableRarity(i)) : (i: number) => this.picker.rarity(i),
       started: (i: number) => this.picker.isStarted(i),
       fetching: (i: number) => this.webFetches.has(i),
       peerRate: this.peerRate.rate,
@@ -1270,12 +1270,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     if (!schedule) return {};
     const order = this.focusOrder.filter((i) => Number.isFinite(schedule.due(i)));
     // Ranks for this scheduling pass: each is a walk over the sessions, asked for again and again.
-    const ranks = new Map<number, number>();
-    const rank = (i: number) => {
-      let r = ranks.get(i);
-      if (r === undefined) ranks.set(i, (r = this.injectRank(i)));
-      return r;
-    };
+    const upload = this.context.uploadLimiter?.bytesPerSecond ?? INJECT_REFERENCE_UPLOAD;
+    const slowUpstream = Math.min(3, Math.max(0, Math.log2(INJECT_REFERENCE_UPLOAD / upload)));
+    const rank = memo((i: number) => this.injectRank(i) + slowUpstream);
     return {
       stream: { order, due: (i: number) => schedule.due(i), rate: schedule.rate(), bufferedMs: schedule.bufferedMs(now) },
       ...(schedule.exclusive ? { only: this.focusOrder, unavailableReady: (i: number) => this.unavailableReady(i, now, rank), injectRank: rank } : {}),
@@ -1300,7 +1297,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return now - since >= rank(i) * INJECT_RANK_MS;
   }
 
-  /** Our rank among the rivals for fetching piece i from the edge (see unavailableReady). */
+  /**
+   * Our rank among the rivals for fetching piece i from the edge (see unavailableReady), before
+   * the slow-upstream handicap that streamView adds once per pass.
+   */
   private injectRank(i: number): number {
     const layer = this.schedule?.layerOf?.(i);
     const rivals: Uint8Array[] = [];
@@ -1314,8 +1314,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // A piece a peer holds (one that chokes us, or we would not be asking) is in the crowd
     // already: never first to fetch it, so never beside other edge fetches.
     const held = this.picker.rarity(i) > 0 ? 1 : 0;
-    const upload = this.context.uploadLimiter?.bytesPerSecond ?? INJECT_REFERENCE_UPLOAD;
-    return rankAmong(i, this.context.connection.peerId, rivals) + held + Math.min(3, Math.max(0, Math.log2(INJECT_REFERENCE_UPLOAD / upload)));
+    return rankAmong(i, this.context.connection.peerId, rivals) + held;
   }
 
 
@@ -1601,3 +1600,12 @@ function banKeys(connection: PeerConnection): string[] {
   return [ip, ...(peerId ? [`peer:${peerId}`] : [])];
 }
 
+/** f, remembered per argument: for answers asked for again and again within one pass. */
+function memo(f: (i: number) => number): (i: number) => number {
+  const seen = new Map<number, number>();
+  return (i) => {
+    let v = seen.get(i);
+    if (v === undefined) seen.set(i, (v = f(i)));
+    return v;
+  };
+}

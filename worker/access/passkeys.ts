@@ -1,3 +1,4 @@
+import { type HmacKey, importKey } from '../connection-ids/connection-id.js';
 import { base64url, secretsEqual } from './secrets.js';
 
 /** User names that may hold a passkey. */
@@ -15,12 +16,9 @@ export async function passkeyFor(secret: string, user: string): Promise<string> 
 }
 
 /** The HMAC key of a secret, imported once per isolate (every private announce checks a passkey). */
-type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 let imported: { secret: string; key: Promise<HmacKey> } | undefined;
 function hmacKey(secret: string): Promise<HmacKey> {
-  if (imported?.secret !== secret) {
-    imported = { secret, key: crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
-  }
+  if (imported?.secret !== secret) imported = { secret, key: importKey(new TextEncoder().encode(secret)) };
   return imported.key;
 }
 

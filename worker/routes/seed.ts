@@ -34,8 +34,7 @@ function problem(c: Context, status: 400 | 403 | 404 | 416, reason: string, head
  */
 function storageBusy(err: StorageUnavailableError): Response {
   console.error('seed read failed', err);
-  const seconds = String(STORAGE_RETRY_SECONDS);
-  return new Response(seconds, { status: 503, headers: { 'retry-after': seconds, 'content-type': 'text/plain', 'x-edge-reason': 'storage unavailable: try again' } });
+  return busyResponse({ ok: false, retryAfter: STORAGE_RETRY_SECONDS, reason: 'storage unavailable: try again' });
 }
 
 /** seededTorrent, with an R2 failure answered as storageBusy. */

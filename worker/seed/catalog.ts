@@ -35,7 +35,6 @@ export async function seededTorrent(env: Env, hex: string): Promise<SeededTorren
     return object ? { bytes: new Uint8Array(await object.arrayBuffer()), uploaded: object.uploaded } : undefined;
   });
   if (!read) return undefined;
-  const object = read;
   const metainfo = readTorrent(read.bytes);
   const info = metainfo.info;
   const paths = new Map<string, number>();
@@ -47,7 +46,7 @@ export async function seededTorrent(env: Env, hex: string): Promise<SeededTorren
     metainfo,
     geometry: new TorrentGeometry({ pieceLength: info.pieceLength, files: info.files }),
     paths,
-    publishedAt: object.uploaded,
+    publishedAt: read.uploaded,
   };
   // Roughly what the parsed torrent holds: its bytes plus a little per file.
   const weight = metainfo.infoBytes.length + info.files.length * 200;

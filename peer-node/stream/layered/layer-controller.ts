@@ -51,11 +51,12 @@ export interface LayerDecision {
  * (a 10 Mbit/s peer measured 0.8 Mbit/s at the base layer), so an estimate-gated controller
  * never climbs. The player probes one layer above the active set with its spare capacity; the
  * controller goes up once that layer is held `upLeadS` ahead (the probe outran playback), and
- * down as far as needed once the active layer falls under `downLeadS` ahead (the path no longer
- * keeps up, for `behindMs`), or one layer at once when the base buffer runs thin whatever the leads say. The gap
- * between `upLeadS` and `downLeadS` is the hysteresis; the holds space the steps. This is the
- * buffer-based choice (as in BBA, Huang et al., SIGCOMM 2014) made per layer, which a layered
- * asset allows: an enhancement layer can be fetched ahead without committing to it.
+ * down as far as needed once the active layer has been under `downLeadS` ahead for `behindMs`
+ * (the path no longer keeps up), or one layer at once when the base buffer runs thin whatever
+ * the leads say. The gap between `upLeadS` and `downLeadS` is the hysteresis; the holds space
+ * the steps. This is the buffer-based choice (as in BBA, Huang et al., SIGCOMM 2014) made per
+ * layer, which a layered asset allows: an enhancement layer can be fetched ahead without
+ * committing to it.
  * Pure: time and the view come in.
  */
 export class LayerController {

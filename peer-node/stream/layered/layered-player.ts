@@ -236,12 +236,7 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
 
   /** Base layer held ahead of the play position, as playback time (ms), with the startup wait. */
   bufferedMs(now: number): number {
-    let held = 0;
-    for (let s = this.next; s < this.info.segmentCount && this.covered(s); s++) held++;
-    // Everything to the end is here: nothing can run short (the end is not a thin buffer).
-    if (this.next + held >= this.info.segmentCount) return Infinity;
-    // The segment playing now (if any) is partly consumed; time until `next` starts counts.
-    return held * this.info.segmentDuration * 1000 + Math.max(0, this.nextAt - now);
+    return this.heldAheadMs((s) => this.covered(s), now);
   }
 
   /**
@@ -251,11 +246,20 @@ export class LayeredPlayer extends EventEmitter implements DeadlineSchedule {
    */
   leadMs(k: number, now: number): number {
     const has = (i: number) => this.torrent.have.has(i);
-    let held = 0;
-    for (let s = this.next; s < this.info.segmentCount && this.map.playable(s, k, has); s++) held++;
-    if (this.next + held >= this.info.segmentCount) return Infinity;
-    // With nothing held, the lead is the time until the next segment plays (as bufferedMs).
-    return held * this.info.segmentDuration * 1000 + Math.max(0, this.nextAt - now);
+    return this.heldAheadMs((s) => this.map.playable(s, k, has), now);
+  }
+
+  /**
+   * Playback time of the segments from the play position on that pass `held`, in a row, plus
+   * the wait until the next one starts (the segment playing now is partly consumed; with none
+   * held, that wait is all there is); Infinity when they run to the end (the end of the asset
+   * is not a thin buffer).
+   */
+  private heldAheadMs(held: (s: number) => boolean, now: number): number {
+    let n = 0;
+    for (let s = this.next; s < this.info.segmentCount && held(s); s++) n++;
+    if (this.next + n >= this.info.segmentCount) return Infinity;
+    return n * this.info.segmentDuration * 1000 + Math.max(0, this.nextAt - now);
   }
 
   // --- playing ---
