@@ -5,6 +5,7 @@ import { buildTorrent, choosePieceLength, formatMagnet, MerkleTree, PieceHasher 
 import { walkFiles } from '../storage/walk-files.js';
 import { UsageError } from './args.js';
 import { envHelp, parseCommandLine } from './env-config.js';
+import { progressLine } from './progress.js';
 
 /** The options `peer-node create` accepts. */
 export const CREATE_OPTIONS = {
@@ -18,6 +19,7 @@ export const CREATE_OPTIONS = {
   merkle: { type: 'boolean' },
   comment: { type: 'string' },
   json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
 } as const;
 
 export const CREATE_HELP = `peer-node create PATH [options]
@@ -37,6 +39,10 @@ Options:
   --comment TEXT       free text
   --json               print the result as one JSON object (torrent, infoHash, name, length,
                        pieceLength, pieces, magnet)
+  --quiet              no hashing progress on stderr (none under --json either)
+
+Hashing shows its progress on stderr: a bar redrawn on a terminal, otherwise a line at the
+start, every 5 s and at the end.
 
 ${envHelp('create')}
 
@@ -59,12 +65,19 @@ export async function createCommand(args: string[]): Promise<number> {
   }
 
   const hasher = new PieceHasher(pieceLength);
+  // Hashing is the long part (gigabytes take minutes): progress on stderr keeps stdout clean.
+  const progress = progressLine(process.stderr, !values.json && !values.quiet);
+  let hashed = 0;
+  progress.update('hashing', 0, total);
   for (const file of source.files) {
     for await (const chunk of createReadStream(file.absolute, { highWaterMark: 1 << 20 })) {
       await hasher.update(chunk as Buffer);
+      hashed += (chunk as Buffer).length;
+      progress.update('hashing', hashed, total);
     }
   }
   const pieces = await hasher.finish();
+  progress.done();
   if (values.merkle && ((values['web-seed'] ?? []).length > 0 || (values['http-seed'] ?? []).length > 0)) {
     throw new UsageError('--merkle torrents cannot have web seeds (BEP 30: the proofs travel only between peers)');
   }

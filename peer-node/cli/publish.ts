@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { request } from 'undici';
 import { formatMagnet, parseTorrent } from '../../shared/metainfo/index.js';
 import type { LayerInfo } from '../../shared/layers/layer-info.js';
 import { publishLayeredAsset } from '../layers/publish-layers.js';
 import { publishPath, PublishRequestError, type PublishResult } from '../publish/publish-client.js';
 import { CliError, UsageError } from './args.js';
-import { isNetworkError, networkReason } from './cli-errors.js';
+import { isNetworkError } from './cli-errors.js';
+import { checkEdgeReachable, edgeUnreachable } from './edge-reachable.js';
 import { envHelp, parseCommandLine } from './env-config.js';
 import { progressLine } from './progress.js';
 import { localSecret } from './local-secret.js';
@@ -123,24 +123,9 @@ export async function publishCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Fails at once, in one line, when nothing answers at the edge's address. */
-async function checkEdgeReachable(edge: URL): Promise<void> {
-  try {
-    const response = await request(new URL('/health', edge), { headersTimeout: 15_000, bodyTimeout: 15_000 });
-    await response.body.dump();
-  } catch (err) {
-    if (isNetworkError(err)) throw unreachable(edge, err);
-    // Anything else (an odd answer) is for the publish requests themselves to report.
-  }
-}
-
-function unreachable(edge: URL, err: unknown): CliError {
-  return new CliError(`cannot reach the edge at ${edge.href} (${networkReason(err)}): check that the edge is running (npm start) and that --edge or EDGE_URL points at it`);
-}
-
 /** The edge's refusals and a lost connection, said with what to do next. */
 function explainPublishError(err: unknown, edge: URL): unknown {
-  if (isNetworkError(err)) return unreachable(edge, err);
+  if (isNetworkError(err)) return edgeUnreachable(edge, err);
   if (err instanceof PublishRequestError && /answered 40[13]\b|\(40[13]\)/.test(err.message)) {
     return new CliError(`${err.message}: check --token or PUBLISH_TOKEN (the local edge's is in .edge-state/secrets.json, written by npm start)`);
   }

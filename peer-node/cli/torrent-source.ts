@@ -29,7 +29,7 @@ export async function torrentOf(source: LoadedSource, client: Client, say: (text
 /**
  * Resolves what the user gave `download`: a .torrent path, an http(s) URL of one, or a magnet.
  * A magnet carries no file list: its metadata comes from `xs` (exact source, the URL of the
- * .torrent, which the edge serves at /api/torrents/HASH/torrent) and is checked against the
+ * .torrent, which the edge serves at /t/HASH.torrent) and is checked against the
  * magnet's info-hash.
  */
 export async function loadSource(source: string, options: { dht?: boolean } = {}): Promise<LoadedSource> {

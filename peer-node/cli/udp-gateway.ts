@@ -1,6 +1,7 @@
 import { startUdpGateway } from '../gateway/udp-gateway.js';
 import { UsageError } from './args.js';
 import { envHelp, parseCommandLine } from './env-config.js';
+import { checkEdgeReachable } from './edge-reachable.js';
 import { localSecret } from './local-secret.js';
 
 /** The options `peer-node udp-gateway` accepts. */
@@ -13,7 +14,9 @@ export const UDP_GATEWAY_OPTIONS = {
 export const UDP_GATEWAY_HELP = `peer-node udp-gateway [--listen HOST:PORT] [--edge URL] [--secret S]
 
 Receives BEP 15 UDP tracker datagrams and relays each to the edge's POST /udp (a Worker cannot
-receive UDP). Real clients then use udp://HOST:PORT/announce as their tracker.
+receive UDP). Real clients then use udp://HOST:PORT/announce as their tracker. It starts only
+when the edge answers (an edge that does not: one line, exit 1); later outages are reported
+once per distinct error while it keeps relaying.
 
 Options:
   --listen HOST:PORT   where to receive datagrams (default 127.0.0.1:6969)
@@ -38,6 +41,8 @@ export async function udpGatewayCommand(args: string[]): Promise<number> {
     throw new UsageError(`--edge is not a URL: ${values.edge}`);
   }
   const secret = values.secret ?? (await localSecret('GATEWAY_SECRET', '--secret'));
+  // A gateway in front of nothing would answer no client and say so only per datagram.
+  await checkEdgeReachable(edge);
   const gateway = await startUdpGateway({ ...listen, edge, secret });
   const shown = gateway.address.host.includes(':') ? `[${gateway.address.host}]` : gateway.address.host;
   console.log(`udp-gateway: udp://${shown}:${gateway.address.port}/announce -> ${edge.origin}/udp/batch`);

@@ -8,9 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describeFileError } from '../../peer-node/cli/cli-errors.js';
+import { MAX_TORRENT_BYTES } from '../../shared/metainfo/torrent-file.js';
 import { makeContent } from '../helpers/content.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { freePort, PEER_NODE_BIN } from '../helpers/local-process.js';
@@ -19,9 +23,9 @@ import { freePort, PEER_NODE_BIN } from '../helpers/local-process.js';
  * Runs peer-node to its end with extra environment variables (and none of the caller's
  * PEER_NODE_*, EDGE_URL or PUBLISH_TOKEN); asynchronous, as the test edge lives in this process.
  */
-async function cli(args: string[], vars: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function cli(args: string[], vars: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PEER_NODE_') && key !== 'EDGE_URL' && key !== 'PUBLISH_TOKEN'));
-  const child = spawn(process.execPath, [PEER_NODE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...vars } });
+  const child = spawn(process.execPath, [PEER_NODE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...vars }, ...as });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -39,7 +43,7 @@ function oneLine(stderr: string, message: RegExp): void {
   assert.match(stderr, message);
 }
 
-test('an edge that does not answer: publish, download and stream --layered name the URL and say to start the edge', { timeout: 120_000 }, async () => {
+test('an edge that does not answer: publish, udp-gateway, download and stream --layered name the URL and say to start the edge', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cli-errors-'));
   try {
     const closed = await freePort(); // nothing listens there now
@@ -54,6 +58,11 @@ test('an edge that does not answer: publish, download and stream --layered name 
     const fromEnv = await cli(['publish', path.join(dir, 'talk.bin'), '--token', 'x'], { EDGE_URL: edge });
     assert.equal(fromEnv.code, 1);
     oneLine(fromEnv.stderr, new RegExp(`cannot reach the edge at ${edge}/ `));
+
+    const gateway = await cli(['udp-gateway', '--listen', '127.0.0.1:0', '--edge', edge, '--secret', 'x']);
+    assert.equal(gateway.code, 1);
+    oneLine(gateway.stderr, new RegExp(`^peer-node udp-gateway: cannot reach the edge at ${edge}/ \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}\\): check that the edge is running`));
+    assert.equal(gateway.stdout, '', 'it never said it was listening');
 
     const url = `${edge}/t/${'ab'.repeat(20)}.torrent`;
     for (const args of [
@@ -108,6 +117,74 @@ test('a missing, folder or broken torrent file: one line naming it, exit 1', { t
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a torrent URL that answers 404, HTML or more than a .torrent may hold: one line naming the URL, exit 1', { timeout: 60_000 }, async () => {
+  const server = createServer((req, res) => {
+    if (req.url === '/missing.torrent') {
+      res.statusCode = 404;
+      return void res.end('not here');
+    }
+    if (req.url === '/page.torrent') {
+      res.setHeader('content-type', 'text/html');
+      return void res.end('<html>a login page</html>');
+    }
+    // One byte over the bound: the reader stops there rather than buffering it all.
+    res.end(Buffer.alloc(MAX_TORRENT_BYTES + 1, 0x64));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-errors-'));
+  try {
+    const cases: [string, RegExp][] = [
+      ['/missing.torrent', /answered HTTP 404: check the URL \(the edge serves published torrents at \/t\/INFO-HASH\.torrent\)\n$/],
+      ['/page.torrent', /did not answer a valid \.torrent file: unexpected byte 0x3c, expected a value at byte 0\n$/],
+      ['/huge.torrent', new RegExp(`is larger than ${MAX_TORRENT_BYTES} bytes\\n$`)],
+    ];
+    for (const [route, message] of cases) {
+      const r = await cli(['download', `${base}${route}`, '--out', path.join(dir, 'out'), '--port', '0', '--host', '127.0.0.1', '--no-dht']);
+      assert.equal(r.code, 1, `${route}: ${r.stderr}`);
+      oneLine(r.stderr, new RegExp(`^peer-node download: .*${base.replace(/\./g, '\\.')}${route.replace(/\./g, '\\.')}.*${message.source}`));
+      assert.equal(r.stdout, '');
+    }
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unreadable torrent file: permission denied, naming it, exit 1', { timeout: 60_000 }, async (t) => {
+  // As root every file is readable: the CLI then runs as nobody, which needs the checkout to be
+  // readable by others (a checkout in a private folder skips this part; the message itself is
+  // also checked without a process below).
+  const asRoot = process.getuid?.() === 0;
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-errors-'));
+  try {
+    const file = path.join(dir, 'locked.torrent');
+    await writeFile(file, 'd3:fooi1ee');
+    await chmod(file, 0o000);
+    await chmod(dir, 0o755);
+    const fake = Object.assign(new Error('open failed'), { code: 'EACCES', path: file });
+    assert.equal(describeFileError(fake, 'torrent file'), `permission denied on ${file} (EACCES): check its owner and mode`);
+    if (asRoot && !(await readableByOthers(PEER_NODE_BIN))) return t.skip('the checkout is not readable by other users, so nobody cannot run the CLI');
+    const r = await cli(['info', file], {}, asRoot ? { uid: 65534, gid: 65534 } : {});
+    assert.equal(r.code, 1, r.stderr);
+    oneLine(r.stderr, new RegExp(`^peer-node info: permission denied on ${file.replace(/\./g, '\\.')} \\(EACCES\\): check its owner and mode\n$`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Whether every folder down to `file` lets others in, and `file` lets them read. */
+async function readableByOthers(file: string): Promise<boolean> {
+  let at = path.resolve(file);
+  if (((await stat(at)).mode & 0o004) === 0) return false;
+  while (at !== path.dirname(at)) {
+    at = path.dirname(at);
+    if (((await stat(at)).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
 
 test('usage mistakes and bad environment values: exit 2 naming the option or variable', { timeout: 60_000 }, async () => {
   const badPort = await cli(['seed', 'x.torrent', '--dir', '.', '--port', '99999']);

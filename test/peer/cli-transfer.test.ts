@@ -9,12 +9,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeContent, sameFiles } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
-import { PEER_NODE_BIN, runProcess } from '../helpers/local-process.js';
+import { freePort, PEER_NODE_BIN, runProcess, sleep } from '../helpers/local-process.js';
 
 const BIN = PEER_NODE_BIN;
 const run = (args: string[], timeoutMs = 60_000) => runProcess(process.execPath, [BIN, ...args], timeoutMs);
@@ -97,6 +97,76 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
     assert.match(magnet.stderr, /names no tracker \(tr=\), peer \(x.pe=\) or .torrent URL \(xs=\), and the DHT is off/);
     assert.equal(magnet.stderr.trim().split('\n').length, 1);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A child's stdout and stderr as they come, and its exit. */
+function started(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, out, exit };
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+async function accepting(port: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(true));
+      socket.once('error', () => resolve(false));
+      setTimeout(() => resolve(false), 1000).unref();
+    }).finally(() => undefined);
+    if (ok) return;
+    if (Date.now() > until) assert.fail(`nothing listens on 127.0.0.1:${port}`);
+    await sleep(100);
+  }
+}
+
+test('--json for seed and stream: stdout is the stream URL, then one JSON object once stopped; a download stopped before its end exits 130 with its JSON', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-transfer-'));
+  const content = await makeContent(path.join(dir, 'seed'), [300_000], { single: true });
+  const port = await freePort();
+  const common = ['--host', '127.0.0.1', '--no-dht', '--no-lsd', '--no-local-tracker'];
+  const seed = started(['seed', content.torrentPath, '--dir', content.dir, '--port', String(port), '--json', ...common]);
+  try {
+    await accepting(port);
+    const stream = started(['stream', content.torrentPath, '--peer', `127.0.0.1:${port}`, '--out', path.join(dir, 'stream'), '--json', ...common]);
+    while (!stream.out.stdout.includes('\n')) await once(stream.child.stdout, 'data');
+    const url = stream.out.stdout.split('\n')[0]!;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/content$/);
+    const body = Buffer.from(await (await fetch(url)).arrayBuffer());
+    assert.ok(body.equals(await readFile(path.join(content.dir, 'content'))), 'the stream serves the file');
+    stream.child.kill('SIGINT');
+    assert.equal(await stream.exit, 0, stream.out.stderr);
+    const [first, second, ...rest] = stream.out.stdout.split('\n').filter(Boolean);
+    assert.equal(first, url);
+    assert.deepEqual(rest, [], 'nothing after the JSON');
+    const streamed = JSON.parse(second!) as { url: string; served: number; complete: boolean; bytesFromPeers: number };
+    assert.equal(streamed.url, url);
+    assert.equal(streamed.complete, true);
+    assert.equal(streamed.bytesFromPeers, 300_000);
+    assert.ok(streamed.served >= 300_000, `served ${streamed.served}`);
+
+    // A download with nobody to download from, stopped: exit 130, and its JSON says so.
+    const alone = started(['download', content.torrentPath, '--out', path.join(dir, 'alone'), '--port', '0', '--json', ...common]);
+    await sleep(1500);
+    alone.child.kill('SIGINT');
+    assert.equal(await alone.exit, 130);
+    const stopped = JSON.parse(alone.out.stdout) as { complete: boolean; done: number };
+    assert.deepEqual([stopped.complete, stopped.done], [false, 0]);
+
+    seed.child.kill('SIGINT');
+    assert.equal(await seed.exit, 0, seed.out.stderr);
+    const seeded = JSON.parse(seed.out.stdout) as { complete: boolean; uploaded: number; infoHash: string };
+    assert.equal(seeded.complete, true);
+    assert.equal(seeded.infoHash, content.built.torrent.infoHashHex);
+    assert.ok(seeded.uploaded >= 300_000, `uploaded ${seeded.uploaded}`);
+  } finally {
+    if (seed.child.exitCode === null) seed.child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -42,6 +42,17 @@ test('a magnet with only the info-hash downloads through the DHT; dht lookup pri
     const [code] = await once(lookup, 'exit');
     assert.equal(code, 0);
     assert.deepEqual(out.trim().split('\n'), [`127.0.0.1:${seed.port}`]);
+    // --json: one object for scripts, with what the lookup cost.
+    const json = spawn(process.execPath, [BIN, 'dht', 'lookup', content.built.torrent.infoHashHex.toUpperCase(), '--bootstrap', `127.0.0.1:${router.port}`, '--host', '127.0.0.1', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let jsonOut = '';
+    json.stdout.on('data', (d) => (jsonOut += d));
+    assert.equal((await once(json, 'exit'))[0], 0);
+    const lines = jsonOut.trim().split('\n');
+    assert.equal(lines.length, 1, jsonOut);
+    const found = JSON.parse(lines[0]!) as { infoHash: string; peers: string[]; queries: number; unanswered: number };
+    assert.equal(found.infoHash, content.built.torrent.infoHashHex);
+    assert.deepEqual(found.peers, [`127.0.0.1:${seed.port}`]);
+    assert.ok(found.queries >= 1 && found.unanswered >= 0 && found.unanswered <= found.queries, lines[0]);
 
     const leech = new Client({ port: 0, host: '127.0.0.1', dhtBootstrap: bootstrap });
     clients.push(leech);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -242,6 +243,17 @@ test('create then info round-trips a single file and prints a magnet', async () 
     assert.equal(created.status, 0, created.stderr);
     const result = JSON.parse(created.stdout) as { infoHash: string; magnet: string; pieces: number };
     assert.equal(result.pieces, 4);
+    assert.equal(created.stderr, '', '--json: no progress');
+    // Without --json, hashing shows its progress on stderr (plain lines off a terminal): the
+    // start and the end; stdout has only the result.
+    const plain = run('create', file, '--out', path.join(dir, 'clip2.torrent'));
+    assert.equal(plain.status, 0, plain.stderr);
+    const lines = plain.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 2, plain.stderr);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ hashing +0\.0% {2}0 B \/ 48\.8 KiB /);
+    assert.match(lines[1]!, /hashing +100\.0% {2}48\.8 KiB \/ 48\.8 KiB .* ETA 0s$/);
+    assert.match(plain.stdout, /^wrote .*clip2\.torrent\n {2}info-hash {2}[0-9a-f]{40}\n/);
+    assert.equal(run('create', file, '--out', path.join(dir, 'clip3.torrent'), '--quiet').stderr, '', '--quiet: no progress');
     assert.match(result.magnet, new RegExp(`^magnet:\\?xt=urn:btih:${result.infoHash}&dn=clip.bin&tr=`));
     const info = JSON.parse(run('info', path.join(dir, 'clip.torrent'), '--json').stdout) as Record<string, unknown>;
     assert.equal(info.infoHash, result.infoHash);
@@ -250,6 +262,25 @@ test('create then info round-trips a single file and prints a magnet', async () 
     const fromMagnet = JSON.parse(run('info', result.magnet, '--json').stdout) as Record<string, unknown>;
     assert.equal(fromMagnet.infoHash, result.infoHash);
     assert.deepEqual(fromMagnet.trackers, ['http://127.0.0.1:8787/announce']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('on a real terminal (a pty from script(1)), create redraws one progress bar in place, then prints its result below it', { skip: existsSync('/usr/bin/script') ? false : 'no script(1) (util-linux/bsdutils)' }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-'));
+  try {
+    const file = path.join(dir, 'clip.bin');
+    await writeFile(file, Buffer.alloc(3 * 1048576, 5));
+    const command = [process.execPath, BIN, 'create', file, '--out', path.join(dir, 'clip.torrent')].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('/usr/bin/script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, COLUMNS: '120' } });
+    assert.equal(r.status, 0, r.stderr);
+    const draws = r.stdout.split('\r').filter((part) => part.includes('hashing'));
+    assert.ok(draws.length >= 2, `redrawn: ${JSON.stringify(r.stdout.slice(0, 300))}`);
+    for (const d of draws) assert.match(d, /^\[[#.]{20}\] hashing +\d+\.\d%  [\d.]+ [KM]?i?B \/ 3\.0 MiB  .* ETA .*\x1b\[K/);
+    assert.match(r.stdout, /\[#{20}\] hashing +100\.0% {2}3\.0 MiB \/ 3\.0 MiB .*ETA 0s\x1b\[K\r?\n/, 'the bar ends full, and the line is ended');
+    assert.doesNotMatch(r.stdout, /^\d{4}-\d\d-\d\dT/m, 'no plain timestamped lines on a terminal');
+    assert.match(r.stdout, /\r?\nwrote .*clip\.torrent\r?\n/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -51,7 +51,8 @@ async function cellOf(page: Page, hex: string, field: string): Promise<{ text: s
   return { text: (await cell.textContent()) ?? '', value: await cell.getAttribute('data-value') };
 }
 
-async function assertRow(page: Page, known: KnownSwarm): Promise<void> {
+/** `layers`: the swarm's peers by active layer, as /stats gives them (none: no peer named one). */
+async function assertRow(page: Page, known: KnownSwarm, layers?: Record<string, number>): Promise<void> {
   const hex = known.infoHash;
   await page.locator(`tr[data-info-hash="${hex}"]`).waitFor();
   // Edge bytes arrive up to 2 s after the seed sent them; the page refreshes every 4 s.
@@ -61,7 +62,8 @@ async function assertRow(page: Page, known: KnownSwarm): Promise<void> {
   assert.deepEqual(await cellOf(page, hex, 'leechers'), { text: String(known.leechers), value: String(known.leechers) });
   assert.deepEqual(await cellOf(page, hex, 'downloaders'), { text: String(known.downloaders), value: String(known.downloaders) });
   assert.deepEqual(await cellOf(page, hex, 'completed'), { text: String(known.completed), value: String(known.completed) });
-  assert.deepEqual(await cellOf(page, hex, 'layers'), { text: '-', value: '' });
+  const layerText = layers ? Object.entries(layers).map(([layer, n]) => `L${layer}: ${n}`).join(', ') : '-';
+  assert.deepEqual(await cellOf(page, hex, 'layers'), { text: layerText, value: layers ? JSON.stringify(layers) : '' });
   assert.deepEqual(await cellOf(page, hex, 'edge-bytes'), { text: kib(known.edgeBytes), value: String(known.edgeBytes) });
   assert.deepEqual(await cellOf(page, hex, 'peer-bytes'), { text: kib(known.peerBytes), value: String(known.peerBytes) });
   const offload = known.peerBytes / (known.peerBytes + known.edgeBytes);
@@ -73,10 +75,11 @@ test('the dashboard shows the swarms as made, a chart, the publisher view, and c
     const made = await makeKnownSwarm(edge.url, 'big-buck-bunny-720p.mp4');
     const hostile = await makeKnownSwarm(edge.url, HOSTILE_NAME);
     // In a later 10 s bucket, the edge serves the whole file again and peer 2 uploads 30,000 more
-    // (its last report was 80): the chart gets a second sample.
+    // (its last report was 80): the chart gets a second sample. It also says it plays layer 2
+    // (LAYER-CHANGE), which the Active layers column shows.
     await new Promise((resolve) => setTimeout(resolve, 10_200 - (Date.now() % 10_000)));
     await (await fetch(new URL(`/seed/${made.infoHash}/${made.name}`, edge.url))).arrayBuffer();
-    await announce(edge.url, { hash: fromHex(made.infoHash)!, peer: 2, left: 100, extra: '&uploaded=30080&downloaded=0' });
+    await announce(edge.url, { hash: fromHex(made.infoHash)!, peer: 2, left: 100, extra: '&uploaded=30080&downloaded=0&layer=2' });
     const clip: KnownSwarm = { ...made, edgeBytes: made.edgeBytes + 100_000, peerBytes: made.peerBytes + 30_000 };
     await eventually(
       async () => (await (await fetch(new URL('/stats', edge.url))).json()) as { totals: { edgeBytes: number; peerBytes: number } },
@@ -94,7 +97,7 @@ test('the dashboard shows the swarms as made, a chart, the publisher view, and c
 
       const opened = await page.goto(new URL(`/dashboard?swarm=${clip.infoHash}`, edge.url).href);
       assert.equal(opened?.status(), 200);
-      await assertRow(page, clip);
+      await assertRow(page, clip, { '2': 1 });
       await assertRow(page, hostile);
       assert.equal(await page.evaluate('window.pwned'), undefined, 'the hostile name did not run');
       assert.equal(await page.locator('#swarms img').count(), 0, 'nor became an element');

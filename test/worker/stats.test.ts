@@ -200,3 +200,22 @@ test('bad input: malformed and unknown info-hashes, bad limits, and the dashboar
     assert.ok(!text.includes('<script>alert'), 'and never as markup');
   });
 });
+
+test('active layers: /stats counts the swarm\'s peers by the layer each announced (LAYER-CHANGE), and follows a change', async () => {
+  await withEdge({}, async (edge) => {
+    const hash = infoHash(72);
+    const hex = toHex(hash);
+    // Peers that name no layer are not counted by layer; 11 and 12 play layer 1, 13 layer 2.
+    await announce(edge.url, { hash, peer: 10, left: 10, event: 'started' });
+    await announce(edge.url, { hash, peer: 11, left: 10, event: 'started', extra: '&layer=1' });
+    await announce(edge.url, { hash, peer: 12, left: 10, event: 'started', extra: '&layer=1' });
+    await announce(edge.url, { hash, peer: 13, left: 10, event: 'started', extra: '&layer=2' });
+    const before = await get<{ swarm: ShownSwarm }>(edge.url, `/stats/${hex}`);
+    assert.deepEqual(before.body.swarm.layers, { byLayer: { '1': 2, '2': 1 } });
+    // Peer 12 steps down to the base layer; peer 13 leaves.
+    await announce(edge.url, { hash, peer: 12, left: 10, extra: '&layer=0' });
+    await announce(edge.url, { hash, peer: 13, left: 10, event: 'stopped', extra: '&layer=2' });
+    const list = await get<StatsList>(edge.url, '/stats');
+    assert.deepEqual(list.body.swarms.find((s) => s.infoHash === hex)?.layers, { byLayer: { '0': 1, '1': 1 } });
+  });
+});
