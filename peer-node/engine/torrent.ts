@@ -15,6 +15,7 @@ import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
 import { LayerChange, type LayerChangeHost } from '../extensions/layer-change.js';
+import { EdgeFetching } from '../extensions/edge-fetching.js';
 import { BitfieldRequest } from '../extensions/bitfield-request.js';
 import { LtTex, type TexHost } from '../extensions/lt-tex.js';
 import { TrHashpiece } from '../extensions/tr-hashpiece.js';
@@ -228,6 +229,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private readonly uploadOnlyExtension: UploadOnly;
   private readonly layerChange: LayerChange;
   private readonly bitfieldRequest: BitfieldRequest;
+  /** pp_fetching: the edge fetches peers told us of, and ours we tell them of. */
+  private readonly edgeFetching: EdgeFetching;
   /** Layered streaming: our active layer and the asset's layer count (LAYER-CHANGE). */
   activeLayer?: number;
   layerCount?: number;
@@ -321,6 +324,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       peerPieces: (s, have) => this.learnPieces(s, have),
     });
     this.addExtension(this.bitfieldRequest);
+    this.edgeFetching = new EdgeFetching({ pieceCount: this.geometry.pieceCount });
+    this.addExtension(this.edgeFetching);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     for (const url of metainfo.urlList) this.addWebSeed(url, 'url-list');
     for (const url of metainfo.httpSeeds) this.addWebSeed(url, 'httpseeds');
@@ -723,6 +728,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   /** Bitfield Requests we answered, and those ignored by reason. */
   get bitfieldRequests(): { answered: number; refused: Readonly<Record<string, number>> } {
     return { answered: this.bitfieldRequest.answered, refused: this.bitfieldRequest.refused };
+  }
+
+  /** pp_fetching: notices taken from peers, messages sent to them, notices ignored by reason. */
+  get edgeFetchNotices(): { heard: number; told: number; refused: Readonly<Record<string, number>> } {
+    return { heard: this.edgeFetching.heard, told: this.edgeFetching.told, refused: this.edgeFetching.refused };
   }
 
   /** Pieces a Bitfield Response names that we did not know the peer had: as if it sent HAVEs. */
@@ -1210,6 +1220,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       rarity: this.schedule?.exclusive ? memo((i: number) => this.reachableRarity(i)) : (i: number) => this.picker.rarity(i),
       started: (i: number) => this.picker.isStarted(i),
       fetching: (i: number) => this.webFetches.has(i),
+      coming: (i: number) => this.edgeFetching.holds(i, now),
       peerRate: this.peerRate.rate,
       starved: ![...this.sessions.values()].some((s) => s.outstanding.size > 0),
       get edgeInFlight() {
@@ -1218,12 +1229,17 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       random: Math.random,
       ...this.streamView(now),
     };
-    for (const seed of this.webSeeds) {
-      while (seed.usable(now) && seed.inFlight + seed.checking < perSeed) {
-        const pick = pickEdgePiece(view, policy);
-        if (!pick) return;
-        this.fetchFromWebSeed(seed, pick.index, pick.reason);
+    try {
+      for (const seed of this.webSeeds) {
+        while (seed.usable(now) && seed.inFlight + seed.checking < perSeed) {
+          const pick = pickEdgePiece(view, policy);
+          if (!pick) return;
+          this.fetchFromWebSeed(seed, pick.index, pick.reason);
+        }
       }
+    } finally {
+      // One pp_fetching per peer for the pass's new fetches, before their HAVEs can follow.
+      this.edgeFetching.flush(this.sessions.values());
     }
   }
 
@@ -1330,6 +1346,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       if ((this.resets.get(index) ?? 0) === fetch.resets) for (const ref of fetch.refs) this.picker.released(ref);
     };
     this.webFetches.set(index, fetch);
+    this.edgeFetching.fetching(index);
     seed.fetchPiece(index, fetch.abort.signal).then(
       (data) => {
         if (this.stopped) return;

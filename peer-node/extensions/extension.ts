@@ -28,6 +28,7 @@ export const LOCAL_EXTENSION_IDS: Record<string, number> = {
   Tr_hashpiece: 5,
   pp_layer: 6,
   pp_bitfield: 7,
+  pp_fetching: 8,
 };
 
 /** Sends an extension message to a peer under the id it asked for; false when it did not offer it. */

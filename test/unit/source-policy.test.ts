@@ -46,10 +46,38 @@ test('while peers keep us busy, one unavailable piece at a time; starved, as man
   assert.equal(pickEdgePiece({ ...v, starved: true })?.reason, 'unavailable');
 });
 
-test('unavailable pieces are taken from a random point, so a crowd spreads over them', () => {
-  const v = view({ rarity: () => 0 });
-  assert.equal(pickEdgePiece({ ...v, random: () => 0.55 })?.index, 5);
-  assert.equal(pickEdgePiece({ ...v, random: () => 0.95 })?.index, 9);
+/** A small seeded generator (mulberry32): draws that repeat run to run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('unavailable pieces are drawn uniformly, even where the crowd holds a long run before them', () => {
+  // Pieces 0-5 are held (a streaming crowd holds the start); 6-9 are missing. Drawn from a
+  // random starting point, piece 6 came up 70% of the time and the crowd fetched it together.
+  const random = seeded(7);
+  const counts = new Map<number, number>();
+  for (let k = 0; k < 4000; k++) {
+    const index = pickEdgePiece(view({ rarity: (i) => (i < 6 ? 2 : 0), random }))!.index;
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+  }
+  assert.deepEqual([...counts.keys()].sort(), [6, 7, 8, 9]);
+  for (const [index, n] of counts) assert.ok(n > 850 && n < 1150, `piece ${index}: ${n} of 4000`);
+});
+
+test('a piece a peer is fetching from the edge (pp_fetching) is not fetched again as missing or for the rate; its deadline waits half the margin', () => {
+  const coming = (i: number) => i === 7;
+  assert.equal(pickEdgePiece(view({ rarity: (i) => (i === 7 ? 0 : 2), coming })), undefined, 'its HAVE is due soon');
+  assert.equal(pickEdgePiece(view({ rarity: (i) => (i === 7 ? 0 : 2), coming: () => false }))?.index, 7);
+  assert.equal(pickEdgePiece(view({ peerRate: 0, wants: (i) => i === 7, coming }), { neededRate: 100_000 }), undefined, 'not for the rate either');
+  const stream = { order: [7], due: () => NOW + 1000, rate: 1e5, bufferedMs: 10_000 };
+  assert.equal(pickEdgePiece(view({ stream, coming }), { deadlineMarginMs: 1500 }), undefined, '1 s left > 0.75 s');
+  assert.deepEqual(pickEdgePiece(view({ stream, coming, now: NOW + 300 }), { deadlineMarginMs: 1500 }), { index: 7, reason: 'deadline' }, '0.7 s left: the edge');
 });
 
 test('a streaming piece due within the margin goes to the edge even though peers have it; one peers are sending gets half the margin', () => {
