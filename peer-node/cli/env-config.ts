@@ -6,9 +6,10 @@
  */
 import { parseCommandArgs, parsePort, parseRate, UsageError, type OptionTable } from './args.js';
 import { parseAddressList } from './torrent-source.js';
+import { parseDnsServers } from './peer-client.js';
 
 /** How a variable's text is checked before it stands in for its flag. */
-export type EnvKind = 'port' | 'rate' | 'addresses' | 'url' | 'text' | 'switch';
+export type EnvKind = 'port' | 'rate' | 'addresses' | 'dns-servers' | 'url' | 'text' | 'switch';
 
 /** One variable: the flag (`option`, without dashes) it stands for in `commands`. */
 export interface EnvVar {
@@ -33,6 +34,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PEER_NODE_NO_DHT', option: 'no-dht', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn the DHT off' },
   { name: 'PEER_NODE_NO_LSD', option: 'no-lsd', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn local service discovery (BEP 14) off' },
   { name: 'PEER_NODE_NO_LOCAL_TRACKER', option: 'no-local-tracker', commands: PEER_COMMANDS, kind: 'switch', about: '1 to turn local tracker discovery (BEP 22) off' },
+  { name: 'PEER_NODE_DNS_SERVER', option: 'dns-server', commands: PEER_COMMANDS, kind: 'dns-servers', about: 'DNS servers for local tracker discovery (BEP 22)' },
   { name: 'PEER_NODE_NO_WEB_SEEDS', option: 'no-web-seeds', commands: PEER_COMMANDS, kind: 'switch', about: '1 to fetch from peers only' },
   { name: 'PEER_NODE_UPLOAD_LIMIT', option: 'upload-limit', commands: PEER_COMMANDS, kind: 'rate', about: 'upload cap, e.g. 2M' },
   { name: 'PEER_NODE_DOWNLOAD_LIMIT', option: 'download-limit', commands: PEER_COMMANDS, kind: 'rate', about: 'download cap, e.g. 1M' },
@@ -81,6 +83,9 @@ function checkEnv(v: EnvVar, text: string): string | boolean {
       } catch (err) {
         throw new UsageError(`${v.name}: ${(err as Error).message}`);
       }
+      return text;
+    case 'dns-servers':
+      parseDnsServers(text, v.name);
       return text;
     case 'url':
       if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) throw new UsageError(`${v.name} must be an http(s) URL, got ${JSON.stringify(text)}`);

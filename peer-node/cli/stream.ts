@@ -30,6 +30,8 @@ Options:
   --no-dht             do not use the DHT
   --no-lsd             do not look for peers on the local network (BEP 14)
   --no-local-tracker   do not look for the network's local tracker (BEP 22)
+  --dns-server LIST    DNS servers the local tracker lookup asks, IP or IP:PORT, comma-separated
+                       (IPv6 with a port in brackets; default the system's)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the edge; peers only
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M)
@@ -71,6 +73,7 @@ export const STREAM_OPTIONS = {
   'no-dht': { type: 'boolean' },
   'no-lsd': { type: 'boolean' },
   'no-local-tracker': { type: 'boolean' },
+  'dns-server': { type: 'string' },
   bootstrap: { type: 'string' },
   'no-web-seeds': { type: 'boolean' },
   'upload-limit': { type: 'string' },

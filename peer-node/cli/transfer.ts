@@ -14,6 +14,8 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --no-dht             do not use the DHT (trackers and given peers only)
   --no-lsd             do not look for peers on the local network (BEP 14)
   --no-local-tracker   do not look for the network's local tracker (BEP 22)
+  --dns-server LIST    DNS servers the local tracker lookup asks, IP or IP:PORT, comma-separated
+                       (IPv6 with a port in brackets; default the system's)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the torrent's web seeds (the edge); peers only
   --web-seed URL       also fetch from this BEP 19 web seed; repeatable
@@ -79,6 +81,7 @@ const SHARED_OPTIONS = {
   'no-dht': { type: 'boolean' },
   'no-lsd': { type: 'boolean' },
   'no-local-tracker': { type: 'boolean' },
+  'dns-server': { type: 'string' },
   bootstrap: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },

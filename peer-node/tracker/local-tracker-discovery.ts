@@ -5,7 +5,8 @@
  * into ordered announce URLs. Torrents listen for `trackers` (tracker/local-tracker-announcer.ts).
  *
  * Bounded everywhere: each query has a timeout, the walk at most `maxLabels` SRV queries, at most
- * `maxSrv` records used, results cached per address between a floor and a ceiling. Lookups run
+ * `maxSrv` records used, at most MAX_CNAME_HOPS CNAME questions to tell a loop after an answer
+ * without data, results cached per address between a floor and a ceiling. Lookups run
  * only while some torrent wants a local tracker (`want()`), one at a time. Whatever is refused
  * or ignored is counted by reason in `refused`; nothing here throws at the caller.
  */
@@ -32,6 +33,8 @@ export interface DnsLookups {
   resolveSrv(name: string): Promise<SrvRecord[]>;
   resolve4(name: string, options: { ttl: true }): Promise<{ address: string; ttl: number }[]>;
   resolve6(name: string, options: { ttl: true }): Promise<{ address: string; ttl: number }[]>;
+  /** Follows a name's CNAME one hop, to tell a loop from a plain "no data" (without it: no data). */
+  resolveCname?(name: string): Promise<string[]>;
   cancel?(): void;
 }
 
@@ -74,7 +77,10 @@ export type DiscoveryRefusal =
   | 'badName'
   /** An SRV record with port 0. */
   | 'badPort'
-  /** A PTR name inside in-addr.arpa/ip6.arpa, or an SRV target that is an SRV owner name. */
+  /**
+   * A PTR name inside in-addr.arpa/ip6.arpa, an SRV target that is an SRV owner name, or a name
+   * whose CNAME chain comes back to a name already in it (or runs past MAX_CNAME_HOPS).
+   */
   | 'loop'
   /** RFC 2782: the target `.` says the service is decidedly not available there. */
   | 'unavailable'
@@ -109,6 +115,11 @@ interface LookupResult {
 /** Addresses whose results are kept, and addresses whose `yourip` votes are kept. */
 const MAX_CACHED = 16;
 const MAX_VOTED = 16;
+/**
+ * CNAME questions asked after an answer without data, to tell a loop (RFC 1034 section 3.6.2: a
+ * chain must end; resolvers give up on long ones, BIND after 16). A longer chain counts as a loop.
+ */
+const MAX_CNAME_HOPS = 8;
 /** An address refused is counted once, not at every announce that repeats it. */
 const MAX_REFUSED_REMEMBERED = 64;
 
@@ -295,12 +306,15 @@ export class LocalTrackerDiscovery extends EventEmitter {
     if (changed) this.emit('trackers', this.trackers);
   }
 
-  /** PTR, then the SRV walk, then each target's address: at most 1 + maxLabels + 2 * maxSrv queries. */
+  /**
+   * PTR, then the SRV walk, then each target's address: at most 1 + maxLabels + 2 * maxSrv
+   * queries, each answer without data followed by at most MAX_CNAME_HOPS CNAME questions.
+   */
   private async lookup(address: string): Promise<LookupResult> {
     this.lookups++;
     const ptr = reverseName(address)!;
     // By name, not dns.reverse(): reverse() answers from /etc/hosts before asking any server.
-    const names = await this.query(() => this.dns.resolvePtr(ptr));
+    const names = await this.query(ptr, () => this.dns.resolvePtr(ptr));
     let name: string | undefined;
     for (const candidate of names ?? []) {
       if (name) this.refused.excess++;
@@ -311,7 +325,7 @@ export class LocalTrackerDiscovery extends EventEmitter {
     if (!name) return { trackers: [] };
     for (const domain of searchDomains(name, this.maxLabels)) {
       const owner = SRV_PREFIX + domain;
-      const records = await this.query(() => this.dns.resolveSrv(owner));
+      const records = await this.query(owner, () => this.dns.resolveSrv(owner));
       // BEP 22: the walk ends at the first domain with records, usable or not.
       if (records && records.length > 0) return { name, srv: owner, ...(await this.targets(owner, records)) };
     }
@@ -337,7 +351,7 @@ export class LocalTrackerDiscovery extends EventEmitter {
       else if (!isHostName(target)) this.refused.badName++;
       else {
         // The target is resolved by the same resolver: the system's may not know the ISP's names.
-        const found = (await this.query(() => this.dns.resolve4(target, { ttl: true }))) ?? (await this.query(() => this.dns.resolve6(target, { ttl: true })));
+        const found = (await this.query(target, () => this.dns.resolve4(target, { ttl: true }))) ?? (await this.query(target, () => this.dns.resolve6(target, { ttl: true })));
         const first = found?.find((a) => parseIPv4(a.address) || parseIPv6(a.address));
         if (!first) continue;
         ttl = ttl === undefined ? first.ttl : Math.min(ttl, first.ttl);
@@ -349,10 +363,34 @@ export class LocalTrackerDiscovery extends EventEmitter {
   }
 
   /**
-   * One DNS question, bounded by our own timer too (the resolver's timeout applies per try).
-   * Not found and no data are an empty answer (undefined); other failures are counted.
+   * One DNS question about `name`. Not found and no data are an empty answer (undefined); other
+   * failures are counted. An answer without data whose name turns out to be in a CNAME loop
+   * counts as `loop`: the resolver only says it found no record at the end.
    */
-  private async query<T>(ask: () => Promise<T[]>): Promise<T[] | undefined> {
+  private async query<T>(name: string, ask: () => Promise<T[]>): Promise<T[] | undefined> {
+    try {
+      const answer = await this.ask(ask);
+      if (answer.length === 0) this.refused[(await this.inCnameLoop(name)) ? 'loop' : 'notFound']++;
+      return answer.length > 0 ? answer : undefined;
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'ECANCELLED' || this.closed) return undefined;
+      if (code === 'ENOTFOUND') {
+        this.refused.notFound++;
+        return undefined;
+      }
+      if (code === 'ENODATA') {
+        // The name exists but holds no such record: maybe a CNAME that leads back to itself.
+        this.refused[(await this.inCnameLoop(name)) ? 'loop' : 'notFound']++;
+        return undefined;
+      }
+      this.refused[DNS_ERROR_REASON[code] ?? 'dnsError']++;
+      return undefined;
+    }
+  }
+
+  /** A question, bounded by our own timer too (the resolver's timeout applies per try). */
+  private async ask<T>(question: () => Promise<T>): Promise<T> {
     this.queries++;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -360,21 +398,35 @@ export class LocalTrackerDiscovery extends EventEmitter {
       timer.unref();
     });
     try {
-      const answer = await Promise.race([ask(), deadline]);
-      if (answer.length === 0) this.refused.notFound++;
-      return answer.length > 0 ? answer : undefined;
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'ECANCELLED' || this.closed) return undefined;
-      if (code === 'ENOTFOUND' || code === 'ENODATA') {
-        this.refused.notFound++;
-        return undefined;
-      }
-      this.refused[DNS_ERROR_REASON[code] ?? 'dnsError']++;
-      return undefined;
+      return await Promise.race([question(), deadline]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Whether `name`'s CNAME chain comes back to a name already in it, followed one hop per
+   * question (a stub resolver hands back no chain), at most MAX_CNAME_HOPS; a longer chain counts
+   * as a loop. Any failure on the way means no loop is known.
+   */
+  private async inCnameLoop(name: string): Promise<boolean> {
+    if (!this.dns.resolveCname || this.closed) return false;
+    const seen = new Set([normaliseName(name)]);
+    let current = name;
+    for (let hop = 0; hop < MAX_CNAME_HOPS; hop++) {
+      let targets: string[];
+      try {
+        targets = await this.ask(() => this.dns.resolveCname!(current));
+      } catch {
+        return false;
+      }
+      const next = targets[0] === undefined ? '' : normaliseName(targets[0]);
+      if (next === '') return false;
+      if (seen.has(next)) return true;
+      seen.add(next);
+      current = next;
+    }
+    return true;
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Bitfield Request / Response (`pp_bitfield`, a BEP 10 extension; shared/wire/bitfield-request.ts)
  * as our torrent runs it, against scripted raw peers over TCP on 127.0.0.1: our seed answers with
- * have-all to a Fast peer and with the bits otherwise, once per interval (more requests are
- * ignored and counted, a flood closes the connection); we ask peers, and the pieces an answer
+ * have-all to a Fast peer and with the bits otherwise, a peer holding nothing with have-none,
+ * once per interval (more requests are ignored and counted, a flood closes the connection); a
+ * super-seed does not answer and counts the refusal; we ask peers, and the pieces an answer
  * names become requests; unsolicited answers are counted, malformed ones close that connection.
  */
 import { test } from 'node:test';
@@ -22,13 +23,13 @@ const PIECE = 16 * 1024;
 const PIECES = 20;
 
 /** A listening client with one torrent: seeding it (content on disk) or downloading it (nothing). */
-async function withTorrent(role: 'seed' | 'leech', body: (t: Torrent, port: number) => Promise<void>): Promise<void> {
+async function withTorrent(role: 'seed' | 'leech', body: (t: Torrent, port: number) => Promise<void>, options: { superSeed?: boolean } = {}): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), `pp-bitfield-${role}-`));
   const client = new Client({ port: 0, host: '127.0.0.1', dht: false });
   try {
     const content = await makeContent(path.join(root, 'seed'), [PIECES * PIECE], { single: true, pieceLength: PIECE });
     await client.listen();
-    const t = await client.add(content.built.torrent, { dir: role === 'seed' ? content.dir : path.join(root, 'leech'), trackers: false, webSeeds: false });
+    const t = await client.add(content.built.torrent, { dir: role === 'seed' ? content.dir : path.join(root, 'leech'), trackers: false, webSeeds: false, ...options });
     if (role === 'seed') await until('the seed has verified its content', () => t.complete);
     await body(t, client.port);
   } finally {
@@ -60,6 +61,44 @@ test('pp_bitfield: a seed answers a Fast peer with have-all and others with ever
     assert.equal(t.bitfieldRequests.refused['rate-limited'], 1);
     assert.equal(plain.isClosed(), false, 'one extra request is not a flood');
   });
+});
+
+test('pp_bitfield: a peer holding nothing answers a Fast peer with have-none and others with every bit clear', { timeout: 30_000 }, async () => {
+  await withTorrent('leech', async (t, port) => {
+    assert.equal(t.statsSnapshot().done, 0, 'nothing on disk');
+    const fast = await rawExtensionPeer(port, t.infoHash, OFFER, { fast: true });
+    fast.send(PP_BITFIELD, encodeBitfieldRequest());
+    await until('an answer', () => fast.heard(PP_BITFIELD).length === 1);
+    assert.deepEqual(decodeBitfieldRequestMessage(fast.heard(PP_BITFIELD)[0]!, PIECES), { type: 'response', have: 'none' });
+
+    const plain = await rawExtensionPeer(port, t.infoHash, OFFER);
+    plain.send(PP_BITFIELD, encodeBitfieldRequest());
+    await until('an answer', () => plain.heard(PP_BITFIELD).length === 1);
+    const answer = decodeBitfieldRequestMessage(plain.heard(PP_BITFIELD)[0]!, PIECES);
+    assert.ok('bitfield' in answer, 'BEP 6 have-none is for Fast peers only');
+    assert.deepEqual([...answer.bitfield], [0, 0, 0]);
+    assert.equal(t.bitfieldRequests.answered, 2);
+  });
+});
+
+test('pp_bitfield: a super-seed does not answer (it shows pieces one peer at a time); the refusal is counted', { timeout: 30_000 }, async () => {
+  await withTorrent(
+    'seed',
+    async (t, port) => {
+      assert.equal(t.superSeeding, true);
+      const peer = await rawExtensionPeer(port, t.infoHash, OFFER, { fast: true });
+      peer.send(PP_BITFIELD, encodeBitfieldRequest());
+      await until('the refusal is counted', () => t.bitfieldRequests.refused['super-seeding'] === 1);
+      await settle();
+      assert.deepEqual(peer.heard(PP_BITFIELD), [], 'no answer');
+      assert.equal(t.bitfieldRequests.answered, 0);
+      assert.equal(t.bitfieldRequests.refused['rate-limited'], 0);
+      assert.equal(peer.messages.filter((m) => m.type === 'have').length, 1, 'still one piece shown, as BEP 16 wants');
+      assert.ok(!peer.messages.some((m) => m.type === 'haveAll' || m.type === 'bitfield'));
+      assert.equal(peer.isClosed(), false, 'a refusal, not a violation');
+    },
+    { superSeed: true },
+  );
 });
 
 test('pp_bitfield: a flood of requests closes that connection alone', { timeout: 30_000 }, async () => {

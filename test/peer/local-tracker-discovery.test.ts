@@ -3,8 +3,9 @@
  * addresses), the lookups against a small DNS server on 127.0.0.1 (test/helpers/dns-server.ts),
  * and two of our peers whose torrent lists only a tracker that knows neither of them finding each
  * other through the edge, discovered as their local tracker. Then bad DNS input, each case
- * refused or ignored with its reason counted while the peer carries on, and private torrents,
- * which take no part at all.
+ * refused or ignored with its reason counted while the peer carries on (a CNAME loop as `loop`),
+ * and private torrents, which take no part at all, even when the DNS names their own tracker's
+ * host. The local tracker's own `external ip` is never fed back into discovery.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,24 +40,33 @@ function lanZone(trackerPort: number): DnsRecord[] {
 
 /**
  * A tracker that knows nobody: it answers every announce with no peers and our `external ip`
- * (BEP 24), and counts announces by info-hash. `status` other than 200 makes it fail instead.
+ * (BEP 24; `externalIp`, default 127.0.0.1), and counts announces by info-hash, and by path and
+ * info-hash (`byPath`, keyed `PATH HASH`). `status` other than 200 makes it fail instead.
  */
-async function foreignTracker(status = 200): Promise<{ url: string; announces: Map<string, number>; close(): Promise<void> }> {
+async function foreignTracker(
+  status = 200,
+  externalIp = LOOPBACK,
+): Promise<{ url: string; port: number; announces: Map<string, number>; byPath: Map<string, number>; close(): Promise<void> }> {
   const announces = new Map<string, number>();
+  const byPath = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const raw = /info_hash=([^&]*)/.exec(req.url ?? '')?.[1] ?? '';
     const binary = raw.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
     const hash = toHex(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
     announces.set(hash, (announces.get(hash) ?? 0) + 1);
+    const key = `${(req.url ?? '').split('?')[0]} ${hash}`;
+    byPath.set(key, (byPath.get(key) ?? 0) + 1);
     res.statusCode = status;
-    res.end(Buffer.from(encode({ interval: 1800, peers: new Uint8Array(0), 'external ip': LOOPBACK })));
+    res.end(Buffer.from(encode({ interval: 1800, peers: new Uint8Array(0), 'external ip': externalIp })));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}/announce`,
+    port,
     announces,
+    byPath,
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
@@ -284,6 +294,86 @@ test('private torrents: no lookup for them, no announce to the local tracker, ea
   }),
 );
 
+test("DNS naming a private torrent's own tracker host: the private torrent never announces there without its passkey; a public one on the same client does", { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'bep22-private-host-'));
+  // The private torrent's tracker: announces come under a passkey path; the SRV record names its
+  // host and port, so discovery makes `/announce` there, the URL without the passkey.
+  const own = await foreignTracker();
+  const wan = await foreignTracker();
+  const dns = await startDnsServer([
+    { type: 'PTR', name: PTR_127, target: 'host.lan.example' },
+    { type: 'SRV', name: SRV_LAN, priority: 0, weight: 0, port: own.port, target: 'tracker.lan.example' },
+    { type: 'A', name: 'tracker.lan.example', address: LOOPBACK },
+  ]);
+  const client = new Client(clientOptions(dns));
+  try {
+    const passkeyPath = '/p/alice.key/announce';
+    const secret = await makeContent(path.join(root, 'private'), [100_000], { name: 'secret', private: true, announceList: [[`http://127.0.0.1:${own.port}${passkeyPath}`]] });
+    const open = await makeContent(path.join(root, 'public'), [100_000], { name: 'open', announceList: [[wan.url]] });
+    const privateHex = secret.built.torrent.infoHashHex;
+    const publicHex = open.built.torrent.infoHashHex;
+    await client.listen();
+    const tp = await client.add(secret.built.torrent, { dir: path.join(root, 'p') });
+    const tq = await client.add(open.built.torrent, { dir: path.join(root, 'q') });
+    await until('the public torrent announced to the discovered tracker', () => (tq.statsSnapshot().localTracker?.announces ?? 0) >= 1);
+    assert.deepEqual(client.localTracker!.trackers, [own.url], "discovery found the private tracker's host");
+    assert.equal(tq.statsSnapshot().localTracker!.url, own.url);
+    assert.ok((own.byPath.get(`/announce ${publicHex}`) ?? 0) >= 1, 'the public torrent announced at the discovered URL');
+    await until('the private torrent announced to its own tracker', () => (own.byPath.get(`${passkeyPath} ${privateHex}`) ?? 0) >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const local = tp.statsSnapshot().localTracker!;
+    assert.deepEqual(local.refused, { private: 1, duplicate: 0, announceFailed: 0 }, 'offered once, refused as private (not as a duplicate of its own host)');
+    assert.equal(local.announces, 0);
+    assert.equal(local.url, undefined);
+    assert.deepEqual(
+      [...own.byPath.keys()].filter((k) => k.endsWith(privateHex)),
+      [`${passkeyPath} ${privateHex}`],
+      'the private torrent reached that host only under its own passkey URL',
+    );
+  } finally {
+    await client.close();
+    await dns.close();
+    await wan.close();
+    await own.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("the local tracker's own `external ip` is not fed back into discovery (no lookup from it, no loop)", { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'bep22-no-feedback-'));
+  const wan = await foreignTracker(); // says 127.0.0.1
+  const local = await foreignTracker(200, new Uint8Array([127, 0, 0, 2])); // says 127.0.0.2
+  const dns = await startDnsServer([
+    { type: 'PTR', name: PTR_127, target: 'host.lan.example' },
+    { type: 'SRV', name: SRV_LAN, priority: 0, weight: 0, port: local.port, target: 'tracker.lan.example' },
+    { type: 'A', name: 'tracker.lan.example', address: LOOPBACK },
+    // Were 127.0.0.2 looked up, it would lead to yet another local tracker.
+    { type: 'PTR', name: '2.0.0.127.in-addr.arpa', target: 'host.other.example' },
+    { type: 'SRV', name: '_bittorrent-tracker._tcp.other.example', priority: 0, weight: 0, port: wan.port, target: '127.0.0.1' },
+  ]);
+  const client = new Client(clientOptions(dns));
+  try {
+    const content = await makeContent(path.join(root, 'seed'), [100_000], { announceList: [[wan.url]] });
+    await client.listen();
+    const torrent = await client.add(content.built.torrent, { dir: path.join(root, 'x') });
+    await until('the local tracker answered', () => (torrent.statsSnapshot().localTracker?.announces ?? 0) >= 1);
+    assert.ok((local.announces.get(content.built.torrent.infoHashHex) ?? 0) >= 1, 'it answered with external ip 127.0.0.2');
+    await new Promise((r) => setTimeout(r, 500));
+    const found = client.localTracker!.snapshot();
+    assert.equal(found.address, '127.0.0.1', "the own tracker's view of our address stands");
+    assert.equal(found.lookups, 1);
+    assert.deepEqual(found.trackers, [local.url]);
+    assert.ok(!dns.questions.some((q) => q.name === '2.0.0.127.in-addr.arpa'), '127.0.0.2 was never looked up');
+    assert.equal(torrent.statsSnapshot().localTracker!.url, local.url);
+  } finally {
+    await client.close();
+    await dns.close();
+    await local.close();
+    await wan.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 test('yourip from a peer feeds discovery (one vote is enough when configured so)', { timeout: 30_000 }, async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'bep22-yourip-'));
   const dns = await startDnsServer([]);
@@ -381,13 +471,30 @@ test('loops: a PTR into the reverse tree, a CNAME loop; and `.` says no service'
   assert.equal(discovery.snapshot().refused.loop, 1);
   assert.equal(dns.questions.filter((q) => q.type === DNS_TYPE.SRV).length, 0, 'no walk from a reverse name');
 
-  // A CNAME loop at the PTR name: the resolver finds no PTR at the end of it.
+  // A CNAME loop at the PTR name: the resolver finds no PTR at the end of it (no data); the
+  // chain, followed one CNAME question at a time, comes back to the PTR name: a loop.
   dns.setZone([
     { type: 'CNAME', name: PTR_127, target: 'loop.lan.example' },
     { type: 'CNAME', name: 'loop.lan.example', target: PTR_127 },
   ]);
+  let before = dns.questions.length;
   discovery = await lookupOnce(dns);
   assert.deepEqual(discovery.trackers, []);
+  assert.equal(discovery.snapshot().refused.loop, 1);
+  assert.equal(discovery.snapshot().refused.notFound, 0);
+  assert.deepEqual(
+    dns.questions.slice(before).map((q) => `${q.type} ${q.name}`),
+    [`${DNS_TYPE.PTR} ${PTR_127}`, `${DNS_TYPE.CNAME} ${PTR_127}`, `${DNS_TYPE.CNAME} loop.lan.example`],
+    'two CNAME questions to see the chain close, and no walk',
+  );
+
+  // A CNAME chain that ends at a name without a PTR is no loop: not found.
+  dns.setZone([
+    { type: 'CNAME', name: PTR_127, target: 'alias.lan.example' },
+    { type: 'A', name: 'alias.lan.example', address: LOOPBACK },
+  ]);
+  discovery = await lookupOnce(dns);
+  assert.equal(discovery.snapshot().refused.loop, 0);
   assert.equal(discovery.snapshot().refused.notFound, 1);
 
   // RFC 2782: a lone target `.` means the service is not available; the walk stops there.
@@ -396,7 +503,7 @@ test('loops: a PTR into the reverse tree, a CNAME loop; and `.` says no service'
     { type: 'SRV', name: '_bittorrent-tracker._tcp.host.lan.example', priority: 0, weight: 0, port: 6969, target: '.' },
     { type: 'SRV', name: SRV_LAN, priority: 0, weight: 0, port: 6969, target: '127.0.0.1' },
   ]);
-  const before = dns.questions.length;
+  before = dns.questions.length;
   discovery = await lookupOnce(dns);
   assert.equal(discovery.snapshot().refused.unavailable, 1);
   assert.deepEqual(discovery.trackers, []);

@@ -2,7 +2,8 @@
  * PPSP Get-Peer (`GET /peers`, `/p/PASSKEY/peers`) on Miniflare: peers of a swarm for a viewer
  * that is only looking. The asker is never added and no count moves; numwant, layer-aware
  * selection, access (private, registered mode, passkeys) and every parameter error are an
- * announce's. Driven through the peer's own client (httpGetPeers) and raw queries.
+ * announce's; every refusal is counted by reason for the operator (GET /stats, publisher view).
+ * Driven through the peer's own client (httpGetPeers) and raw queries.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,10 @@ import { decodeAnnounceResponse, type AnnounceResponse, type TrackerFailure } fr
 import { getPeerUrl, httpGetPeers } from '../../peer-node/tracker/http-tracker-client.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { announce, escapeBytes, infoHash, peerId, scrape } from '../helpers/tracker-client.js';
+import { until } from '../helpers/raw-peer.js';
 
+/** How often an isolate reports refusal counts at most (REFUSAL_FLUSH_MS in worker/stats/refusal-counts.ts, which Node cannot load). */
+const REFUSAL_FLUSH_MS = 2_000;
 const AUTH = { authorization: `Bearer ${TEST_SECRETS.PUBLISH_TOKEN}`, 'content-type': 'application/json' };
 
 function ok(r: AnnounceResponse | TrackerFailure): AnnounceResponse {
@@ -64,13 +68,32 @@ test('Get-Peer: layer-aware like an announce: a viewer at layer 2 gets the peers
   });
 });
 
-test('Get-Peer: bad queries get a failure reason; private torrents need a valid passkey; registered mode refuses unknown torrents', async () => {
-  await withEdge({ TRACKER_MODE: 'registered' }, async (edge) => {
+/** GET /stats as the publisher: its edge-wide Get-Peer refusal counts (worker/stats/refusal-counts.ts). */
+async function getPeerRefusals(base: URL): Promise<Record<string, number>> {
+  const response = await fetch(new URL('/stats', base), { headers: { authorization: AUTH.authorization } });
+  assert.equal(response.status, 200);
+  return ((await response.json()) as { refusals?: Record<string, Record<string, number>> }).refusals?.getPeer ?? {};
+}
+
+/**
+ * Waits until the counts add up to `total` (an isolate reports at most every 2 s), then past
+ * one more report interval, so that a count too many would show too.
+ */
+async function settledRefusals(base: URL, total: number): Promise<Record<string, number>> {
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  await until(`${total} Get-Peer refusals counted`, async () => sum(await getPeerRefusals(base)) >= total);
+  await new Promise((r) => setTimeout(r, REFUSAL_FLUSH_MS + 300));
+  return getPeerRefusals(base);
+}
+
+test('Get-Peer: bad queries get a failure reason; private torrents need a valid passkey; registered mode refuses unknown torrents; each refusal is counted by reason', async () => {
+  await withEdge({ TRACKER_MODE: 'registered', FAULT_INJECTION: '1' }, async (edge) => {
     const hash = infoHash(44);
     const q = `info_hash=${escapeBytes(hash)}`;
     const reasons: [string, RegExp][] = [
       ['/peers', /^info_hash is missing/],
       ['/peers?info_hash=abc', /^info_hash must be 20 bytes, got 3/],
+      ['/peers?info_hash=%zz', /^info_hash: malformed percent-escape/],
       [`/peers?${q}&${q}`, /^info_hash given more than once/],
       [`/peers?${q}&numwant=lots`, /^numwant must be an integer/],
       [`/peers?${q}&layer=99`, /^layer must be a whole number from 0 to 15/],
@@ -82,8 +105,14 @@ test('Get-Peer: bad queries get a failure reason; private torrents need a valid 
       const r = await raw(edge.url, path);
       assert.ok('failure' in r && reason.test(r.failure), `${path}: ${JSON.stringify(r)}`);
     }
+    // The swarm's object failing (injected): the BEP 31 busy answer, counted as such.
+    const busy = decodeAnnounceResponse(new Uint8Array(await (await fetch(new URL(`/peers?${q}`, edge.url), { headers: { 'x-fault-inject': 'swarm' } })).arrayBuffer()));
+    assert.ok('failure' in busy && /^tracker busy/.test(busy.failure), JSON.stringify(busy));
 
     const hex = toHex(hash);
+    const unknown = await fetch(new URL(`/stats/${hex}`, edge.url), { headers: { authorization: AUTH.authorization } });
+    assert.equal(unknown.status, 404, 'refusing an unregistered torrent created no swarm');
+    await unknown.body?.cancel();
     assert.equal((await fetch(new URL(`/api/torrents/${hex}`, edge.url), { method: 'PUT', headers: AUTH, body: JSON.stringify({ private: true }) })).status, 200);
     const alice = (await (await fetch(new URL('/api/passkeys', edge.url), { method: 'POST', headers: AUTH, body: JSON.stringify({ user: 'alice' }) })).json()) as { announce: string };
     ok(await announce(edge.url, { hash, peer: 1, path: new URL(alice.announce).pathname }));
@@ -91,5 +120,19 @@ test('Get-Peer: bad queries get a failure reason; private torrents need a valid 
     assert.ok('failure' in open && /^private torrent/.test(open.failure), 'no passkey, no peers of a private swarm');
     assert.equal(getPeerUrl(alice.announce), alice.announce.replace(/announce$/, 'peers'));
     assert.deepEqual(ports(ok(await httpGetPeers(alice.announce, hash))), [6001], 'with the passkey: the swarm');
+
+    // Eleven refusals, each under its reason; the answered request is not among them.
+    assert.deepEqual(await settledRefusals(edge.url, 11), {
+      'bad-escape': 1,
+      'bad-parameter': 4,
+      busy: 1,
+      'duplicate-parameter': 1,
+      'missing-parameter': 1,
+      private: 1,
+      'unknown-passkey': 1,
+      unregistered: 1,
+    });
+    const publicView = (await (await fetch(new URL('/stats', edge.url))).json()) as Record<string, unknown>;
+    assert.equal(publicView.refusals, undefined, 'the counts are for the publisher (the operator) only');
   });
 });

@@ -9,7 +9,8 @@ import { offloadOf, type SwarmStats } from '../stats/swarm-stats.js';
  * - `GET /stats?limit=N` (1-200, default 50): the busiest listed swarms and totals.
  * - `GET /stats/:infoHash`: one swarm with its time series.
  * Anyone may read public swarms. With `Authorization: Bearer PUBLISH_TOKEN` the answers add
- * private swarms and each swarm's `publisher` part; a wrong or malformed token is refused
+ * private swarms, each swarm's `publisher` part and, in the list, the edge's refused tracker
+ * requests by route and reason (`refusals`); a wrong or malformed token is refused
  * (401/403), never quietly answered with the public view.
  */
 export const stats = new Hono<{ Bindings: Env }>();
@@ -60,7 +61,9 @@ stats.get('/', async (c) => {
   }
   // The directory orders by peer counts reported now and then (at most every 5 minutes): up to
   // four times the page is read live and the busiest of those are shown.
-  const { total, entries } = await swarmDirectory(c.env).busiest(Math.min(MAX_STATS_LIMIT, 4 * limit));
+  const directory = swarmDirectory(c.env);
+  // The publisher (the operator) also sees the edge-wide counts of refused tracker requests.
+  const [{ total, entries }, refusals] = await Promise.all([directory.busiest(Math.min(MAX_STATS_LIMIT, 4 * limit)), publisher ? directory.refusals() : undefined]);
   // One call per candidate, in parallel (at most MAX_STATS_LIMIT); a swarm that fails is left out.
   const answers = await Promise.allSettled(entries.map((e) => swarmStub(c.env, e.infoHash).stats({ publisher, series: false })));
   const swarms: ShownSwarm[] = [];
@@ -86,7 +89,7 @@ stats.get('/', async (c) => {
     peerBytes,
     offload: offloadOf(peerBytes, edgeBytes),
   };
-  return c.json({ generatedAt: new Date().toISOString(), publisher, swarms, totals }, 200, NO_STORE);
+  return c.json({ generatedAt: new Date().toISOString(), publisher, swarms, totals, ...(refusals ? { refusals } : {}) }, 200, NO_STORE);
 });
 
 stats.get('/:infoHash', async (c) => {

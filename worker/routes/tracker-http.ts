@@ -8,6 +8,7 @@ import { passkeyUserOf } from '../access/passkeys.js';
 import { accessFor, announceHttp, getPeersHttp, OVERLOAD_RETRY_MINUTES, scrapeSwarms } from '../tracker/tracker-service.js';
 import { answerFromView, rememberSnapshot, viewAnswerBody } from '../tracker/swarm-views.js';
 import { toHex } from '../../shared/bytes.js';
+import { countRefusal, getPeerRefusalOf, type GetPeerRefusal } from '../stats/refusal-counts.js';
 
 /**
  * The HTTP tracker (BEP 3, 7, 21, 23, 24, 31, 48): `/announce` and `/scrape`, PPSP Get-Peer
@@ -60,20 +61,27 @@ async function announce(c: Context<{ Bindings: Env }>): Promise<Response> {
 
 /**
  * PPSP Get-Peer: peers of a swarm for a viewer that is only looking (it is not added, no count
- * moves); bounds, access and peer selection as for an announce.
+ * moves); bounds, access and peer selection as for an announce. Every refusal is counted by its
+ * reason (worker/stats/refusal-counts.ts; GET /stats, publisher view).
  */
 async function getPeers(c: Context<{ Bindings: Env }>): Promise<Response> {
+  const refuse = (reason: GetPeerRefusal, text: string, retryIn?: number | 'never'): Response => {
+    countRefusal(c.env, 'getPeer', reason, (p) => c.executionCtx.waitUntil(p));
+    return failure(c, text, retryIn);
+  };
   try {
     const user = await passkeyUser(c);
-    if (user === false) return failure(c, 'unknown passkey: get your announce URL from the publisher', 'never');
+    if (user === false) return refuse('unknown-passkey', 'unknown passkey: get your announce URL from the publisher', 'never');
     const params = parseGetPeerQuery(rawQuery(c));
     const host = connectingIp(c.req.raw);
-    if (host === undefined) return failure(c, 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
+    if (host === undefined) return refuse('no-address', 'cannot tell your address', OVERLOAD_RETRY_MINUTES);
     const answer = await getPeersHttp(c.env, params, { host }, user);
-    if (!answer.ok) return failure(c, answer.failure, answer.retryIn);
+    // The swarm names the access rule that refused; a refusal without one is tracker-service's
+    // answer for a swarm object that failed.
+    if (!answer.ok) return refuse(answer.reason ?? 'busy', answer.failure, answer.retryIn);
     return bencoded(c, answer.body);
   } catch (err) {
-    if (err instanceof TrackerError) return failure(c, err.message, err.retryIn);
+    if (err instanceof TrackerError) return refuse(getPeerRefusalOf(err), err.message, err.retryIn);
     throw err;
   }
 }

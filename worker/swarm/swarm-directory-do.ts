@@ -1,5 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env.js';
+import type { RefusalCounts } from '../stats/refusal-counts.js';
+
+/** Route and reason names of refusal counts (ours, short; anything else is dropped). */
+const REFUSAL_KEY = /^[a-z][a-z-]{0,31}$/i;
+/** Refusal counts taken in one report at most (one isolate's reasons, with room to spare). */
+const MAX_REFUSAL_ROWS = 64;
 
 /** Most swarms the directory lists; past it the least recently seen is dropped. */
 export const MAX_LISTED_SWARMS = 10_000;
@@ -20,6 +26,8 @@ export interface DirectoryEntry {
  * SQLite-backed. Swarm objects add themselves once per life (first announce or edge-seed bytes)
  * and report their peer count now and then from their alarm; the publisher adds published
  * torrents with their name. Bounded: MAX_LISTED_SWARMS, least recently seen dropped first.
+ * Being the edge's one object, it also keeps the edge-wide counts of refused tracker requests
+ * (worker/stats/refusal-counts.ts), which belong to no swarm.
  */
 export class SwarmDirectory extends DurableObject<Env> {
   private count: number;
@@ -32,6 +40,29 @@ export class SwarmDirectory extends DurableObject<Env> {
     sql.exec('CREATE INDEX IF NOT EXISTS swarms_seen ON swarms (seen_at)');
     sql.exec('CREATE INDEX IF NOT EXISTS swarms_busy ON swarms (peers DESC, seen_at DESC)');
     this.count = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM swarms').one().n;
+    sql.exec('CREATE TABLE IF NOT EXISTS refusals (route TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (route, reason))');
+  }
+
+  /** Adds an isolate's refusal counts since its last report (malformed rows are dropped). */
+  async addRefusals(counts: { route: string; reason: string; count: number }[]): Promise<void> {
+    for (const { route, reason, count } of counts.slice(0, MAX_REFUSAL_ROWS)) {
+      if (!REFUSAL_KEY.test(route) || !REFUSAL_KEY.test(reason) || !Number.isSafeInteger(count) || count <= 0) continue;
+      this.ctx.storage.sql.exec(
+        'INSERT INTO refusals (route, reason, count) VALUES (?, ?, ?) ON CONFLICT(route, reason) DO UPDATE SET count = count + excluded.count',
+        route,
+        reason,
+        count,
+      );
+    }
+  }
+
+  /** Refused tracker requests since the edge began, by route and reason. */
+  async refusals(): Promise<RefusalCounts> {
+    const out: RefusalCounts = {};
+    for (const r of this.ctx.storage.sql.exec<{ route: string; reason: string; count: number }>('SELECT route, reason, count FROM refusals ORDER BY route, reason')) {
+      (out[r.route] ??= {})[r.reason] = r.count;
+    }
+    return out;
   }
 
   /** Adds or refreshes a swarm; a name, once known, is kept when later reports carry none. */

@@ -36,11 +36,15 @@ export interface AnnounceAccess {
   user?: string;
 }
 
-/** A refusal, to be sent as BEP 3 `failure reason` / BEP 15 error with BEP 31 `retry in`. */
+/**
+ * A refusal, to be sent as BEP 3 `failure reason` / BEP 15 error with BEP 31 `retry in`.
+ * `reason` says which access rule refused (counted by the route); absent for the rest.
+ */
 export interface SwarmRefusal {
   ok: false;
   failure: string;
   retryIn?: number | 'never';
+  reason?: 'unregistered' | 'private';
 }
 
 /**
@@ -363,10 +367,10 @@ export class Swarm extends DurableObject<Env> {
 
   private refuse(access: AnnounceAccess): SwarmRefusal | undefined {
     if (access.mode === 'registered' && !this.registered) {
-      return { ok: false, failure: 'unregistered torrent: this tracker only tracks torrents published to it', retryIn: 'never' };
+      return { ok: false, failure: 'unregistered torrent: this tracker only tracks torrents published to it', retryIn: 'never', reason: 'unregistered' };
     }
     if (this.isPrivate && access.user === undefined) {
-      return { ok: false, failure: 'private torrent: announce with your personal passkey URL (/p/PASSKEY/announce)', retryIn: 'never' };
+      return { ok: false, failure: 'private torrent: announce with your personal passkey URL (/p/PASSKEY/announce)', retryIn: 'never', reason: 'private' };
     }
     return undefined;
   }
