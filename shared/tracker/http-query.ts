@@ -153,6 +153,9 @@ export function parseAnnounceQuery(query: string): AnnounceParams {
   if (layer !== undefined) params.layer = layer;
   const trackerId = text('trackerid');
   if (trackerId !== undefined) params.trackerId = bounded(trackerId, 'trackerid');
+  // BEP 3 `ip`, BEP 7 `ipv4` / `ipv6`: read and checked here (a codec reports what was sent), but
+  // the tracker lists a peer only at the address its request came from (worker/swarm/swarm-rules.ts):
+  // these name any address the client likes, so they are never handed to other peers.
   for (const name of ['ip', 'ipv4', 'ipv6']) {
     const v = text(name);
     if (v === undefined || v === '') continue;

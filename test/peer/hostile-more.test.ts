@@ -1,7 +1,7 @@
 /**
  * More hostile peers (issue 11, point 4), on 127.0.0.1: a freeloader that requests everything
  * and uploads nothing never holds a regular upload slot while peers that give us data want one;
- * request and block floods meet bounded queues and close that connection alone; DHT nodes that
+ * request, block and ut_metadata floods meet bounded queues and close that connection alone; DHT nodes that
  * lie about closeness (a Sybil answering under ever new ids, fake nodes at dead addresses) and
  * send bogus tokens neither poison the routing table nor plant peers.
  */
@@ -23,7 +23,8 @@ import { decodeKrpc, encodeKrpc } from '../../shared/dht/krpc.js';
 import { encodeHandshake } from '../../shared/wire/handshake.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 import { makeContent, sameFiles } from '../helpers/content.js';
-import { onWire, reservedBits, until } from '../helpers/raw-peer.js';
+import { onWire, rawExtensionPeer, reservedBits, until } from '../helpers/raw-peer.js';
+import { decodeMetadataMessage, encodeMetadataMessage, metadataPieceCount } from '../../shared/wire/ut-metadata.js';
 
 const BLOCK = 16 * 1024;
 const LIAR_HOST = '127.0.0.9';
@@ -209,6 +210,59 @@ test('request and block floods: queues stay bounded and that connection alone is
     assert.deepEqual(await sameFiles(content, path.join(root, 'leech')), [true]);
   } finally {
     await leech.close();
+    await seed.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a ut_metadata request flood (BEP 9) closes that connection alone, with its reason; other peers still get the info dictionary', { timeout: 60_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'metadata-flood-'));
+  const seed = new Client({ port: 0, host: '127.0.0.1', dht: false });
+  const peers: Awaited<ReturnType<typeof rawExtensionPeer>>[] = [];
+  try {
+    const content = await makeContent(path.join(root, 'seed'), [300_000, 20_000], { pieceLength: 16 * 1024 });
+    const { infoBytes, infoHash } = content.built.torrent;
+    const pieces = metadataPieceCount(infoBytes.length);
+    await seed.listen();
+    const seeding = await seed.add(content.built.torrent, { dir: content.dir });
+    const reasons: string[] = [];
+    seeding.on('peerClosed', (_id: string, reason: string) => reasons.push(reason));
+    const offer = new Map([['ut_metadata', 3]]);
+    const join = async () => {
+      const p = await rawExtensionPeer(seed.port, infoHash, offer);
+      peers.push(p);
+      return p;
+    };
+    /** The info dictionary as one peer receives it, piece by piece (BEP 9 data messages). */
+    const fetchInfo = async (p: Awaited<ReturnType<typeof join>>) => {
+      const heardBefore = p.heard('ut_metadata').length;
+      for (let piece = 0; piece < pieces; piece++) p.send('ut_metadata', encodeMetadataMessage({ type: 'request', piece }));
+      await until('the metadata answers', () => p.heard('ut_metadata').length >= heardBefore + pieces);
+      const parts = p.heard('ut_metadata').slice(heardBefore).map(decodeMetadataMessage);
+      return Buffer.concat(parts.map((m) => (m.type === 'data' ? m.data : new Uint8Array(0))));
+    };
+
+    const polite = await join();
+    const flooder = await join();
+    // Well past the server's allowance (4 x the pieces + 16): requests for real pieces and for
+    // pieces past the end (each of those costs a reject), in one burst.
+    for (let i = 0; i < 400; i++) flooder.send('ut_metadata', encodeMetadataMessage({ type: 'request', piece: i % 2 === 0 ? 0 : pieces + 5 }));
+    await Promise.race([flooder.gone, new Promise((_, reject) => setTimeout(() => reject(new Error('the metadata flooder was not closed')), 10_000))]);
+    await until('its close reported', () => reasons.length > 0);
+    const floods = reasons.filter((r) => /metadata requests for \d+ pieces/.test(r));
+    assert.equal(floods.length, 1, `one close, for the flood: ${reasons.join('; ')}`);
+    assert.equal(reasons.length, 1, 'nobody else was closed');
+    const answered = flooder.heard('ut_metadata').length;
+    assert.ok(answered > 0 && answered <= 4 * pieces + 16, `at most the allowance was answered before the cut (${answered})`);
+
+    // The peer that was there all along, and one that comes later, get the whole dictionary.
+    assert.equal(polite.isClosed(), false);
+    assert.ok((await fetchInfo(polite)).equals(infoBytes), 'the polite peer got the info dictionary');
+    const later = await join();
+    assert.ok((await fetchInfo(later)).equals(infoBytes), 'a later peer got it too');
+    assert.equal(reasons.length, 1);
+  } finally {
+    for (const p of peers) p.socket.destroy();
     await seed.close();
     await rm(root, { recursive: true, force: true });
   }

@@ -162,16 +162,37 @@ test('a late re-announce stamped in the same millisecond as an event loses to it
   assert.equal(rules.counts().complete, 0);
 });
 
-test('BEP 7: only dialable addresses of the other family are kept', () => {
-  const probe = new SwarmRules(config);
-  for (const host of ['::ffff:203.0.113.99', '::1', '::', 'fe80::1', 'ff02::1', '::1.2.3.4']) {
-    at(probe, 9, { otherAddresses: [{ host, port: 80 }] }, 0, '10.0.0.9');
-    assert.equal(at(probe, 8, {}, 0, '10.0.0.8').peers.find((p) => p.record.addresses.length > 1), undefined, host);
-  }
+test('BEP 3 ip and BEP 7 ipv4/ipv6 are ignored, of either family: a peer is listed only at the address its request came from', () => {
   const rules = new SwarmRules(config);
-  at(rules, 1, { otherAddresses: [{ host: '2001:db8::1', port: 7000 }, { host: '6.6.6.6', port: 80 }] });
+  // An IPv4 client naming a third party of each family (the reflection attack of the issue).
+  const spoofs = [{ host: '2001:db8::9', port: 7000 }, { host: '6.6.6.6', port: 80 }, { host: '2001:db8::1', port: 6001 }];
+  at(rules, 1, { otherAddresses: spoofs });
+  // An IPv6 client naming an IPv4 third party.
+  at(rules, 3, { otherAddresses: [{ host: '203.0.113.9', port: 6003 }] }, 0, '2001:db8::3');
   const r = at(rules, 2);
-  assert.deepEqual(r.peers[0]!.record.addresses.map((a) => [a.host, a.port]), [['10.0.0.1', 6001], ['2001:db8::1', 7000]]);
-  // Both addresses are ready in compact form: 6 bytes (BEP 23) and 18 bytes (BEP 7).
-  assert.deepEqual([r.peers[0]!.v4?.length, r.peers[0]!.v6?.length], [6, 18]);
+  const listed = r.peers.map((p) => p.record.addresses.map((a) => `${a.host}|${a.port}`));
+  assert.deepEqual(listed.sort(), [['10.0.0.1|6001'], ['2001:db8::3|6003']]);
+  // Nothing of the spoofed addresses is in either compact family (BEP 23 / BEP 7).
+  const one = r.peers.find((p) => p.record.peerId === toHexId(1))!;
+  assert.deepEqual([one.v4?.length, one.v6], [6, undefined]);
+  const three = r.peers.find((p) => p.record.peerId === toHexId(3))!;
+  assert.deepEqual([three.v4, three.v6?.length], [undefined, 18]);
+  // A spoofed endpoint cannot push out the peer listed there either.
+  at(rules, 4, { otherAddresses: [{ host: '2001:db8::3', port: 6003 }] });
+  assert.ok(at(rules, 5).peers.some((p) => p.record.peerId === toHexId(3)), 'the peer at [2001:db8::3]:6003 is still listed');
+  // Records stored by an older version with an extra address are cut to the announcing one.
+  const restored = new SwarmRules(config);
+  restored.load([{ peerId: toHexId(7), addresses: [{ host: '10.0.0.7', port: 6007 }, { host: '2001:db8::9', port: 7000 }], left: 10, uploaded: 0, downloaded: 0, paused: false, completed: false, lastSeen: 0 }], 0);
+  const seen = at(restored, 8);
+  assert.deepEqual(seen.peers.map((p) => [p.record.addresses.length, p.v6]), [[1, undefined]]);
+});
+
+test('the address the trusted UDP gateway names for a sender is listed, in its family (IPv4 and IPv6)', () => {
+  // The gateway's X-Gateway-Client (believed only with its secret) becomes `client.host`.
+  const rules = new SwarmRules(config);
+  at(rules, 1, {}, 0, '198.51.100.20');
+  at(rules, 2, {}, 0, '2001:db8::20');
+  const r = at(rules, 3);
+  assert.deepEqual(r.peers.map((p) => `${p.record.addresses[0]!.host}|${p.record.addresses[0]!.port}`).sort(), ['198.51.100.20|6001', '2001:db8::20|6002']);
+  assert.deepEqual(r.peers.map((p) => (p.v4 ? 4 : 0) + (p.v6 ? 6 : 0)).sort(), [4, 6]);
 });

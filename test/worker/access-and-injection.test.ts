@@ -2,12 +2,14 @@
  * Secrets and access on the edge (issue 11, point 5), on one edge run in its own process so that
  * everything it logs can be read:
  * - every route that needs the publish token or the gateway secret refuses a missing, malformed
- *   or wrong one (401/403), and private announces a forged passkey;
+ *   or wrong one (401/403); private announces and the passkey seed routes (`/p/:passkey/seed/...`,
+ *   `/p/:passkey/seed17`) refuse a forged passkey, the seed routes with a 4xx and no byte;
  * - path traversal (`..`, `%2e%2e`, `%2f`, `..%5c`, double encoding, NUL, overlong UTF-8 and
  *   paths, absolute-form targets) on every route of worker/index.ts is refused with a 4xx (a
  *   bencoded failure on tracker routes), never a 500, never bytes outside a published torrent;
  * - header injection (CR/LF in reflected query values, seed file names, Range, If-Range, the
- *   dashboard's ?swarm=, Host) never puts request text into a response header;
+ *   dashboard's ?swarm=, Host; raw CR, LF, NUL, folded lines and CR/LF in the request line on
+ *   every route) never puts request text into a response header;
  * - no response body or header and no line the edge logs holds PUBLISH_TOKEN, GATEWAY_SECRET or
  *   PASSKEY_SECRET.
  * Requests with raw bytes go over a plain socket: Node's fetch refuses CR/LF itself.
@@ -39,6 +41,9 @@ let log = '';
 const answered: string[] = [];
 const content = { dir: '', a: 'inside-file-a: hello\n', b: Buffer.alloc(5000, 0x42) };
 let h1 = '';
+/** The private publication (BEP 27): `closed/c.txt`, whose bytes are PRIVATE_TEXT. */
+let h2 = '';
+const PRIVATE_TEXT = 'PRIVATE-BYTES-7c1e9';
 let privateAnnounce = '';
 
 before(async () => {
@@ -59,8 +64,8 @@ before(async () => {
   h1 = (await publishPath({ path: pub, edge: base, token: SECRETS.PUBLISH_TOKEN, pieceLength: 16384 })).infoHash;
   const closed = path.join(content.dir, 'closed');
   await mkdir(closed);
-  await writeFile(path.join(closed, 'c.txt'), 'private content');
-  await publishPath({ path: closed, edge: base, token: SECRETS.PUBLISH_TOKEN, private: true, pieceLength: 16384 });
+  await writeFile(path.join(closed, 'c.txt'), PRIVATE_TEXT);
+  h2 = (await publishPath({ path: closed, edge: base, token: SECRETS.PUBLISH_TOKEN, private: true, pieceLength: 16384 })).infoHash;
   const passkey = await call('POST', '/api/passkeys', { authorization: `Bearer ${SECRETS.PUBLISH_TOKEN}`, 'content-type': 'application/json' }, JSON.stringify({ user: 'alice' }));
   privateAnnounce = (JSON.parse(passkey.text) as { announce: string }).announce;
   // A publication stopped before `complete`: its part is in R2, but nothing may serve it.
@@ -251,6 +256,35 @@ test('the UDP relay refuses a missing or wrong gateway secret (403); private ann
   }
   const real = await call('GET', `/p/${passkey}/announce?${query}`);
   assert.doesNotMatch(real.text, /unknown passkey/);
+
+  // The private torrent's bytes under a forged passkey: BEP 17 and BEP 19 seed routes refuse with
+  // a 4xx and send no byte of it (its first bytes are "PRIV", which no error message holds).
+  const ih2 = escapeBytes(fromHex(h2)!);
+  for (const key of forged) {
+    const k = encodeURIComponent(key);
+    for (const route of [`/p/${k}/seed17?info_hash=${ih2}&piece=0`, `/p/${k}/seed17?info_hash=${ih2}&piece=0&ranges=0-3`, `/p/${k}/seed/${h2}/closed/c.txt`]) {
+      const a = await call('GET', route);
+      assert.ok(a.status >= 400 && a.status < 500, `${route}: ${a.status} ${a.text}`);
+      assert.ok(!a.body.includes('PRIV'), `${route}: bytes of the private torrent`);
+      assert.ok(!a.headers.some(([name, value]) => name === 'content-type' && value.includes('octet-stream')), `${route}: not a body of bytes`);
+    }
+  }
+  // A member's own passkey is served on the same routes (else the refusals prove nothing).
+  const member = await call('GET', `/p/${passkey}/seed17?info_hash=${ih2}&piece=0`);
+  assert.equal(member.status, 200);
+  assert.equal(member.text, PRIVATE_TEXT);
+  const memberFile = await call('GET', `/p/${passkey}/seed/${h2}/closed/c.txt`);
+  assert.equal(memberFile.text, PRIVATE_TEXT);
+  // A forged passkey is refused on the seed's /p/ routes for a public torrent too, as on the
+  // tracker's: a key that is not ours never reads as accepted. Public bytes stay public at /seed.
+  const ih1 = escapeBytes(fromHex(h1)!);
+  for (const route of [`/p/alice.${'A'.repeat(24)}/seed/${h1}/pub/sub/b.bin`, `/p/alice.${'A'.repeat(24)}/seed17?info_hash=${ih1}&piece=0`]) {
+    const a = await call('GET', route);
+    assert.equal(a.status, 403, `${route}: ${a.text}`);
+    assert.match(a.text, /unknown passkey/);
+  }
+  assert.equal((await call('GET', `/p/${passkey}/seed/${h1}/pub/sub/b.bin`)).status, 200, 'a member may read public bytes under its passkey');
+  assert.equal((await call('GET', `/seed/${h1}/pub/sub/b.bin`)).status, 200);
 });
 
 /** Traversal payloads for one slot of a route: `normalizes` when the URL parser itself resolves it as a dot segment. */
@@ -272,51 +306,81 @@ const TRAVERSAL: { payload: string; normalizes?: true }[] = [
   { payload: `${'..%2f'.repeat(900)}` },
 ];
 
-test('path traversal on every route is refused with a 4xx (a bencoded failure on tracker routes), never a 500 or bytes outside a torrent', async () => {
+/** Whether a target is a seed route (BEP 19 or BEP 17, with or without a passkey): its 2xx bodies are file bytes. */
+function isSeedRoute(target: string): boolean {
+  return /^(\/p\/[^/]*)?\/seed/.test(target);
+}
+
+/**
+ * Every route of worker/index.ts, each path parameter and query value in turn marked X:
+ * [method, target with X, extra headers, tracker route, X is in the path, a value for X that
+ * makes the request well formed]. Built after `before` (it needs the published hashes).
+ */
+function everyRoute(): [string, string, string, boolean, boolean, string][] {
   const auth = `Authorization: Bearer ${SECRETS.PUBLISH_TOKEN}\r\n`;
   const gateway = `X-Gateway-Secret: ${SECRETS.GATEWAY_SECRET}\r\nX-Gateway-Client: 10.0.0.1:1\r\nContent-Length: 0\r\n`;
   const ih = escapeBytes(fromHex(h1)!);
+  const ih2 = escapeBytes(fromHex(h2)!);
   const announce = `info_hash=${ih}&peer_id=-XX0001-abcdefghijkl&port=6881`;
-  const passkey = /\/p\/([^/]+)\/announce/.exec(privateAnnounce)![1]!;
-  // [method, target with X for the payload, extra headers, tracker route, X is in the path]
-  const routes: [string, string, string, boolean, boolean][] = [
-    ['GET', `/seed/${h1}/X`, '', false, true],
-    ['GET', `/seed/${h1}/pub/X`, '', false, true],
-    ['GET', `/seed/${h1}/pub/sub/X`, 'Range: bytes=0-9\r\n', false, true],
-    ['HEAD', `/seed/${h1}/pub/X`, '', false, true],
-    ['GET', `/seed/X/pub/a.txt`, '', false, true],
-    ['GET', `/seed17?info_hash=X&piece=0`, '', false, false],
-    ['GET', `/seed17?info_hash=${ih}&piece=X`, '', false, false],
-    ['GET', `/seed17?info_hash=${ih}&piece=0&ranges=X`, '', false, false],
-    ['GET', `/t/X`, '', false, true],
-    ['GET', `/t/X.torrent`, '', false, true],
-    ['GET', `/layers/X`, '', false, true],
-    ['GET', `/layers/X/active`, '', false, true],
-    ['PUT', `/layers/X`, `${auth}Content-Length: 2\r\n`, false, true],
-    ['GET', `/stats/X`, '', false, true],
-    ['GET', `/stats?limit=X`, '', false, false],
-    ['GET', `/dashboard?swarm=X`, '', false, false],
-    ['GET', `/health/X`, '', false, true],
-    ['GET', `/announce?info_hash=X&peer_id=-XX0001-abcdefghijkl&port=6881`, '', true, false],
-    ['GET', `/announce?${announce}&event=X`, '', true, false],
-    ['GET', `/scrape?info_hash=X`, '', true, false],
-    ['GET', `/peers?info_hash=X`, '', true, false],
-    ['GET', `/p/X/announce?${announce}`, '', true, true],
-    ['GET', `/p/X/scrape?info_hash=${ih}`, '', true, true],
-    ['GET', `/p/${passkey}/peers?info_hash=X`, '', true, false],
-    ['GET', `/api/torrents/X`, auth, false, true],
-    ['PUT', `/api/torrents/X`, `${auth}Content-Length: 0\r\n`, false, true],
-    ['GET', `/api/torrents/X/torrent`, auth, false, true],
-    ['GET', `/api/torrents/${h1}/torrent?user=X`, auth, false, false],
-    ['POST', `/api/publish/X/complete`, `${auth}Content-Length: 0\r\n`, false, true],
-    ['PUT', `/api/publish/X/files/0?part=1`, `${auth}Content-Length: 0\r\n`, false, true],
-    ['PUT', `/api/publish/${h1}/files/X?part=1`, `${auth}Content-Length: 0\r\n`, false, true],
-    ['POST', `/udp/X`, gateway, false, true],
+  const passkey = passkeyOf();
+  const other = 'cd'.repeat(20);
+  return [
+    ['GET', `/seed/${h1}/X`, '', false, true, 'pub/a.txt'],
+    ['GET', `/seed/${h1}/pub/X`, '', false, true, 'a.txt'],
+    ['GET', `/seed/${h1}/pub/sub/X`, 'Range: bytes=0-9\r\n', false, true, 'b.bin'],
+    ['HEAD', `/seed/${h1}/pub/X`, '', false, true, 'a.txt'],
+    ['GET', `/seed/X/pub/a.txt`, '', false, true, h1],
+    ['GET', `/seed17?info_hash=X&piece=0`, '', false, false, ih],
+    ['GET', `/seed17?info_hash=${ih}&piece=X`, '', false, false, '0'],
+    ['GET', `/seed17?info_hash=${ih}&piece=0&ranges=X`, '', false, false, '0-3'],
+    // The private torrent's seed routes, under a member's passkey (or X in its place).
+    ['GET', `/p/${passkey}/seed/${h2}/X`, '', false, true, 'closed/c.txt'],
+    ['GET', `/p/${passkey}/seed/${h2}/closed/X`, 'Range: bytes=0-3\r\n', false, true, 'c.txt'],
+    ['HEAD', `/p/${passkey}/seed/${h2}/closed/X`, '', false, true, 'c.txt'],
+    ['GET', `/p/${passkey}/seed/X/closed/c.txt`, '', false, true, h2],
+    ['GET', `/p/X/seed/${h2}/closed/c.txt`, '', false, true, passkey],
+    ['GET', `/p/${passkey}/seed17?info_hash=X&piece=0`, '', false, false, ih2],
+    ['GET', `/p/${passkey}/seed17?info_hash=${ih2}&piece=X`, '', false, false, '0'],
+    ['GET', `/p/${passkey}/seed17?info_hash=${ih2}&piece=0&ranges=X`, '', false, false, '0-3'],
+    ['GET', `/p/X/seed17?info_hash=${ih2}&piece=0`, '', false, true, passkey],
+    ['GET', `/t/X`, '', false, true, `${h1}.torrent`],
+    ['GET', `/t/X.torrent`, '', false, true, h1],
+    ['GET', `/layers/X`, '', false, true, h1],
+    ['GET', `/layers/X/active`, '', false, true, h1],
+    ['PUT', `/layers/X`, `${auth}Content-Length: 2\r\n`, false, true, other],
+    ['GET', `/stats/X`, '', false, true, h1],
+    ['GET', `/stats?limit=X`, '', false, false, '5'],
+    ['GET', `/dashboard?swarm=X`, '', false, false, h1],
+    ['GET', `/health/X`, '', false, true, 'storage'],
+    ['GET', `/announce?info_hash=X&peer_id=-XX0001-abcdefghijkl&port=6881`, '', true, false, ih],
+    ['GET', `/announce?${announce}&event=X`, '', true, false, 'started'],
+    ['GET', `/scrape?info_hash=X`, '', true, false, ih],
+    ['GET', `/peers?info_hash=X`, '', true, false, ih],
+    ['GET', `/p/X/announce?${announce}`, '', true, true, passkey],
+    ['GET', `/p/X/scrape?info_hash=${ih}`, '', true, true, passkey],
+    ['GET', `/p/${passkey}/peers?info_hash=X`, '', true, false, ih],
+    ['GET', `/api/torrents/X`, auth, false, true, h1],
+    ['PUT', `/api/torrents/X`, `${auth}Content-Length: 0\r\n`, false, true, other],
+    ['GET', `/api/torrents/X/torrent`, auth, false, true, h1],
+    ['GET', `/api/torrents/${h1}/torrent?user=X`, auth, false, false, 'alice'],
+    ['POST', `/api/publish/X/complete`, `${auth}Content-Length: 0\r\n`, false, true, other],
+    ['PUT', `/api/publish/X/files/0?part=1`, `${auth}Content-Length: 0\r\n`, false, true, other],
+    ['PUT', `/api/publish/${h1}/files/X?part=1`, `${auth}Content-Length: 0\r\n`, false, true, '0'],
+    ['POST', `/udp/X`, gateway, false, true, 'batch'],
   ];
-  const files = [Buffer.from(content.a), content.b];
+}
+
+/** alice's passkey (from her private announce URL). */
+function passkeyOf(): string {
+  return /\/p\/([^/]+)\/announce/.exec(privateAnnounce)![1]!;
+}
+
+test('path traversal on every route is refused with a 4xx (a bencoded failure on tracker routes), never a 500 or bytes outside a torrent', async () => {
+  // A BEP 17 piece spans files: the torrent's bytes in file order count as published too.
+  const files = [Buffer.concat([Buffer.from(content.a), content.b]), Buffer.from(PRIVATE_TEXT)];
   let requests = 0;
   const statuses = new Map<number, number>();
-  for (const [method, template, extra, tracker, inPath] of routes) {
+  for (const [method, template, extra, tracker, inPath] of everyRoute()) {
     for (const { payload, normalizes } of TRAVERSAL) {
       const target = template.replace('X', payload);
       const what = `${method} ${target.slice(0, 120)}`;
@@ -327,7 +391,7 @@ test('path traversal on every route is refused with a 4xx (a bencoded failure on
       assert.ok(a.status < 500, `${what}: ${a.status} ${a.text.slice(0, 200)}`);
       cleanHeaders(a, what);
       nothingUnpublished(a, what);
-      if (a.status >= 200 && a.status < 300 && target.startsWith('/seed')) {
+      if (a.status >= 200 && a.status < 300 && isSeedRoute(target)) {
         // A seed answer is a published file (or part of one), whatever the URL parser made of the dots.
         assert.ok(method === 'HEAD' || files.some((f) => f.includes(a.body)), `${what}: bytes that are no published file`);
       }
@@ -408,6 +472,59 @@ test('header injection: CR/LF and NUL in reflected values, file names, Range, If
   await stillServes();
 });
 
+/**
+ * Raw injection shapes, each tried on every route: a bare CR, a bare LF and a NUL inside a
+ * header value, a folded (obsolete line-folding) header, and CR/LF inside the request line.
+ */
+const RAW_INJECTIONS: { what: string; request: (method: string, target: string, headers: string) => string }[] = [
+  { what: 'bare CR in a header', request: (m, t, h) => `${m} ${t} HTTP/1.1\r\nHost: ${host()}\r\nX-Probe: a\rInjected: 1\r\n${h}Connection: close\r\n\r\n` },
+  { what: 'bare LF in a header', request: (m, t, h) => `${m} ${t} HTTP/1.1\r\nHost: ${host()}\r\nX-Probe: a\nInjected: 1\r\n${h}Connection: close\r\n\r\n` },
+  { what: 'NUL in a header', request: (m, t, h) => `${m} ${t} HTTP/1.1\r\nHost: ${host()}\r\nX-Probe: a\u0000Injected: 1\r\n${h}Connection: close\r\n\r\n` },
+  { what: 'folded header', request: (m, t, h) => `${m} ${t} HTTP/1.1\r\nHost: ${host()}\r\nX-Probe: a\r\n Injected: folded\r\n${h}Connection: close\r\n\r\n` },
+  { what: 'CR/LF in the request line', request: (m, t, h) => `${m} ${t}\r\nInjected: 1 HTTP/1.1\r\nHost: ${host()}\r\n${h}Connection: close\r\n\r\n` },
+];
+
+test('raw CR/LF, NUL and folded-header injection on every route never reaches a response header, never a 500', async () => {
+  const auth = `Authorization: Bearer ${SECRETS.PUBLISH_TOKEN}\r\n`;
+  const gateway = `X-Gateway-Secret: ${SECRETS.GATEWAY_SECRET}\r\nX-Gateway-Client: 10.0.0.1:1\r\n`;
+  // Every route with a well-formed value for X, and the routes that take no parameter.
+  const routes: [string, string, string][] = [
+    ...everyRoute().map(([method, template, extra, , , fill]): [string, string, string] => [method, template.replace('X', fill), extra]),
+    ['POST', '/udp', `${gateway}Content-Length: 0\r\n`],
+    ['POST', '/udp/batch', `${gateway}Content-Length: 0\r\n`],
+    ['POST', '/api/publish', `${auth}Content-Length: 2\r\n`],
+    ['POST', '/api/passkeys', `${auth}Content-Length: 2\r\n`],
+    ['GET', '/api/torrents', auth],
+    ['GET', '/health', ''],
+    ['GET', '/stats', ''],
+    ['GET', '/dashboard', ''],
+  ];
+  // A BEP 17 piece spans files: the torrent's bytes in file order count as published too.
+  const files = [Buffer.concat([Buffer.from(content.a), content.b]), Buffer.from(PRIVATE_TEXT)];
+  const statuses = new Map<string, number>();
+  for (const [method, target, extra] of routes) {
+    // A body only where the route reads one; `{}` changes nothing anywhere.
+    const body = /Content-Length: 2/.test(extra) ? '{}' : '';
+    for (const { what, request } of RAW_INJECTIONS) {
+      const label = `${what}: ${method} ${target.slice(0, 100)}`;
+      const a = await raw(request(method, target, extra) + body);
+      const key = `${what} ${a.status}`;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      assert.ok(a.status < 500, `${label}: ${a.status} ${a.text.slice(0, 200)}`);
+      cleanHeaders(a, label);
+      nothingUnpublished(a, label);
+      if (a.status >= 200 && a.status < 300 && isSeedRoute(target)) {
+        assert.ok(method === 'HEAD' || files.some((f) => f.includes(a.body)), `${label}: bytes that are no published file`);
+      }
+      // Nothing of the injected text comes back at all, body included (only the tracker's
+      // failure reasons and 4xx messages could echo a value, and none of these puts it in one).
+      assert.ok(!/Injected/.test(a.text), `${label}: the injected text came back: ${a.text.slice(0, 200)}`);
+    }
+  }
+  console.log(`raw injection: ${routes.length} routes x ${RAW_INJECTIONS.length} shapes, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+  await stillServes();
+});
+
 test('no response and no log line holds PUBLISH_TOKEN, GATEWAY_SECRET or PASSKEY_SECRET', async () => {
   // Good and bad requests on every route family, error paths included.
   const hex = 'cd'.repeat(20);
@@ -441,6 +558,20 @@ test('no response and no log line holds PUBLISH_TOKEN, GATEWAY_SECRET or PASSKEY
   await call('GET', `/seed/${h1}/pub/sub/b.bin`, { range: 'bytes=10-20' });
   await call('GET', `/seed/${h1}/pub/sub/b.bin`, { range: 'bytes=99999-' });
   await call('GET', `/seed17?info_hash=${ih}&piece=0&ranges=0-3`);
+  // The passkey seed routes of the private torrent: a member, a forged key, no key.
+  const ih2 = escapeBytes(fromHex(h2)!);
+  const passkey = passkeyOf();
+  await call('GET', `/p/${passkey}/seed/${h2}/closed/c.txt`);
+  await call('GET', `/p/${passkey}/seed/${h2}/closed/c.txt`, { range: 'bytes=2-5' });
+  await call('HEAD', `/p/${passkey}/seed/${h2}/closed/c.txt`);
+  await call('GET', `/p/${passkey}/seed/${h2}/closed/nothing.txt`);
+  await call('GET', `/p/${passkey}/seed17?info_hash=${ih2}&piece=0&ranges=0-3`);
+  await call('GET', `/p/${passkey}/seed17?info_hash=${ih2}&piece=9`);
+  await call('GET', `/p/alice.${'A'.repeat(43)}/seed17?info_hash=${ih2}&piece=0`);
+  await call('GET', `/p/alice.${'A'.repeat(43)}/seed/${h2}/closed/c.txt`);
+  await call('GET', `/seed/${h2}/closed/c.txt`);
+  await call('GET', `/seed17?info_hash=${ih2}&piece=0`);
+  await call('GET', `/p/${passkey}/seed/${CORRUPT}/x`);
   await call('POST', '/udp', { 'x-gateway-secret': SECRETS.GATEWAY_SECRET, 'x-gateway-client': 'bad' }, encodeUdpRequest({ action: 'connect', transactionId: 3 }));
   await call('POST', '/udp/batch', { 'x-gateway-secret': SECRETS.GATEWAY_SECRET }, Uint8Array.of(9, 1));
   // An error path that logs: a stored .torrent that does not parse (storage, not client input).
@@ -453,6 +584,7 @@ test('no response and no log line holds PUBLISH_TOKEN, GATEWAY_SECRET or PASSKEY
   await new Promise((r) => edge.once('exit', r));
   assert.match(log, /unhandled|storage unavailable/, 'the capture holds what the Worker logged (else this check proves nothing)');
   assert.ok(answered.length > 600, `${answered.length} answers checked`);
+  console.log(`secrets: ${answered.length} answers and ${log.length} bytes of the edge's output checked`);
   for (const [name, secret] of Object.entries(SECRETS)) {
     for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')]) {
       assert.ok(!log.includes(form), `${name} in the edge's log`);

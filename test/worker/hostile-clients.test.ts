@@ -1,7 +1,8 @@
 /**
- * Hostile tracker clients (issue 11, point 4): announces with spoofed `ip` parameters list only
- * the address the request came from (over HTTP, and over BEP 15 through the gateway, the only
- * party trusted to name a sender, and only with its secret); private-torrent announces with
+ * Hostile tracker clients (issue 11, point 4): announces with spoofed `ip`, `ipv4` or `ipv6`
+ * parameters, of either family, list only the address the request came from (over HTTP, and over
+ * BEP 15 through the gateway, the only party trusted to name a sender, and only with its
+ * secret); private-torrent announces with
  * stolen or wrong passkeys are refused (HTTP and BEP 41 URL data), and a stolen valid passkey
  * cannot take over its owner's place in the swarm from another address.
  */
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startUdpGateway } from '../../peer-node/gateway/udp-gateway.js';
 import { passkeyFor } from '../../worker/access/passkeys.js';
-import { decodeAnnounceResponse } from '../../shared/tracker/index.js';
+import { decodeAnnounceResponse, decodeUdpResponse, encodeUdpRequest, type UdpRequest } from '../../shared/tracker/index.js';
 import { toHex } from '../../shared/bytes.js';
 import { TEST_SECRETS, withEdge } from '../helpers/edge.js';
 import { TestUdpClient } from '../helpers/udp-client.js';
@@ -58,6 +59,59 @@ test('spoofed ip, ipv4 and UDP IP fields are ignored: peers are listed at the ad
     // Without the gateway's secret nobody may name a sender (the gateway path refuses it).
     const forged = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': '203.0.113.9:6881', 'x-gateway-secret': 'guess' }, body: new Uint8Array(16) });
     assert.equal(forged.status, 403);
+  });
+});
+
+test('cross-family spoofs (ip=2001:db8::9 and ipv6= over IPv4 HTTP, an IPv4 IP field from an IPv6 BEP 15 sender) never appear in any peer list; the sender the gateway names does', async () => {
+  await withEdge({}, async (edge) => {
+    const hash = infoHash(122);
+    const spoofed = new Set(['2001:db8::9', '2001:db8::8', '2001:db8::7', '2001:db8::6', '198.51.100.7', '203.0.113.5']);
+    const q = encodeURIComponent;
+    // Over IPv4 HTTP, each naming IPv6 third parties (BEP 3 `ip` may be IPv6; BEP 7 `ipv6`).
+    for (const [peer, extra] of [
+      [1, `&ip=${q('2001:db8::9')}`],
+      [2, `&ipv6=${q('[2001:db8::8]:7002')}`],
+      [3, `&ipv6=${q('2001:db8::7')}&ipv4=198.51.100.7&ip=${q('[2001:db8::6]:7003')}`],
+    ] as const) {
+      const r = await announce(edge.url, { hash, peer, extra });
+      assert.ok(!('failure' in r), `peer ${peer}: ${'failure' in r ? r.failure : ''}`);
+    }
+    // Over BEP 15, through the gateway's own path with its secret: IPv6 senders, as a dual-stack
+    // gateway names them. The IPv4 field of the datagram names a third party; it is ignored.
+    const viaGateway = async (client: string, request: UdpRequest) => {
+      const r = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': client, 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body: encodeUdpRequest(request) });
+      assert.equal(r.status, 200);
+      return decodeUdpResponse(new Uint8Array(await r.arrayBuffer()), client.startsWith('[') ? 6 : 4);
+    };
+    const udpPeers: string[][] = [];
+    for (const [peer, client] of [[4, '[2001:db8::50]:7004'], [5, '[2001:db8::51]:7005']] as const) {
+      const c = await viaGateway(client, { action: 'connect', transactionId: peer });
+      assert.equal(c.action, 'connect');
+      const a = await viaGateway(client, announceRequest(c.action === 'connect' ? c.connectionId : new Uint8Array(8), peer, { infoHash: hash, ip: 0xcb007105, port: 7000 + peer }));
+      assert.equal(a.action, 'announce');
+      udpPeers.push(a.action === 'announce' ? a.peers.map((p) => `[${p.host}]:${p.port}`) : []);
+    }
+    // The second IPv6 sender gets the first at the address the gateway named, and no spoofed one.
+    assert.deepEqual(udpPeers, [[], ['[2001:db8::50]:7004']]);
+
+    // Every list an IPv4 client can get: compact (peers and peers6), dictionaries, a plain
+    // re-announce (answered from the isolate's view), and PPSP Get-Peer.
+    const lists = [
+      await announce(edge.url, { hash, peer: 6 }),
+      await announce(edge.url, { hash, peer: 7, extra: '&compact=0' }),
+      await announce(edge.url, { hash, peer: 6, extra: '&numwant=50' }),
+      decodeAnnounceResponse(new Uint8Array(await (await fetch(new URL(`/peers?info_hash=${escapeBytes(hash)}`, edge.url))).arrayBuffer())),
+    ];
+    for (const [i, list] of lists.entries()) {
+      assert.ok(!('failure' in list), `list ${i}`);
+      const hosts = list.peers.map((p) => p.host);
+      assert.deepEqual(hosts.filter((h) => spoofed.has(h)), [], `list ${i}: no spoofed address`);
+      const v4 = list.peers.filter((p) => !p.host.includes(':')).map((p) => `${p.host}:${p.port}`);
+      assert.ok(v4.every((e) => e.startsWith('127.0.0.1:')), `list ${i}: IPv4 peers only at the address they came from: ${v4.join(' ')}`);
+      assert.ok(['127.0.0.1:6001', '127.0.0.1:6002', '127.0.0.1:6003'].every((e) => v4.includes(e)), `list ${i}: the spoofers are listed at their real address`);
+      const v6 = list.peers.filter((p) => p.host.includes(':')).map((p) => `[${p.host}]:${p.port}`).sort();
+      assert.deepEqual(v6, ['[2001:db8::50]:7004', '[2001:db8::51]:7005'], `list ${i}: IPv6 peers are only the senders the gateway named`);
+    }
   });
 });
 

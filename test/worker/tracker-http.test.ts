@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toHex } from '../../shared/bytes.js';
 import { TEST_SECRETS, startTestEdge, tempStateDir, withEdge } from '../helpers/edge.js';
-import { announce, announceRaw, infoHash, scrape } from '../helpers/tracker-client.js';
-import type { AnnounceResponse, TrackerFailure } from '../../shared/tracker/index.js';
+import { announce, announceRaw, announceRequest, infoHash, scrape } from '../helpers/tracker-client.js';
+import { decodeUdpResponse, encodeUdpRequest, type AnnounceResponse, type TrackerFailure, type UdpRequest } from '../../shared/tracker/index.js';
 
 function ok(r: AnnounceResponse | TrackerFailure): AnnounceResponse {
   if ('failure' in r) assert.fail(`tracker refused: ${r.failure}`);
@@ -56,13 +56,22 @@ test('a client-sent CF-Connecting-IP is ignored: the address is the one the conn
 test('dictionary-model peers carry peer ids unless no_peer_id; peers6 for IPv6 peers', async () => {
   await withEdge({}, async (edge) => {
     const hash = infoHash(2);
-    // BEP 7: peer 1 connects over IPv4 and says it also listens on an IPv6 address.
-    await announce(edge.url, { hash, peer: 1, extra: '&ipv6=2001:db8::7' });
+    // Peer 1 over IPv4 HTTP; peer 5 an IPv6 BEP 15 sender, as the trusted gateway names it (a
+    // client's own BEP 7 `ipv6=` is ignored: worker/swarm/swarm-rules.ts).
+    await announce(edge.url, { hash, peer: 1, extra: '&ipv6=2001:db8::9' });
+    const viaGateway = async (request: UdpRequest) => {
+      const r = await fetch(new URL('/udp', edge.url), { method: 'POST', headers: { 'x-gateway-client': '[2001:db8::7]:6005', 'x-gateway-secret': TEST_SECRETS.GATEWAY_SECRET }, body: encodeUdpRequest(request) });
+      return decodeUdpResponse(new Uint8Array(await r.arrayBuffer()), 6);
+    };
+    const connected = await viaGateway({ action: 'connect', transactionId: 1 });
+    assert.equal(connected.action, 'connect');
+    const v6 = await viaGateway(announceRequest(connected.action === 'connect' ? connected.connectionId : new Uint8Array(8), 5, { infoHash: hash, port: 6005 }));
+    assert.equal(v6.action, 'announce');
     const dicts = ok(await announce(edge.url, { hash, peer: 2, extra: '&compact=0' }));
-    assert.deepEqual(dicts.peers.map((p) => p.host).sort(), ['127.0.0.1', '2001:db8::7']);
-    for (const p of dicts.peers) assert.equal(new TextDecoder().decode(p.peerId), '-ES0100-000000000001');
+    const named = dicts.peers.map((p) => [p.host, new TextDecoder().decode(p.peerId)]).sort();
+    assert.deepEqual(named, [['127.0.0.1', '-ES0100-000000000001'], ['2001:db8::7', '-ES0100-000000000005']]);
     const compact = ok(await announce(edge.url, { hash, peer: 3 }));
-    assert.deepEqual(compact.peers.filter((p) => p.host.includes(':')), [{ host: '2001:db8::7', port: 6001 }]);
+    assert.deepEqual(compact.peers.filter((p) => p.host.includes(':')), [{ host: '2001:db8::7', port: 6005 }]);
     const noIds = ok(await announce(edge.url, { hash, peer: 4, extra: '&compact=0&no_peer_id=1' }));
     assert.ok(noIds.peers.length > 0 && noIds.peers.every((p) => p.peerId === undefined));
   });

@@ -1,9 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { Env } from '../env.js';
 import { parseRange } from '../../shared/http/range.js';
-import { parseRawQuery } from '../../shared/tracker/http-query.js';
+import { Bep17Error, bep17Ranges, parseBep17Query, type Bep17Query, type Bep17Ranges } from '../../shared/http/bep17-query.js';
 import { toHex } from '../../shared/bytes.js';
-import { TrackerError } from '../../shared/errors.js';
 import { ContentMissingError, readChunkSlice, readFileRange } from '../seed/file-reader.js';
 import { seededTorrent } from '../seed/catalog.js';
 import { torrentFor } from '../publish/publish-service.js';
@@ -49,13 +48,14 @@ async function published(env: Env, hex: string): Promise<Awaited<ReturnType<type
 
 /**
  * A private torrent's bytes go only to a member: the request must come under a valid passkey.
- * A public torrent is served either way. Undefined when allowed, else the refusal.
+ * A public torrent is served without one; under a passkey that is not ours it is refused like
+ * any /p/ route (the tracker's refuse a forged passkey whatever the torrent), so that a forged
+ * key never reads as accepted. Undefined when allowed, else the refusal.
  */
 async function membersOnly(c: Context<{ Bindings: Env }>, isPrivate: boolean): Promise<Response | undefined> {
-  if (!isPrivate) return undefined;
   const user = await passkeyUserOf(c.env.PASSKEY_SECRET, c.req.param('passkey'));
-  if (user === undefined) return problem(c, 403, 'a private torrent is seeded to its members only: use the web seed URLs of your own .torrent (/p/PASSKEY/seed/...)');
   if (user === false) return problem(c, 403, 'unknown passkey: get your .torrent from the publisher');
+  if (isPrivate && user === undefined) return problem(c, 403, 'a private torrent is seeded to its members only: use the web seed URLs of your own .torrent (/p/PASSKEY/seed/...)');
   return undefined;
 }
 
@@ -156,46 +156,30 @@ seed.get('/t/:file', async (c) => {
 seed.get('/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'HEAD'));
 seed.get('/p/:passkey/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'HEAD'));
 
-/** Most ranges in one BEP 17 request. */
-const MAX_BEP17_RANGES = 64;
-
 /** BEP 17: `info_hash` (raw 20 bytes), `piece`, and optional `ranges=a-b,c-d` inside the piece. */
 async function seed17(c: Context<{ Bindings: Env }>): Promise<Response> {
   const url = c.req.url;
-  let query: Map<string, Uint8Array[]>;
+  // The query is read before any lookup (400), the piece and ranges once the torrent is known.
+  let query: Bep17Query;
   try {
-    query = parseRawQuery(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    query = parseBep17Query(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   } catch (err) {
-    if (err instanceof TrackerError) return problem(c, 400, err.message);
+    if (err instanceof Bep17Error) return problem(c, err.status, err.message);
     throw err;
   }
-  const text = (name: string) => {
-    const v = query.get(name)?.[0];
-    return v === undefined ? undefined : String.fromCharCode(...v);
-  };
-  const infoHash = query.get('info_hash')?.[0];
-  if (!infoHash || infoHash.length !== 20) return problem(c, 400, 'info_hash must be 20 bytes');
-  const torrent = await published(c.env, toHex(infoHash));
+  const torrent = await published(c.env, toHex(query.infoHash));
   if (torrent instanceof Response) return torrent;
   if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
   const refused = await membersOnly(c, torrent.metainfo.info.private === true);
   if (refused) return refused;
-  const pieceText = text('piece');
-  const piece = Number(pieceText);
-  if (pieceText === undefined || !/^\d{1,10}$/.test(pieceText) || piece >= torrent.geometry.pieceCount) {
-    return problem(c, 400, `piece must be 0 to ${torrent.geometry.pieceCount - 1}`);
+  let wanted: Bep17Ranges;
+  try {
+    wanted = bep17Ranges(query, torrent.geometry);
+  } catch (err) {
+    if (err instanceof Bep17Error) return problem(c, err.status, err.message);
+    throw err;
   }
-  const pieceSize = torrent.geometry.pieceSize(piece);
-  const ranges: [number, number][] = [];
-  const rangesText = text('ranges');
-  for (const part of rangesText === undefined || rangesText === '' ? [`0-${pieceSize - 1}`] : rangesText.split(',')) {
-    const m = /^(\d{1,10})-(\d{1,10})$/.exec(part);
-    if (!m || ranges.length >= MAX_BEP17_RANGES) return problem(c, 400, `ranges must be up to ${MAX_BEP17_RANGES} of START-END inside the piece`);
-    const [start, end] = [Number(m[1]), Number(m[2])];
-    if (end < start || end >= pieceSize) return problem(c, 416, `range ${part} is outside piece ${piece} (${pieceSize} bytes)`);
-    ranges.push([start, end]);
-  }
-  if (ranges.reduce((n, [a, b]) => n + b - a + 1, 0) > pieceSize) return problem(c, 400, `ranges add up to more than piece ${piece}`);
+  const { piece, ranges } = wanted;
   // Each range may cross file boundaries: one ranged R2 read per file span, streamed in order.
   const spans = ranges.flatMap(([start, end]) => torrent.geometry.pieceRangeToFiles(piece, start, end - start + 1));
   const total = spans.reduce((n, s) => n + s.length, 0);

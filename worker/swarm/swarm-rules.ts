@@ -1,7 +1,6 @@
 import type { AnnounceParams } from '../../shared/tracker/announce-params.js';
 import type { ScrapeCounts } from '../../shared/tracker/http-response.js';
 import { encodeCompactPeer } from '../../shared/compact/compact-peers.js';
-import { isDialableAddress } from '../../shared/ip.js';
 import { TrackerError } from '../../shared/errors.js';
 import { concatBytes, toHex } from '../../shared/bytes.js';
 import { IndexedSet, sampleGroups } from './indexed-set.js';
@@ -11,7 +10,10 @@ import { SwarmLayers } from './layer-state.js';
 export interface PeerRecord {
   /** Hex of the 20-byte peer id: the peer's identity in this swarm. */
   peerId: string;
-  /** Where others can reach it: the address it announced from, plus BEP 7 addresses of the other family. */
+  /**
+   * Where others can reach it: the address it announced from (one entry; records stored before
+   * BEP 7 extra addresses were ignored may hold more, and are cut to the first on load).
+   */
   addresses: { host: string; port: number }[];
   left: number;
   uploaded: number;
@@ -48,7 +50,7 @@ const STOP_MEMORY_ENTRIES = 10_000;
 /** One announce as the swarm sees it: the parsed parameters plus where the request came from. */
 export interface SwarmAnnounce {
   params: AnnounceParams;
-  /** The address the request came from (the only address of its family that we trust). */
+  /** The address the request came from: the only address the peer is listed at (the connection's, or the sender the trusted UDP gateway named). */
   client: { host: string };
   now: number;
   user?: string;
@@ -138,7 +140,9 @@ export class SwarmRules {
   load(records: Iterable<PeerRecord>, downloaded: number, peerBytes = 0): void {
     this.downloaded = downloaded;
     this.peerBytes = peerBytes;
-    for (const record of records) this.insert(record);
+    // Only the announcing address counts (see `announce`): an extra address stored by an older
+    // version is dropped, not handed out until the peer expires.
+    for (const record of records) this.insert(record.addresses.length > 1 ? { ...record, addresses: record.addresses.slice(0, 1) } : record);
   }
 
   /** Until when the edge's HTTP seed counts as a seed of this swarm (ms; 0 = not serving). */
@@ -182,15 +186,14 @@ export class SwarmRules {
     }
     if (existing) this.checkIdentity(existing, request);
 
+    // A peer is listed only where its request came from: the connection's address over HTTP, or
+    // over BEP 15 the sender named by the UDP gateway (trusted only with its secret, routes/udp.ts).
+    // BEP 3 `ip` and BEP 7 `ipv4` / `ipv6` (`params.otherAddresses`) are the client's word alone,
+    // of either family: honouring them would let anyone list a third party's address and have
+    // peers dial it (a reflection attack), or push out the peer listed there. The cost: a
+    // dual-stack client is listed at one address, the one of its latest announce (with its
+    // BEP 7 `key` its id may move between families; see checkIdentity).
     const addresses = [{ host: request.client.host, port: params.port }];
-    const family = familyOf(request.client.host);
-    // BEP 7: extra addresses count only for the other family; the same family must be the
-    // address we saw, or anyone could register a third party's address (a reflection attack).
-    for (const other of params.otherAddresses) {
-      if (familyOf(other.host) !== family && isDialableAddress(other.host) && !addresses.some((a) => familyOf(a.host) === familyOf(other.host))) {
-        addresses.push(other);
-      }
-    }
     const paused = params.event === 'paused' && params.left > 0;
     const finishing = params.left === 0 && ((existing !== undefined && existing.left > 0) || params.event === 'completed');
     const countCompletion = finishing && !(existing?.completed ?? false);
