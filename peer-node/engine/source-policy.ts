@@ -92,12 +92,6 @@ export const SOURCE_POLICY_DEFAULTS: Required<Omit<SourcePolicyOptions, 'neededR
   requestsPerSeed: 4,
 };
 
-/**
- * With inject ranks, a draw may stop once it has this many rank-0 candidates to choose from: a
- * fair pick among them, without ranking every missing piece of a long window on every pass.
- */
-const DRAW_ENOUGH = 16;
-
 export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {}): { index: number; reason: EdgeReason } | undefined {
   const margin = options.deadlineMarginMs ?? SOURCE_POLICY_DEFAULTS.deadlineMarginMs;
   const free = (i: number) => view.wants(i) && !view.fetching(i);
@@ -111,14 +105,15 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
   const pool = view.only;
   const size = pool ? pool.length : view.pieceCount;
   /**
-   * The candidate of lowest `key` (all 0 by default), ties drawn uniformly (reservoir sampling):
-   * viewers of one crowd then ask the edge for different pieces and trade them. Scanning from a
-   * random point and taking the first match, as we did, drew the first piece after the longest
-   * run of held pieces far more often than any other: a streaming crowd holds the start of the
-   * file, so its viewers fetched the same "random" piece within milliseconds (measured: 176
-   * duplicate edge fetches of 1,024 pieces, most begun within 5 ms of each other).
+   * The candidate of lowest `key` (all 0 by default), ties drawn uniformly (reservoir sampling
+   * over every candidate): viewers of one crowd then ask the edge for different pieces and trade
+   * them. Scanning from a random point and taking the first match, as we did, drew the first
+   * piece after the longest run of held pieces far more often than any other: a streaming crowd
+   * holds the start of the file, so its viewers fetched the same "random" piece within
+   * milliseconds (measured: 176 duplicate edge fetches of 1,024 pieces, most begun within 5 ms of
+   * each other). Stopping early at the first few ties would bring that bias back.
    */
-  const draw = (ok: (i: number) => boolean, key?: (i: number) => number, stopAt = -Infinity): { index: number; key: number } | undefined => {
+  const draw = (ok: (i: number) => boolean, key?: (i: number) => number): { index: number; key: number } | undefined => {
     let best: { index: number; key: number } | undefined;
     let ties = 0;
     for (let k = 0; k < size; k++) {
@@ -129,15 +124,16 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
         best = { index: i, key: rank };
         ties = 1;
       } else if (rank === best.key && view.random() * ++ties < 1) best.index = i;
-      if (rank <= stopAt && ties >= DRAW_ENOUGH) break;
     }
     return best;
   };
   // Started or not: a piece begun with a peer that has since left is finished from the edge.
   const untold = (i: number) => !(view.coming?.(i) ?? false);
-  const unavailable = (i: number) => free(i) && view.rarity(i) === 0 && untold(i) && (view.unavailableReady?.(i) ?? true);
+  // The rank clock (unavailableReady) starts even while a peer's notice holds the piece: a notice
+  // nobody delivers then costs its hold, not its hold and the rank wait after it.
+  const unavailable = (i: number) => free(i) && view.rarity(i) === 0 && (view.unavailableReady?.(i) ?? true) && untold(i);
   if (view.injectRank) {
-    const best = draw(unavailable, view.injectRank, 0);
+    const best = draw(unavailable, view.injectRank);
     const spareSlots = (options.requestsPerSeed ?? SOURCE_POLICY_DEFAULTS.requestsPerSeed) - 1 - view.edgeInFlight;
     if (best !== undefined && ((best.key === 0 && spareSlots > 0) || view.starved || view.edgeInFlight === 0)) return { index: best.index, reason: 'unavailable' };
   } else if (view.starved || view.edgeInFlight === 0) {

@@ -15,7 +15,7 @@ import { UtMetadataServer } from '../extensions/ut-metadata-server.js';
 import { type PexHost, UtPex } from '../extensions/ut-pex.js';
 import { UploadOnly, type UploadOnlyHost } from '../extensions/upload-only.js';
 import { LayerChange, type LayerChangeHost } from '../extensions/layer-change.js';
-import { EdgeFetching } from '../extensions/edge-fetching.js';
+import { EDGE_FETCHING_HOLD_MS, EdgeFetching } from '../extensions/edge-fetching.js';
 import { BitfieldRequest } from '../extensions/bitfield-request.js';
 import { LtTex, type TexHost } from '../extensions/lt-tex.js';
 import { TrHashpiece } from '../extensions/tr-hashpiece.js';
@@ -74,6 +74,8 @@ export interface TorrentOptions {
   maxPeers?: number;
   /** Upload slots including the optimistic one (default 4). */
   uploadSlots?: number;
+  /** How long a peer's pp_fetching notice holds a piece back from our web seeds (default 2 s). */
+  edgeFetchHoldMs?: number;
   /** A request unanswered this long is cancelled and asked elsewhere (default 20 s). */
   requestTimeoutMs?: number;
   /** Bad-piece strikes before a peer is banned (default 3; a piece it sent alone counts 2). */
@@ -283,6 +285,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.options = {
       maxPeers: 50,
       uploadSlots: 4,
+      edgeFetchHoldMs: EDGE_FETCHING_HOLD_MS,
       requestTimeoutMs: 20_000,
       maxStrikes: 3,
       maxHalfOpen: 10,
@@ -324,7 +327,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       peerPieces: (s, have) => this.learnPieces(s, have),
     });
     this.addExtension(this.bitfieldRequest);
-    this.edgeFetching = new EdgeFetching({ pieceCount: this.geometry.pieceCount });
+    this.edgeFetching = new EdgeFetching({ pieceCount: this.geometry.pieceCount, wants: (i) => this.wants(i) }, Date.now, this.options.edgeFetchHoldMs);
     this.addExtension(this.edgeFetching);
     for (let i = 0; i < this.wanted.length; i++) this.picker.setWanted(i, this.wanted[i] === 1);
     for (const url of metainfo.urlList) this.addWebSeed(url, 'url-list');
@@ -730,9 +733,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     return { answered: this.bitfieldRequest.answered, refused: this.bitfieldRequest.refused };
   }
 
-  /** pp_fetching: notices taken from peers, messages sent to them, notices ignored by reason. */
-  get edgeFetchNotices(): { heard: number; told: number; refused: Readonly<Record<string, number>> } {
-    return { heard: this.edgeFetching.heard, told: this.edgeFetching.told, refused: this.edgeFetching.refused };
+  /** pp_fetching: pieces held on peers' word, messages we sent, named pieces ignored by reason. */
+  get edgeFetchNotices(): { held: number; told: number; refused: Readonly<Record<string, number>> } {
+    return { held: this.edgeFetching.held, told: this.edgeFetching.told, refused: this.edgeFetching.refused };
   }
 
   /** Pieces a Bitfield Response names that we did not know the peer had: as if it sent HAVEs. */

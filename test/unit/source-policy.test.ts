@@ -70,6 +70,18 @@ test('unavailable pieces are drawn uniformly, even where the crowd holds a long 
   for (const [index, n] of counts) assert.ok(n > 850 && n < 1150, `piece ${index}: ${n} of 4000`);
 });
 
+test('with inject ranks, the pieces we are first for are drawn uniformly over the whole window, not its first few', () => {
+  const only = Array.from({ length: 40 }, (_, k) => 100 + k);
+  const random = seeded(11);
+  const counts = new Map<number, number>();
+  for (let k = 0; k < 8000; k++) {
+    const index = pickEdgePiece(view({ pieceCount: 200, rarity: () => 0, only, injectRank: () => 0, random }))!.index;
+    counts.set(index, (counts.get(index) ?? 0) + 1);
+  }
+  assert.equal(counts.size, 40, 'every piece of the window comes up');
+  for (const [index, n] of counts) assert.ok(n > 120 && n < 280, `piece ${index}: ${n} of 8000`);
+});
+
 test('a piece a peer is fetching from the edge (pp_fetching) is not fetched again as missing or for the rate; its deadline waits half the margin', () => {
   const coming = (i: number) => i === 7;
   assert.equal(pickEdgePiece(view({ rarity: (i) => (i === 7 ? 0 : 2), coming })), undefined, 'its HAVE is due soon');
