@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '../../peer-node/client.js';
+import type { Torrent } from '../../peer-node/engine/torrent.js';
 import type { WireMessage } from '../../shared/wire/messages.js';
 import { makeContent } from '../helpers/content.js';
 import { rawExtensionPeer, until } from '../helpers/raw-peer.js';
@@ -28,17 +29,26 @@ function bitsOf(pieces: number[]): Uint8Array {
 const haves = (messages: WireMessage[]) => messages.flatMap((m) => (m.type === 'have' ? [m.index] : []));
 const position = (messages: WireMessage[], type: WireMessage['type']) => messages.findIndex((m) => m.type === type);
 
-test('Have Piece: after a piece passes its hash we send `have` to every peer; a piece that failed gets none', { timeout: 30_000 }, async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'have-piece-'));
+/** A listening client downloading fresh content with no other source; `bytes` is the content. */
+async function withLeech(prefix: string, body: (t: Torrent, port: number, bytes: Uint8Array) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(path.join(tmpdir(), prefix));
   const client = new Client({ port: 0, host: '127.0.0.1', dht: false, lsd: false, localTrackerDiscovery: false });
   try {
     const content = await makeContent(path.join(root, 'seed'), [PIECES * PIECE], { single: true, pieceLength: PIECE });
-    const bytes = content.files[0]!.bytes;
     await client.listen();
     const t = await client.add(content.built.torrent, { dir: path.join(root, 'leech'), trackers: false, webSeeds: false });
+    await body(t, client.port, content.files[0]!.bytes);
+  } finally {
+    await client.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+test('Have Piece: after a piece passes its hash we send `have` to every peer; a piece that failed gets none', { timeout: 30_000 }, () =>
+  withLeech('have-piece-', async (t, port, bytes) => {
     // The source holds pieces 1 and 2; the watcher holds nothing and only listens.
-    const source = await rawExtensionPeer(client.port, t.infoHash, NO_EXTENSIONS);
-    const watcher = await rawExtensionPeer(client.port, t.infoHash, NO_EXTENSIONS);
+    const source = await rawExtensionPeer(port, t.infoHash, NO_EXTENSIONS);
+    const watcher = await rawExtensionPeer(port, t.infoHash, NO_EXTENSIONS);
     source.write({ type: 'bitfield', bits: bitsOf([1, 2]) });
     source.write({ type: 'unchoke' });
     await until('our requests for pieces 1 and 2', () => [1, 2].every((i) => source.messages.some((m) => m.type === 'request' && m.index === i)));
@@ -54,23 +64,14 @@ test('Have Piece: after a piece passes its hash we send `have` to every peer; a 
     assert.deepEqual(haves(watcher.messages), [2], 'piece 1 failed its hash: no have for it');
     assert.deepEqual(haves(source.messages), [2]);
     assert.equal(t.statsSnapshot().done, PIECE, 'exactly the one verified piece is held');
-  } finally {
-    await client.close();
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('Not Interested: once a peer holds nothing more we want we tell it so; a peer with more keeps our interest', { timeout: 30_000 }, async () => {
-  const root = await mkdtemp(path.join(tmpdir(), 'not-interested-'));
-  const client = new Client({ port: 0, host: '127.0.0.1', dht: false, lsd: false, localTrackerDiscovery: false });
-  try {
-    const content = await makeContent(path.join(root, 'seed'), [PIECES * PIECE], { single: true, pieceLength: PIECE });
-    const bytes = content.files[0]!.bytes;
-    await client.listen();
-    const t = await client.add(content.built.torrent, { dir: path.join(root, 'leech'), trackers: false, webSeeds: false });
+test('Not Interested: once a peer holds nothing more we want we tell it so; a peer with more keeps our interest', { timeout: 30_000 }, () =>
+  withLeech('not-interested-', async (t, port, bytes) => {
     // `only` holds piece 2 alone; `more` holds pieces 2 and 3 but chokes us, so piece 2 comes from `only`.
-    const only = await rawExtensionPeer(client.port, t.infoHash, NO_EXTENSIONS);
-    const more = await rawExtensionPeer(client.port, t.infoHash, NO_EXTENSIONS);
+    const only = await rawExtensionPeer(port, t.infoHash, NO_EXTENSIONS);
+    const more = await rawExtensionPeer(port, t.infoHash, NO_EXTENSIONS);
     more.write({ type: 'bitfield', bits: bitsOf([2, 3]) });
     only.write({ type: 'bitfield', bits: bitsOf([2]) });
     await until('interested in both', () => position(only.messages, 'interested') >= 0 && position(more.messages, 'interested') >= 0);
@@ -83,8 +84,5 @@ test('Not Interested: once a peer holds nothing more we want we tell it so; a pe
     assert.equal(position(more.messages, 'notInterested'), -1, 'piece 3 is still wanted from the other peer');
     assert.equal(only.messages.filter((m) => m.type === 'interested').length, 1, 'and no change of mind');
     assert.ok(!only.messages.some((m) => m.type === 'request' && m.index !== 2));
-  } finally {
-    await client.close();
-    await rm(root, { recursive: true, force: true });
-  }
-});
+  }),
+);
