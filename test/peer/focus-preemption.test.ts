@@ -1,7 +1,8 @@
 /**
  * Streaming: when the player arrives (or seeks), requests already queued at a slow peer for less
  * urgent pieces are withdrawn, but the first two (likely on the wire), so the window's first
- * piece goes to the head of that peer's queue. Seen from a scripted raw-socket seed over TCP on
+ * piece goes to the head of that peer's queue, and the queue stays short (about 1 s of the peer's
+ * rate, at least 4 blocks). Seen from a scripted raw-socket seed over TCP on
  * 127.0.0.1 that takes requests and never answers (a peer whose link is full).
  */
 import { test } from 'node:test';
@@ -49,6 +50,12 @@ test("a player arriving makes a slow peer's queue yield: requests before the win
     const firstCancel = sent.findIndex((m) => m.type === 'cancel');
     const firstNewRequest = sent.findIndex((m, k) => m.type === 'request' && k > firstCancel);
     assert.equal((sent[firstNewRequest] as { index: number }).index, start, "after the cancels, the window's first piece is asked for first");
+    // Streaming, a peer is asked for about 1 s of what it sends, at least 4 blocks: this one has
+    // sent nothing, so 4 stay asked (a download keeps 16), and a piece that falls due is never
+    // queued behind more than that.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const asked = requests().length - sent.filter((m) => m.type === 'cancel').length;
+    assert.equal(asked, 4, `requests outstanding at the silent peer: ${asked}`);
     socket.destroy();
   } finally {
     await leech.close();
