@@ -82,8 +82,9 @@ test('the dashboard shows the swarms as made, a chart, the publisher view, and c
     await announce(edge.url, { hash: fromHex(made.infoHash)!, peer: 2, left: 100, extra: '&uploaded=30080&downloaded=0&layer=2' });
     const clip: KnownSwarm = { ...made, edgeBytes: made.edgeBytes + 100_000, peerBytes: made.peerBytes + 30_000 };
     await eventually(
-      async () => (await (await fetch(new URL('/stats', edge.url))).json()) as { totals: { edgeBytes: number; peerBytes: number } },
-      (s) => s.totals.edgeBytes === clip.edgeBytes + hostile.edgeBytes && s.totals.peerBytes === clip.peerBytes + hostile.peerBytes,
+      async () => (await (await fetch(new URL('/stats', edge.url))).json()) as { totals: { edgeBytes: number; peerBytes: number }; swarms: { edgeSeeding: boolean }[] },
+      // The edge's "I seed this swarm" notice travels apart from its byte counts (waitUntil).
+      (s) => s.totals.edgeBytes === clip.edgeBytes + hostile.edgeBytes && s.totals.peerBytes === clip.peerBytes + hostile.peerBytes && s.swarms.every((w) => w.edgeSeeding),
     );
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

@@ -125,6 +125,7 @@ export class Swarm extends DurableObject<Env> {
     this.hex = meta.get('info_hash');
     this.listed = meta.get('listed') === '1';
     this.edgeBytes = Number(meta.get('edge_bytes') ?? 0);
+    this.rules.edgeSeedUntil = Number(meta.get('edge_seed_until') ?? 0);
     this.series = new TrafficSeries(
       sql
         .exec<{ t: number; seeds: number; leechers: number; edge_bytes: number; peer_bytes: number }>('SELECT * FROM samples')
@@ -292,9 +293,15 @@ export class Swarm extends DurableObject<Env> {
     return this.rules.counts();
   }
 
-  /** The edge seed is serving this swarm until `until` (ms): it counts as a seed till then. */
+  /**
+   * The edge seed is serving this swarm until `until` (ms): it counts as a seed till then. Kept
+   * in storage: an object evicted while idle (the runtime does that after seconds) came back
+   * without it, and the dashboard and peer selection lost the edge seed for up to five minutes.
+   */
   async edgeSeeding(until: number): Promise<void> {
-    this.rules.edgeSeedUntil = Math.max(this.rules.edgeSeedUntil, until);
+    if (until <= this.rules.edgeSeedUntil) return;
+    this.rules.edgeSeedUntil = until;
+    this.setMeta('edge_seed_until', String(until));
   }
 
   /**
