@@ -893,12 +893,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // piece that falls due waits behind everything asked of that peer before it (measured: a
     // newcomer's first pieces queued behind 10-39 requests at peers sending 60 KiB/s went to the
     // edge at their deadline; flash-crowd edge egress 1.53x against 1.75x, mean of six runs).
-    const depth =
-      budget !== undefined
-        ? Math.min(s.pipelineDepth(), Math.max(2, Math.ceil((s.download.rate * 2) / BLOCK_LENGTH)))
-        : this.playback
-          ? Math.min(s.pipelineDepth(), Math.max(STREAM_PIPELINE_MIN, Math.ceil((s.download.rate * STREAM_PIPELINE_SECONDS) / BLOCK_LENGTH)))
-          : s.pipelineDepth();
+    const [least, seconds] = budget !== undefined ? [2, 2] : this.playback ? [STREAM_PIPELINE_MIN, STREAM_PIPELINE_SECONDS] : [undefined, 0];
+    const depth = least === undefined ? s.pipelineDepth() : Math.min(s.pipelineDepth(), Math.max(least, Math.ceil((s.download.rate * seconds) / BLOCK_LENGTH)));
     // Refill in batches: asking the picker for one block per arriving block costs more than it saves.
     if (s.outstanding.size > depth - Math.max(1, depth >> 2)) return;
     let count = depth - s.outstanding.size;

@@ -33,9 +33,18 @@ interface Hold {
   from: PeerSession;
 }
 
-interface PeerState {
+/** Named pieces a second, EDGE_FETCHING_RATE with a burst of twice that: one bucket per peer, one for what we send. */
+interface Bucket {
   tokens: number;
   at: number;
+}
+
+function refill(bucket: Bucket, now: number): void {
+  bucket.tokens = Math.min(2 * EDGE_FETCHING_RATE, bucket.tokens + ((now - bucket.at) / 1000) * EDGE_FETCHING_RATE);
+  bucket.at = now;
+}
+
+interface PeerState extends Bucket {
   holds: number;
   strikes: number;
 }
@@ -67,7 +76,7 @@ export class EdgeFetching implements PeerExtension {
   private holdCounts?: Uint8Array;
   private readonly peers = new WeakMap<PeerSession, PeerState>();
   private pending: number[] = [];
-  private readonly sending = { tokens: 2 * EDGE_FETCHING_RATE, at: 0 };
+  private readonly sending: Bucket = { tokens: 2 * EDGE_FETCHING_RATE, at: 0 };
 
   constructor(
     private readonly host: EdgeFetchingHost,
@@ -85,8 +94,7 @@ export class EdgeFetching implements PeerExtension {
     const pieces = decodeEdgeFetching(payload, this.host.pieceCount);
     const now = this.now();
     const st = this.state(s, now);
-    st.tokens = Math.min(2 * EDGE_FETCHING_RATE, st.tokens + ((now - st.at) / 1000) * EDGE_FETCHING_RATE);
-    st.at = now;
+    refill(st, now);
     const counts = (this.holdCounts ??= new Uint8Array(this.host.pieceCount));
     for (const index of pieces) {
       if (st.tokens < 1) {
@@ -143,11 +151,12 @@ export class EdgeFetching implements PeerExtension {
 
   /** Ends the holds that ran out or were delivered (holds() does it for pieces it is asked about). */
   tick(now: number): void {
-    for (const i of [...this.holdsByPiece.keys()]) this.holds(i, now);
+    // Deleting the entry being visited is safe in a Map's iteration.
+    for (const i of this.holdsByPiece.keys()) this.holds(i, now);
   }
 
   closed(s: PeerSession): void {
-    for (const [i, hold] of [...this.holdsByPiece]) if (hold.from === s) this.release(i, hold, false);
+    for (const [i, hold] of this.holdsByPiece) if (hold.from === s) this.release(i, hold, false);
   }
 
   /** We are fetching piece i from a web seed: told to peers at the next `flush`. */
@@ -164,8 +173,7 @@ export class EdgeFetching implements PeerExtension {
     if (this.pending.length === 0) return;
     const now = this.now();
     const bucket = this.sending;
-    bucket.tokens = Math.min(2 * EDGE_FETCHING_RATE, bucket.tokens + ((now - bucket.at) / 1000) * EDGE_FETCHING_RATE);
-    bucket.at = now;
+    refill(bucket, now);
     const pieces = this.pending.slice(0, Math.floor(bucket.tokens));
     bucket.tokens -= pieces.length;
     this.pending = [];

@@ -367,10 +367,15 @@ export class LocalTrackerDiscovery extends EventEmitter {
    * failures are counted. An answer without data whose name turns out to be in a CNAME loop
    * counts as `loop`: the resolver only says it found no record at the end.
    */
+  /** The name holds no such record (an empty answer, ENODATA): maybe a CNAME that leads back to itself. */
+  private async noRecords(name: string): Promise<void> {
+    this.refused[(await this.inCnameLoop(name)) ? 'loop' : 'notFound']++;
+  }
+
   private async query<T>(name: string, ask: () => Promise<T[]>): Promise<T[] | undefined> {
     try {
       const answer = await this.ask(ask);
-      if (answer.length === 0) this.refused[(await this.inCnameLoop(name)) ? 'loop' : 'notFound']++;
+      if (answer.length === 0) await this.noRecords(name);
       return answer.length > 0 ? answer : undefined;
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
@@ -380,8 +385,7 @@ export class LocalTrackerDiscovery extends EventEmitter {
         return undefined;
       }
       if (code === 'ENODATA') {
-        // The name exists but holds no such record: maybe a CNAME that leads back to itself.
-        this.refused[(await this.inCnameLoop(name)) ? 'loop' : 'notFound']++;
+        await this.noRecords(name);
         return undefined;
       }
       this.refused[DNS_ERROR_REASON[code] ?? 'dnsError']++;

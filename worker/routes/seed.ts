@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Env } from '../env.js';
 import { parseRange } from '../../shared/http/range.js';
-import { Bep17Error, bep17Ranges, parseBep17Query, type Bep17Query, type Bep17Ranges } from '../../shared/http/bep17-query.js';
+import { Bep17Error, bep17Ranges, parseBep17Query, type Bep17Ranges } from '../../shared/http/bep17-query.js';
 import { toHex } from '../../shared/bytes.js';
 import { ContentMissingError, readChunkSlice, readFileRange } from '../seed/file-reader.js';
 import { seededTorrent } from '../seed/catalog.js';
@@ -160,22 +160,18 @@ seed.get('/p/:passkey/seed/:infoHash/*', (c) => getOrHead(c, c.req.method === 'H
 async function seed17(c: Context<{ Bindings: Env }>): Promise<Response> {
   const url = c.req.url;
   // The query is read before any lookup (400), the piece and ranges once the torrent is known.
-  let query: Bep17Query;
-  try {
-    query = parseBep17Query(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
-  } catch (err) {
-    if (err instanceof Bep17Error) return problem(c, err.status, err.message);
-    throw err;
-  }
-  const torrent = await published(c.env, toHex(query.infoHash));
-  if (torrent instanceof Response) return torrent;
-  if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
-  const refused = await membersOnly(c, torrent.metainfo.info.private === true);
-  if (refused) return refused;
+  let torrent;
   let wanted: Bep17Ranges;
   try {
+    const query = parseBep17Query(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    torrent = await published(c.env, toHex(query.infoHash));
+    if (torrent instanceof Response) return torrent;
+    if (!torrent) return problem(c, 404, 'no published torrent with this info_hash');
+    const refused = await membersOnly(c, torrent.metainfo.info.private === true);
+    if (refused) return refused;
     wanted = bep17Ranges(query, torrent.geometry);
   } catch (err) {
+    // The query's faults (400) and a piece or range outside the torrent (416).
     if (err instanceof Bep17Error) return problem(c, err.status, err.message);
     throw err;
   }

@@ -2,14 +2,14 @@
  * Tracker requests the edge refused, counted by route and reason, for the operator: GET /stats
  * shows them in the publisher view. Counted as edge-bytes.ts counts bytes: the refusal path must
  * not pay a call per request (a client that keeps asking wrong is exactly the one that asks
- * often), so counts add up in isolate memory and go to the one SwarmDirectory object at most
- * every 2 s, from the `waitUntil` of the request that opened the batch; the first refusal after
- * a quiet spell goes at once. Nothing of the refused request is kept but its reason: a refusal
+ * often), so counts go to the one SwarmDirectory object at most every 2 s (report-pacer.ts).
+ * Nothing of the refused request is kept but its reason: a refusal
  * for an unknown info-hash writes nothing to that info-hash's Swarm object, so it creates no swarm.
  */
 import type { Env } from '../env.js';
 import { swarmDirectory } from '../swarm/swarm-directory-do.js';
 import type { TrackerError } from '../../shared/errors.js';
+import { ReportPacer, type WaitUntil } from './report-pacer.js';
 
 /** Least time between two reports from one isolate (ms). */
 export const REFUSAL_FLUSH_MS = 2_000;
@@ -52,36 +52,30 @@ export function getPeerRefusalOf(err: TrackerError): GetPeerRefusal {
   return (GET_PEER_REFUSALS as readonly string[]).includes(code) ? (code as GetPeerRefusal) : 'bad-parameter';
 }
 
-type WaitUntil = (promise: Promise<unknown>) => void;
+/** Counts not yet reported, by route, then reason. */
+const pending = new Map<string, Map<string, number>>();
+const pacer = new ReportPacer(REFUSAL_FLUSH_MS);
 
-/** Counts not yet reported, keyed `route reason`. */
-const pending = new Map<string, number>();
-let open = false;
-let sentAt = 0;
+function add(route: string, reason: string, count: number): void {
+  let byReason = pending.get(route);
+  if (!byReason) pending.set(route, (byReason = new Map()));
+  byReason.set(reason, (byReason.get(reason) ?? 0) + count);
+}
 
 /** Counts one refusal on `route` for `reason`; never waits. */
 export function countRefusal(env: Env, route: 'getPeer', reason: GetPeerRefusal, waitUntil: WaitUntil): void {
-  const key = `${route} ${reason}`;
-  pending.set(key, (pending.get(key) ?? 0) + 1);
-  if (open) return;
-  open = true;
-  waitUntil(report(env, Math.max(0, sentAt + REFUSAL_FLUSH_MS - Date.now())));
+  add(route, reason, 1);
+  pacer.schedule(waitUntil, () => report(env));
 }
 
-async function report(env: Env, wait: number): Promise<void> {
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  const counts = [...pending].map(([key, count]) => {
-    const [route, reason] = key.split(' ') as [string, string];
-    return { route, reason, count };
-  });
+async function report(env: Env): Promise<void> {
+  const counts = [...pending].flatMap(([route, byReason]) => [...byReason].map(([reason, count]) => ({ route, reason, count })));
   pending.clear();
-  sentAt = Date.now();
-  open = false;
   try {
     await swarmDirectory(env).addRefusals(counts);
   } catch (err) {
     // Kept for the next report rather than lost.
-    for (const { route, reason, count } of counts) pending.set(`${route} ${reason}`, (pending.get(`${route} ${reason}`) ?? 0) + count);
+    for (const { route, reason, count } of counts) add(route, reason, count);
     console.error('refusal counts report failed', err);
   }
 }
