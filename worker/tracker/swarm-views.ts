@@ -120,7 +120,7 @@ export function answerFromView(
 ): ViewAnswer | undefined {
   // A LAYER-CHANGE report needs the object: it may be refused, and layer-aware selection needs
   // every peer's layer, which the snapshot does not carry.
-  if (params.event !== 'none' || !params.compact || access.user !== undefined || params.layer !== undefined) return undefined;
+  if (params.event !== 'none' || !params.compact || access.user !== undefined || params.otherAddresses.length > 0 || params.layer !== undefined) return undefined;
   const view = views.get(hex);
   const now = Date.now();
   if (!view || now - view.receivedAt > VIEW_TTL_MS || view.pending.length >= MAX_PENDING) return undefined;
