@@ -194,16 +194,17 @@ const STREAM_PIPELINE_MIN = 4;
  * Layered streams: a piece no peer has goes to the edge from one peer of the crowd, chosen by
  * rendezvous hashing, and from the next one only if the first did not deliver. Each rank waits
  * this much longer than the one before it: for a piece with a deadline (the base layer) 500 ms,
- * for one without (enhancement layers and the probe) 1 s. On a slow downlink a HAVE arrives
+ * for one without (enhancement layers and the probe) 1.5 s. On a slow downlink a HAVE arrives
  * behind the data queued before it, and a piece held only by a peer that chokes us is missing
  * to us while the crowd has it: at 500 ms the next ranks fetched such pieces again (measured:
  * of 349 duplicate edge fetches in one run of the 60 s layered bench, 332 were of pieces
  * another peer had verified before, 293 of them enhancement pieces; edge share 20.4-23.1% over
- * five runs, 18.1-19.5% at 1 s with 6 upload slots, see LAYERED_UPLOAD_SLOTS). A base piece
+ * five runs; with 6 upload slots, see LAYERED_UPLOAD_SLOTS: 18.1-20.2% over seven runs at 1 s,
+ * 17.3-18.6% over four at 1.5 s, the 10 Mbit/s class at mean layer 2.2-2.5). A base piece
  * keeps the shorter wait, as a precaution: with every rank at 1 s a 1 Mbit/s viewer stalled
  * (0.2 s, in one of nine runs), where no earlier run of the bench had a stall with adaptation.
  */
-const INJECT_RANK_MS = { deadline: 500, other: 1000 };
+const INJECT_RANK_MS = { deadline: 500, other: 1500 };
 /**
  * ...and a peer whose upstream is slower than this counts itself that many ranks further back
  * (log2 of the ratio, at most 3): whoever fetches a piece from the edge is the one the crowd

@@ -28,10 +28,11 @@ export interface LayeredPlayerOptions {
  * 1.5x the asset from the edge where 4 slots sent 2.2x; 14 slots (Transmission's) sent 0.7x but
  * split each fast peer's upstream so thin that the 10 Mbit/s class played at mean layer 0.9.
  * Measured again on 2026-11-26: 10 or 11 slots cut every class's layer (10 Mbit/s: 1.1-1.4,
- * one run 0.2). With the edge's rank wait at 1 s for enhancement pieces (see INJECT_RANK_MS in
+ * one run 0.2). With the edge's longer rank wait for enhancement pieces (see INJECT_RANK_MS in
  * the torrent), which climbs more slowly, 6 slots gave the 10 Mbit/s class 2.17-2.48 over five
  * runs at an edge share of 18.1-19.5%, where 8 gave 1.72-1.89 at 16.6-18.1% (both with 1 s
- * for every piece; with base pieces back at 0.5 s, 6 slots: 2.05-2.32 at 18.1-19.8%, 4 runs).
+ * for every piece; with base pieces back at 0.5 s and enhancement pieces at 1.5 s, 6 slots:
+ * 2.20-2.51 at 17.3-18.6%, four runs).
  */
 export const LAYERED_UPLOAD_SLOTS = 6;
 
