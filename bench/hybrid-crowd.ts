@@ -19,6 +19,7 @@ import { parseTorrent } from '../shared/metainfo/index.js';
 import { makeContent } from '../test/helpers/content.js';
 import { type CrowdOutcome, peerDir, runCrowd } from '../test/helpers/crowd.js';
 import { TEST_SECRETS, withEdge } from '../test/helpers/edge.js';
+import { seeded } from '../test/helpers/seeded.js';
 import { choosePieceLength } from '../shared/metainfo/build-torrent.js';
 
 const PEERS = Number(process.argv[2] ?? 20);
@@ -31,6 +32,12 @@ const JOIN_MS = Number(process.argv[5] ?? 5) * 1000;
  */
 const PIECE = process.env.PIECE_KIB ? Number(process.env.PIECE_KIB) * 1024 : choosePieceLength(MIB * 1048576);
 const PLAYBACK = process.env.NO_PLAYBACK ? undefined : UPLOAD / 2;
+/**
+ * JOIN_SEED=n: the join moments come from a seeded generator, so that two configurations can be
+ * compared on the same arrivals (how many viewers arrive together moves the streaming egress
+ * more than most changes do).
+ */
+const JOIN_SEED = process.env.JOIN_SEED ? Number(process.env.JOIN_SEED) : undefined;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const max = (xs: number[]) => Math.max(...xs);
@@ -40,8 +47,8 @@ function row(label: string, o: CrowdOutcome): string {
   const p = o.peers;
   return (
     `| ${label} | ${(o.offload * 100).toFixed(1)}% | ${o.edgeMultiple.toFixed(2)}x | ${s(median(p.map((x) => x.firstPieceMs)))} | ` +
-    `${s(median(p.map((x) => x.startupMs ?? NaN)))} | ${s(median(p.map((x) => x.completeMs)))} / ${s(max(p.map((x) => x.completeMs)))} | ` +
-    `${p.reduce((n, x) => n + x.stalls, 0)} (${s(p.reduce((n, x) => n + x.stalledMs, 0))}) |`
+    `${PLAYBACK ? s(median(p.map((x) => x.startupMs ?? NaN))) : '-'} | ${s(median(p.map((x) => x.completeMs)))} / ${s(max(p.map((x) => x.completeMs)))} | ` +
+    `${PLAYBACK ? `${p.reduce((n, x) => n + x.stalls, 0)} (${s(p.reduce((n, x) => n + x.stalledMs, 0))})` : '-'} |`
   );
 }
 
@@ -51,14 +58,14 @@ await withEdge({ SEED_CLIENT_RATE: '209715200' }, async (edge) => {
     const content = await makeContent(path.join(root, 'content'), [MIB * 1048576], { single: true, pieceLength: PIECE });
     const result = await publishPath({ path: path.join(content.dir, content.name), edge: new URL(edge.url), token: TEST_SECRETS.PUBLISH_TOKEN, pieceLength: PIECE });
     const torrent = await parseTorrent(result.torrent);
-    const options = { peers: PEERS, uploadRate: UPLOAD, joinWithinMs: JOIN_MS, ...(PLAYBACK ? { playbackRate: PLAYBACK } : {}) };
-    console.error(`${PEERS} peers, ${MIB} MiB, upload ${UPLOAD / 1024} KiB/s each, joining within ${JOIN_MS / 1000} s, playback ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : 'none'}`);
+    const options = { peers: PEERS, uploadRate: UPLOAD, joinWithinMs: JOIN_MS, ...(PLAYBACK ? { playbackRate: PLAYBACK } : {}), ...(JOIN_SEED !== undefined ? { joinRandom: seeded(JOIN_SEED) } : {}) };
+    console.error(`${PEERS} peers, ${MIB} MiB, upload ${UPLOAD / 1024} KiB/s each, joining within ${JOIN_MS / 1000} s${JOIN_SEED !== undefined ? ` (join seed ${JOIN_SEED})` : ''}, playback ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : 'none'}`);
     const hybrid = await runCrowd(torrent, peerDir(path.join(root, 'hybrid')), options);
     console.error(`hybrid done in ${s(hybrid.wallMs)}`);
     // HYBRID_ONLY=1 (tuning runs): the reference is skipped and its row repeats the hybrid's.
     const edgeOnly = process.env.HYBRID_ONLY ? hybrid : await runCrowd(torrent, peerDir(path.join(root, 'edge-only')), { ...options, edgeOnly: true });
     console.error(`edge only done in ${s(edgeOnly.wallMs)}`);
-    console.log(`${PEERS} peers, ${MIB} MiB content in ${PIECE / 1024} KiB pieces, each peer uploads at most ${UPLOAD / 1024} KiB/s and plays at ${PLAYBACK ? `${PLAYBACK / 1024} KiB/s` : '(no playback)'}, joining within ${JOIN_MS / 1000} s`);
+    console.log(`${PEERS} peers, ${MIB} MiB content in ${PIECE / 1024} KiB pieces, each peer uploads at most ${UPLOAD / 1024} KiB/s and ${PLAYBACK ? `plays at ${PLAYBACK / 1024} KiB/s` : 'does not play it'}, joining within ${JOIN_MS / 1000} s`);
     console.log('| delivery | offload (peers / all bytes) | edge egress (x content) | first piece (median) | playback start (median) | complete (median / max) | stalls (count, total time) |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     console.log(row('hybrid: swarm first, edge fallback', hybrid));

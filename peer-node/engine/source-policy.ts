@@ -11,7 +11,7 @@
  *    (we are choked, or they have nothing for us); with inject ranks, a piece nobody holds that
  *    we are first for goes at once, beside other fetches, keeping a slot free for deadlines;
  * 3. `rate`: the peers deliver less than the download needs (`neededRate`), or, streaming, less
- *    than the playback rate while less than two margins of playback are buffered; the edge
+ *    than the playback rate while less than `rateBufferMs` of playback is buffered; the edge
  *    makes up the difference with pieces no peer has started.
  *
  * Pieces go to the edge in random order (drawn uniformly), except deadlines (in playback order):
@@ -32,6 +32,13 @@ export interface SourcePolicyOptions {
    * then, not at once, which gives peers the chance to deliver them.
    */
   startupMs?: number;
+  /**
+   * Streaming: the rate rule fires only while less than this much playback is buffered (default
+   * 1.5 s, one deadline margin). At two margins, in a 20-viewer crowd, the followers of the first
+   * viewer, still choked by the peers holding its pieces, fetched those pieces again from the
+   * edge: 1,099 of 1,289 duplicate edge fetches in one traced run (docs/BENCHMARKS.md).
+   */
+  rateBufferMs?: number;
   /** Bytes a second the download needs from peers before the edge helps (default: none). */
   neededRate?: number;
   /** Requests in flight per web seed (default 4). */
@@ -88,6 +95,7 @@ export interface EdgeView {
 export const SOURCE_POLICY_DEFAULTS: Required<Omit<SourcePolicyOptions, 'neededRate'>> = {
   graceMs: 2000,
   deadlineMarginMs: 1500,
+  rateBufferMs: 1500,
   startupMs: 2000,
   requestsPerSeed: 4,
 };
@@ -143,7 +151,7 @@ export function pickEdgePiece(view: EdgeView, options: SourcePolicyOptions = {})
   const stream = view.stream;
   if (stream) {
     // Streaming: a thin buffer while the peers deliver slower than playback fills up in order.
-    if (view.edgeInFlight === 0 && stream.bufferedMs < 2 * margin && view.peerRate < Math.max(stream.rate, options.neededRate ?? 0)) {
+    if (view.edgeInFlight === 0 && stream.bufferedMs < (options.rateBufferMs ?? SOURCE_POLICY_DEFAULTS.rateBufferMs) && view.peerRate < Math.max(stream.rate, options.neededRate ?? 0)) {
       for (const i of stream.order) if (free(i) && !view.started(i) && untold(i)) return { index: i, reason: 'rate' };
     }
     return undefined;

@@ -17,6 +17,8 @@ export interface CrowdOptions {
   uploadRate: number;
   /** Peers join at random moments within this window (ms). */
   joinWithinMs: number;
+  /** Draws the join moments (0-1 each); Math.random by default. A seeded one repeats a crowd's arrivals. */
+  joinRandom?: () => number;
   /** Peers that leave once they hold this share (0-1) and come back `rejoinAfterMs` later. */
   leavers?: { count: number; atShare: number; rejoinAfterMs: number };
   /** Playback at this rate (bytes a second) from the start, counting stalls; none by default. */
@@ -84,7 +86,7 @@ export async function runCrowd(torrent: ParsedTorrent, dirOf: (i: number) => str
   };
   const done = (r: Running) => (r.torrent.complete ? Promise.resolve() : once(r.torrent, 'done').then(() => undefined));
 
-  const joins = Array.from({ length: options.peers }, (_, i) => (i === 0 ? 0 : Math.random() * options.joinWithinMs)).sort((a, b) => a - b);
+  const joins = Array.from({ length: options.peers }, (_, i) => (i === 0 ? 0 : (options.joinRandom ?? Math.random)() * options.joinWithinMs)).sort((a, b) => a - b);
   const lives = joins.map(async (delay, i) => {
     await sleep(delay);
     let r = await start(i);

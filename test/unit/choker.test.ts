@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Choker, type ChokePeer } from '../../peer-node/engine/choker.js';
+import { seeded } from '../helpers/seeded.js';
 
 const peer = (id: string, over: Partial<ChokePeer> = {}): ChokePeer => ({ id, interested: true, downloadRate: 0, uploadRate: 0, connectedAt: 0, lastBlockAt: 1_000_000, weWant: true, ...over });
-const seeded = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
 test('tit-for-tat: the three that give us most are unchoked, plus one optimistic; the uninterested never', () => {
   const peers = [peer('a', { downloadRate: 50 }), peer('b', { downloadRate: 500 }), peer('c', { downloadRate: 300 }), peer('d', { downloadRate: 100 }), peer('e', { downloadRate: 1 }), peer('x', { downloadRate: 9999, interested: false })];

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type EdgeView, pickEdgePiece } from '../../peer-node/engine/source-policy.js';
+import { seeded } from '../helpers/seeded.js';
 
 const NOW = 100_000;
 
@@ -45,17 +46,6 @@ test('while peers keep us busy, one unavailable piece at a time; starved, as man
   assert.equal(pickEdgePiece(v), undefined);
   assert.equal(pickEdgePiece({ ...v, starved: true })?.reason, 'unavailable');
 });
-
-/** A small seeded generator (mulberry32): draws that repeat run to run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('unavailable pieces are drawn uniformly, even where the crowd holds a long run before them', () => {
   // Pieces 0-5 are held (a streaming crowd holds the start); 6-9 are missing. Drawn from a
@@ -109,4 +99,7 @@ test('the rate rule: a download slower than neededRate, or a stream with a thin 
   assert.deepEqual(pickEdgePiece(view({ stream, peerRate: 50_000 }), { deadlineMarginMs: 1500 }), { index: 6, reason: 'rate' }, 'in playback order');
   assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 10_000 }, peerRate: 50_000 }), { deadlineMarginMs: 1500 }), undefined, 'a healthy buffer');
   assert.equal(pickEdgePiece(view({ stream, peerRate: 200_000 }), { deadlineMarginMs: 1500 }), undefined, 'peers fast enough');
+  // The buffer threshold is rateBufferMs (default 1.5 s), not two deadline margins.
+  assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 2000 }, peerRate: 50_000 })), undefined, '2 s buffered: peers may still catch up');
+  assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 2000 }, peerRate: 50_000 }), { rateBufferMs: 3000 })?.reason, 'rate', 'a larger threshold');
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextAnnounceMs, TrackerTiers } from '../../peer-node/tracker/tracker-tiers.js';
+import { seeded } from '../helpers/seeded.js';
 
-const seeded = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
 test('BEP 12: tiers in order, each shuffled once; a tracker that answers leads its tier', () => {
   const list = [['http://a/announce', 'http://b/announce', 'udp://c:80'], ['http://d/announce']];
