@@ -45,3 +45,15 @@ export function isBytes(v: BValue | undefined): v is Uint8Array {
 export function isInt(v: BValue | undefined): v is number | bigint {
   return typeof v === 'number' || typeof v === 'bigint';
 }
+
+/**
+ * A decoded value named for an error message: integers as themselves, anything else by its
+ * kind. Never `String(v)`: a dictionary has no prototype, so it has no toString and String()
+ * throws a TypeError (a fuzzer found `{ layer: { layer: 15 } }` crashing the pp_layer decoder).
+ */
+export function describeValue(v: BValue | undefined): string {
+  if (v === undefined) return 'none';
+  if (isInt(v)) return String(v);
+  if (isBytes(v)) return `a ${v.length}-byte string`;
+  return isList(v) ? `a list of ${v.length}` : 'a dictionary';
+}

@@ -1,4 +1,4 @@
-import { decode, encode, isBytes, isDict } from '../bencode/index.js';
+import { decode, describeValue, encode, isBytes, isDict } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
 
 /**
@@ -50,7 +50,7 @@ export function decodeBitfieldRequestMessage(payload: Uint8Array, pieceCount: nu
   if (!isDict(value)) throw new WireError('pp-bitfield.shape', 'pp_bitfield message must be a dictionary');
   const type = value.msg_type;
   if (type === 0) return { type: 'request' };
-  if (type !== 1) throw new WireError('pp-bitfield.msg-type', `pp_bitfield msg_type ${String(type)} (0 request, 1 response)`);
+  if (type !== 1) throw new WireError('pp-bitfield.msg-type', `pp_bitfield msg_type ${describeValue(type)} (0 request, 1 response)`);
   const have = value.have;
   const bits = value.bitfield;
   if ((have === undefined) === (bits === undefined)) throw new WireError('pp-bitfield.answer', 'a pp_bitfield response carries exactly one of "have" and "bitfield"');

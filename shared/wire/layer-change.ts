@@ -1,4 +1,4 @@
-import { decode, encode, isDict } from '../bencode/index.js';
+import { decode, describeValue, encode, isDict } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
 
 /**
@@ -30,7 +30,7 @@ export function decodeLayerChange(payload: Uint8Array): number {
   if (!isDict(value)) throw new WireError('layer-change.shape', 'layer change must be a dictionary');
   const layer = value.layer;
   if (typeof layer !== 'number' || !Number.isSafeInteger(layer) || layer < 0 || layer > MAX_LAYER_INDEX) {
-    throw new WireError('layer-change.layer', `layer change names layer ${String(layer)} (an integer from 0 to ${MAX_LAYER_INDEX} expected)`);
+    throw new WireError('layer-change.layer', `layer change names layer ${describeValue(layer)} (an integer from 0 to ${MAX_LAYER_INDEX} expected)`);
   }
   return layer;
 }

@@ -1,4 +1,4 @@
-import { decodePrefix, encode, isDict } from '../bencode/index.js';
+import { decodePrefix, describeValue, encode, isDict } from '../bencode/index.js';
 import { BencodeError, WireError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import { MAX_TORRENT_BYTES } from '../metainfo/torrent-file.js';
@@ -62,7 +62,7 @@ export function decodeMetadataMessage(payload: Uint8Array): MetadataMessage {
     case TYPES.data: {
       const totalSize = dict['total_size'];
       if (typeof totalSize !== 'number' || !Number.isInteger(totalSize) || totalSize <= 0 || totalSize > MAX_METADATA_SIZE) {
-        throw new WireError('ut-metadata.total-size', `ut_metadata data with total_size ${String(totalSize)} (limit ${MAX_METADATA_SIZE})`);
+        throw new WireError('ut-metadata.total-size', `ut_metadata data with total_size ${describeValue(totalSize)} (limit ${MAX_METADATA_SIZE})`);
       }
       if (piece >= metadataPieceCount(totalSize)) throw new WireError('ut-metadata.piece', `ut_metadata piece ${piece} past the end of ${totalSize} bytes`);
       if (rest.length !== metadataPieceLength(totalSize, piece)) {

@@ -92,6 +92,7 @@ const CORPUS: Record<string, Record<string, Uint8Array>> = {
     data: encodeMetadataMessage({ type: 'data', piece: 0, totalSize: 40, data: new Uint8Array(40).fill(0x64) }),
     'data-short': encodeMetadataMessage({ type: 'data', piece: 0, totalSize: 40, data: new Uint8Array(30) }),
     'unknown-type': encode({ msg_type: 9, piece: 0 }),
+    'total-size-dict': encode({ msg_type: 1, piece: 0, total_size: { total_size: 40 } }),
   },
   'tr-hashpiece': {
     proof: encodeHashPiece({ index: 3, begin: 0, hashes: [[7, id(0)], [0, id(1)]], block: new Uint8Array(40) }),
@@ -121,6 +122,8 @@ const CORPUS: Record<string, Record<string, Uint8Array>> = {
     'layer-15': encodeLayerChange(15),
     'layer-16': encode({ layer: 16 }),
     'layer-negative': encode({ layer: -1 }),
+    // A dictionary where the number belongs: its error message once threw a TypeError.
+    'layer-dict': encode({ layer: { layer: 15 } }),
   },
   'pp-bitfield': {
     request: encodeBitfieldRequest(),
@@ -128,6 +131,7 @@ const CORPUS: Record<string, Record<string, Uint8Array>> = {
     'have-none': encodeBitfieldResponse({ have: 'none' }),
     bitfield: encodeBitfieldResponse({ bitfield: Uint8Array.of(0xff, 0xf0) }),
     'spare-bits': encodeBitfieldResponse({ bitfield: Uint8Array.of(0xff, 0xff) }),
+    'type-dict': encode({ msg_type: { msg_type: 1 } }),
   },
   'pp-fetching': {
     one: encodeEdgeFetching([3]),

@@ -128,7 +128,7 @@ test('layer controller (fake clock): down at once on a thin buffer, down as far 
 test('LAYER-CHANGE codec: round trip; anything else is a WireError', () => {
   for (let layer = 0; layer <= 15; layer++) assert.equal(decodeLayerChange(encodeLayerChange(layer)), layer);
   assert.throws(() => encodeLayerChange(16), RangeError);
-  const bad = [encode({ layer: 16 }), encode({ layer: -1 }), encode({ layer: 'x' }), encode({}), encode([1]), new TextEncoder().encode('d5:layeri1e'), new Uint8Array(100)];
+  const bad = [encode({ layer: 16 }), encode({ layer: -1 }), encode({ layer: 'x' }), encode({ layer: { layer: 15 } }), encode({}), encode([1]), new TextEncoder().encode('d5:layeri1e'), new Uint8Array(100)];
   for (const payload of bad) assert.throws(() => decodeLayerChange(payload), WireError);
 });
 
