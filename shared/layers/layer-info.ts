@@ -39,6 +39,8 @@ const fail = (code: string, message: string): never => {
 };
 
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+/** JSON can carry -0, which passes as a count but prints as 0: kept as 0, so what passes is canonical. */
+const unsigned = (x: number): number => (x === 0 ? 0 : x);
 
 /**
  * Checks layer info from JSON (already parsed) and returns it typed. `fileLengths`, when known
@@ -72,6 +74,7 @@ export function validateLayerInfo(value: unknown, fileLengths?: readonly number[
     const segments = l.segments;
     if (!Array.isArray(segments) || segments.length !== count) fail('segments', `layer ${k}: ${Array.isArray(segments) ? segments.length : 'no'} segments, segmentCount is ${count}`);
     let end = 0;
+    const kept: [number, number][] = [];
     for (const [s, seg] of (segments as unknown[]).entries()) {
       if (!Array.isArray(seg) || seg.length !== 2 || !isCount(seg[0]) || !isCount(seg[1])) fail('segment', `layer ${k} segment ${s}: must be [offset, length] in bytes`);
       const [offset, length] = seg as [number, number];
@@ -81,8 +84,9 @@ export function validateLayerInfo(value: unknown, fileLengths?: readonly number[
       // Past 2^53 the comparisons above and below would be done on rounded numbers.
       if (!Number.isSafeInteger(end)) fail('segment', `layer ${k} segment ${s} ends past ${Number.MAX_SAFE_INTEGER}`);
       if (fileLengths && end > fileLengths[file]!) fail('segment-range', `layer ${k} segment ${s} ends at ${end}, past the end of file ${file} (${fileLengths[file]} bytes)`);
+      kept.push([unsigned(offset), length]);
     }
-    return { index: k, bitrate: l.bitrate as number, file, segments: segments as [number, number][] };
+    return { index: k, bitrate: l.bitrate as number, file: unsigned(file), segments: kept };
   });
   return { version: 1, mode: v.mode as LayerMode, segmentDuration: duration as number, segmentCount: count as number, layers: out };
 }

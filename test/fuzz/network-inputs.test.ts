@@ -58,6 +58,13 @@ const REGRESSIONS: Record<string, (bytes: Uint8Array) => void> = {
   'gateway-batch-truncated.bin': (bytes) => assert.equal(typed(() => decodeGatewayBatch(bytes)), 'tracker.gateway-batch'),
   'extension-handshake-utf8-name.bin': utf8Name('ü_ext'),
   'extension-handshake-cjk-name.bin': utf8Name('名前'),
+  // JSON's -0 (a segment offset, a file index) passed as a count and came back as -0, which
+  // prints as 0: what passes must be canonical, so it is kept as 0.
+  'layer-info-negative-zero.bin': (bytes) => {
+    const info = parseLayerInfo(bytes);
+    assert.ok(Object.is(info.layers[0]!.file, 0) && Object.is(info.layers[0]!.segments[0]![0], 0));
+    assert.deepEqual(parseLayerInfo(JSON.stringify(info)), info);
+  },
 };
 
 test('network-input regression fixtures still give the outcome they were kept for', () => {
