@@ -36,7 +36,8 @@ export interface SourcePolicyOptions {
    * Streaming: the rate rule fires only while less than this much playback is buffered (default
    * 1.5 s, one deadline margin). At two margins, in a 20-viewer crowd, the followers of the first
    * viewer, still choked by the peers holding its pieces, fetched those pieces again from the
-   * edge: 1,099 of 1,289 duplicate edge fetches in one traced run (docs/BENCHMARKS.md).
+   * edge: 1,099 of 1,289 duplicate edge fetches in one traced run (docs/BENCHMARKS.md). A
+   * layered stream (engine/torrent.ts) keeps 3 s unless this is set.
    */
   rateBufferMs?: number;
   /** Bytes a second the download needs from peers before the edge helps (default: none). */
