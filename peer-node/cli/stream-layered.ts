@@ -4,6 +4,7 @@ import path from 'node:path';
 import { bitrateAt } from '../../shared/layers/layer-info.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import type { Client } from '../client.js';
+import type { SourcePolicyOptions } from '../engine/source-policy.js';
 import { loadLayerInfo } from '../stream/layered/layer-info-source.js';
 import { LAYERED_UPLOAD_SLOTS, LayeredPlayer } from '../stream/layered/layered-player.js';
 import { LayeredServer } from '../stream/layered/layered-server.js';
@@ -19,6 +20,8 @@ export interface LayeredStreamArgs {
   httpPort: number;
   layerInfo?: string;
   webSeeds: boolean;
+  /** The source policy's thresholds from the command line (edge flags). */
+  sourcePolicy: SourcePolicyOptions;
   fixedLayer?: number;
   json: boolean;
   /** No progress line on stderr. */
@@ -46,7 +49,7 @@ export async function streamLayered(a: LayeredStreamArgs): Promise<number> {
   const dir = a.out ?? path.join(tmpdir(), 'peer-node-stream', a.metainfo.infoHashHex);
   await mkdir(dir, { recursive: true });
   // The starting layer's file; the player widens it as it moves up (setWantedFiles).
-  const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds, uploadSlots: LAYERED_UPLOAD_SLOTS });
+  const torrent = await a.client.add(a.metainfo, { dir, files: [info.layers[a.fixedLayer ?? 0]!.file], webSeeds: a.webSeeds, sourcePolicy: a.sourcePolicy, uploadSlots: LAYERED_UPLOAD_SLOTS });
   const player = new LayeredPlayer(torrent, info, a.fixedLayer !== undefined ? { fixedLayer: a.fixedLayer } : {});
   // On 127.0.0.1 whatever --host says: --host is where peers reach us, not the player.
   const server = new LayeredServer(player, { port: a.httpPort });

@@ -6,6 +6,7 @@ import { Client } from '../client.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { streamLayered } from './stream-layered.js';
 import { parsePort, parseRate, UsageError } from './args.js';
+import { sourcePolicyOf, STREAM_EDGE_HELP, STREAM_EDGE_OPTIONS } from './edge-flags.js';
 import { envHelp, parseCommandLine } from './env-config.js';
 import { formatBytes, PLAIN_EVERY_MS, transferLine, transferSummary } from './progress.js';
 import { peerClientOptions } from './peer-client.js';
@@ -34,6 +35,7 @@ Options:
                        (IPv6 with a port in brackets; default the system's)
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the edge; peers only
+${STREAM_EDGE_HELP}
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M)
   --download-limit RATE  cap downloads at RATE bytes a second
   --quiet              no progress line
@@ -76,6 +78,7 @@ export const STREAM_OPTIONS = {
   'dns-server': { type: 'string' },
   bootstrap: { type: 'string' },
   'no-web-seeds': { type: 'boolean' },
+  ...STREAM_EDGE_OPTIONS,
   'upload-limit': { type: 'string' },
   'download-limit': { type: 'string' },
   quiet: { type: 'boolean' },
@@ -105,6 +108,7 @@ export async function streamCommand(args: string[]): Promise<number> {
   }
   // Checked (rates too) before anything is loaded or started.
   const clientOptions = peerClientOptions(values, peerPort, bootstrap);
+  const sourcePolicy = sourcePolicyOf(values);
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
   const client = new Client(clientOptions);
   let server: StreamServer | undefined;
@@ -118,6 +122,7 @@ export async function streamCommand(args: string[]): Promise<number> {
         peers: (metainfo.info.private ? [] : sourcePeers).concat(peers),
         httpPort,
         webSeeds: !values['no-web-seeds'],
+        sourcePolicy,
         json: values.json === true,
         quiet: values.quiet === true,
         ...(values.out ? { out: values.out } : {}),
@@ -132,7 +137,7 @@ export async function streamCommand(args: string[]): Promise<number> {
     }
     const dir = values.out ?? path.join(tmpdir(), 'peer-node-stream', metainfo.infoHashHex);
     await mkdir(dir, { recursive: true });
-    const torrent = await client.add(metainfo, { dir, files: [fileIndex], webSeeds: !values['no-web-seeds'] });
+    const torrent = await client.add(metainfo, { dir, files: [fileIndex], webSeeds: !values['no-web-seeds'], sourcePolicy });
     torrent.addPeers((metainfo.info.private ? [] : sourcePeers).concat(peers));
     server = new StreamServer(torrent, fileIndex, { port: httpPort, bytesPerSecond: bitrate });
     const url = await server.listen();

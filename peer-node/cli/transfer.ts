@@ -3,6 +3,7 @@ import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { Client } from '../client.js';
 import type { Torrent } from '../engine/torrent.js';
 import { parsePort, UsageError } from './args.js';
+import { EDGE_HELP, EDGE_OPTIONS, sourcePolicyOf } from './edge-flags.js';
 import { envHelp, parseCommandLine } from './env-config.js';
 import { PLAIN_EVERY_MS, transferLine, transferSummary } from './progress.js';
 import { peerClientOptions } from './peer-client.js';
@@ -19,6 +20,7 @@ const COMMON_OPTIONS = `  --port N             TCP port for peers (default 6881;
   --bootstrap LIST     DHT nodes to start from, HOST:PORT,HOST:PORT
   --no-web-seeds       never fetch from the torrent's web seeds (the edge); peers only
   --web-seed URL       also fetch from this BEP 19 web seed; repeatable
+${EDGE_HELP}
   --upload-limit RATE  cap uploads at RATE bytes a second (suffixes k, M: 500k, 2M)
   --download-limit RATE  cap downloads (peers and web seeds) at RATE bytes a second
   --quiet              no progress line (the other lines and the summary stay)`;
@@ -89,6 +91,7 @@ const SHARED_OPTIONS = {
   'web-seed': { type: 'string', multiple: true },
   'upload-limit': { type: 'string' },
   'download-limit': { type: 'string' },
+  ...EDGE_OPTIONS,
 } as const;
 
 /** The options `peer-node download` accepts. */
@@ -126,6 +129,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
 
   // Checked (rates too) before anything is loaded or started.
   const clientOptions = peerClientOptions(values, port ?? 6881, bootstrap);
+  const sourcePolicy = sourcePolicyOf(values);
   const source = await loadSource(positionals[0]!, { dht: !values['no-dht'] });
   const client = new Client(clientOptions);
   try {
@@ -179,7 +183,7 @@ async function transfer(args: string[], mode: 'download' | 'seed'): Promise<numb
     process.on('SIGINT', interrupt);
     process.on('SIGTERM', interrupt);
     client
-      .add(metainfo, { dir, ...(files ? { files } : {}), ...(values['super-seed'] ? { superSeed: true } : {}), webSeeds: !values['no-web-seeds'] })
+      .add(metainfo, { dir, ...(files ? { files } : {}), ...(values['super-seed'] ? { superSeed: true } : {}), webSeeds: !values['no-web-seeds'], sourcePolicy })
       .then((t) => {
         torrent = t;
         for (const url of values['web-seed'] ?? []) t.addWebSeed(url);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { makeContent, sameFiles } from '../helpers/content.js';
 import { withEdge } from '../helpers/edge.js';
 import { freePort, PEER_NODE_BIN, runProcess, sleep } from '../helpers/local-process.js';
+import { startWebSeedServer } from '../helpers/web-seed-server.js';
 
 const BIN = PEER_NODE_BIN;
 const run = (args: string[], timeoutMs = 60_000) => runProcess(process.execPath, [BIN, ...args], timeoutMs);
@@ -96,7 +97,55 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
     assert.equal(magnet.status, 1);
     assert.match(magnet.stderr, /names no tracker \(tr=\), peer \(x.pe=\) or .torrent URL \(xs=\), and the DHT is off/);
     assert.equal(magnet.stderr.trim().split('\n').length, 1);
+    // The edge flags: a bad value names its flag; a threshold over ten minutes is a typo.
+    for (const [flag, value, message] of [
+      ['--edge-min-rate', 'fast', /--edge-min-rate: expected bytes a second like 500k or 2M, got "fast"/],
+      ['--edge-grace', 'soon', /--edge-grace: expected seconds from 0 to 600 like 1.5, got "soon"/],
+    ] as const) {
+      const bad = cli('download', content.torrentPath, '--out', dir, '--port', '0', flag, value);
+      assert.equal(bad.status, 2, `${flag} ${value}`);
+      assert.match(bad.stderr, message);
+      assert.equal(bad.stderr.trim().split('\n').length, 1);
+    }
+    const streamMargin = cli('stream', content.torrentPath, '--edge-margin', '1200');
+    assert.equal(streamMargin.status, 2);
+    assert.match(streamMargin.stderr, /--edge-margin: expected seconds from 0 to 600/);
+    const downloadMargin = cli('download', content.torrentPath, '--out', dir, '--edge-margin', '1');
+    assert.equal(downloadMargin.status, 2, 'a download has no deadlines');
+    assert.match(downloadMargin.stderr, /unknown option --edge-margin/);
   } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--edge-min-rate: with a slow peer that has every piece, the edge tops the download up; without it the edge sends nothing', { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cli-edge-rate-'));
+  const content = await makeContent(path.join(dir, 'seed'), [400_000, 12_345]);
+  const web = await startWebSeedServer(content.dir);
+  const port = await freePort();
+  // A peer that has everything but sends 100 KiB/s, as a home uplink shared with others would.
+  const seeder = started(['seed', content.torrentPath, '--dir', content.dir, '--host', '127.0.0.1', '--port', String(port), '--no-dht', '--no-lsd', '--no-local-tracker', '--upload-limit', '100k']);
+  try {
+    while (!/seeding content/.test(seeder.out.stderr)) await Promise.race([once(seeder.child.stderr, 'data'), seeder.exit.then((code) => assert.fail(`seed exited ${code}: ${seeder.out.stderr}`))]);
+    const download = async (name: string, ...flags: string[]) => {
+      const out = path.join(dir, name);
+      const r = await run(['download', content.torrentPath, '--out', out, '--host', '127.0.0.1', '--port', '0', '--no-dht', '--no-lsd', '--no-local-tracker', '--peer', `127.0.0.1:${port}`, '--web-seed', web.url, '--json', ...flags]);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+      assert.deepEqual(await sameFiles(content, out), [true, true], name);
+      return JSON.parse(r.stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number };
+    };
+    const peersOnly = await download('default');
+    assert.equal(peersOnly.complete, true);
+    assert.equal(peersOnly.bytesFromWebSeeds, 0, 'the peer has every piece: by default the edge stays out');
+    assert.ok(peersOnly.bytesFromPeers >= 412_345);
+    const toppedUp = await download('min-rate', '--edge-min-rate', '1M', '--edge-grace', '0');
+    assert.equal(toppedUp.complete, true);
+    assert.ok(toppedUp.bytesFromWebSeeds > 0, 'peers deliver under 1 MiB/s: the edge makes up the rest');
+    assert.ok(web.requests.length > 0);
+  } finally {
+    seeder.child.kill('SIGINT');
+    await seeder.exit;
+    await web.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
