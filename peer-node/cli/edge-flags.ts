@@ -26,7 +26,7 @@ export const STREAM_EDGE_HELP = `${EDGE_HELP}
   --edge-margin SECONDS  a piece due sooner than this, not delivered by a peer, comes from
                        the edge (default 1.5)
   --edge-rate-buffer SECONDS  while less than this is buffered and peers are slower than
-                       playback, the edge fetches ahead (default 1.5; layered 3)`;
+                       playback, the edge fetches ahead (default 1; layered 3)`;
 
 /** At most ten minutes: a longer threshold is a typo, not a setting. */
 const MAX_SECONDS = 600;

@@ -95,11 +95,12 @@ test('the rate rule: a download slower than neededRate, or a stream with a thin 
   assert.equal(pickEdgePiece(view({ peerRate: 50_000 }), { neededRate: 100_000 })?.reason, 'rate');
   assert.equal(pickEdgePiece(view({ peerRate: 150_000 }), { neededRate: 100_000 }), undefined);
   assert.equal(pickEdgePiece(view({ peerRate: 50_000, started: () => true }), { neededRate: 100_000 }), undefined, 'peers are on every piece');
-  const stream = { order: [6, 7], due: () => NOW + 60_000, rate: 100_000, bufferedMs: 1000 };
+  const stream = { order: [6, 7], due: () => NOW + 60_000, rate: 100_000, bufferedMs: 500 };
   assert.deepEqual(pickEdgePiece(view({ stream, peerRate: 50_000 }), { deadlineMarginMs: 1500 }), { index: 6, reason: 'rate' }, 'in playback order');
   assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 10_000 }, peerRate: 50_000 }), { deadlineMarginMs: 1500 }), undefined, 'a healthy buffer');
   assert.equal(pickEdgePiece(view({ stream, peerRate: 200_000 }), { deadlineMarginMs: 1500 }), undefined, 'peers fast enough');
-  // The buffer threshold is rateBufferMs (default 1.5 s), not two deadline margins.
-  assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 2000 }, peerRate: 50_000 })), undefined, '2 s buffered: peers may still catch up');
+  // The buffer threshold is rateBufferMs (default 1 s), not two deadline margins.
+  assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 1200 }, peerRate: 50_000 })), undefined, '1.2 s buffered: peers may still catch up');
   assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 2000 }, peerRate: 50_000 }), { rateBufferMs: 3000 })?.reason, 'rate', 'a larger threshold');
+  assert.equal(pickEdgePiece(view({ stream: { ...stream, bufferedMs: 2000 }, peerRate: 50_000 })), undefined, '2 s buffered by default');
 });
