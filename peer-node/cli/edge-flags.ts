@@ -10,23 +10,28 @@ export const EDGE_OPTIONS = {
   'edge-grace': { type: 'string' },
 } as const;
 
-/** Streaming adds the playback thresholds. */
+/**
+ * Streaming has the playback thresholds instead of a minimum rate: the playback rate is the rate
+ * a stream needs.
+ */
 export const STREAM_EDGE_OPTIONS = {
-  ...EDGE_OPTIONS,
+  'edge-grace': { type: 'string' },
   'edge-margin': { type: 'string' },
   'edge-rate-buffer': { type: 'string' },
 } as const;
 
+const GRACE_HELP = `  --edge-grace SECONDS  how long peers found at start get before the edge fetches pieces no
+                       peer has, or tops up a slow swarm (default 2)`;
+
 export const EDGE_HELP = `  --edge-min-rate RATE  the edge also tops up while peers deliver less than RATE bytes a
                        second (default: the edge sends only pieces no connected peer has)
-  --edge-grace SECONDS  how long peers found at start get before pieces no peer has go to
-                       the edge (default 2)`;
+${GRACE_HELP}`;
 
-export const STREAM_EDGE_HELP = `${EDGE_HELP}
+export const STREAM_EDGE_HELP = `${GRACE_HELP}
   --edge-margin SECONDS  a piece due sooner than this, not delivered by a peer, comes from
                        the edge (default 1.5)
-  --edge-rate-buffer SECONDS  while less than this is buffered and peers are slower than
-                       playback, the edge fetches ahead (default 1; layered 3)`;
+  --edge-rate-buffer SECONDS  while less than this is buffered and peers deliver slower than
+                       playback, the edge fetches ahead (default 1; layered, twice the margin)`;
 
 /** At most ten minutes: a longer threshold is a typo, not a setting. */
 const MAX_SECONDS = 600;
@@ -40,7 +45,9 @@ function seconds(text: string, flag: string): number {
 type EdgeFlags = { 'edge-min-rate'?: string; 'edge-grace'?: string; 'edge-margin'?: string; 'edge-rate-buffer'?: string };
 
 /** The flags given, as SourcePolicyOptions; a UsageError naming the flag for a bad value. */
-export function sourcePolicyOf(flags: EdgeFlags): SourcePolicyOptions {
+export function sourcePolicyOf(flags: EdgeFlags & { 'no-web-seeds'?: boolean }): SourcePolicyOptions {
+  const given = (['edge-min-rate', 'edge-grace', 'edge-margin', 'edge-rate-buffer'] as const).find((f) => flags[f] !== undefined);
+  if (given && flags['no-web-seeds']) throw new UsageError(`--${given} does nothing with --no-web-seeds (the edge is the web seeds)`);
   const policy: SourcePolicyOptions = {};
   if (flags['edge-min-rate'] !== undefined) policy.neededRate = parseRate(flags['edge-min-rate'], '--edge-min-rate');
   if (flags['edge-grace'] !== undefined) policy.graceMs = seconds(flags['edge-grace'], '--edge-grace');

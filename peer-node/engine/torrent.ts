@@ -176,8 +176,6 @@ interface KnownPeer extends PeerAddress {
 }
 
 const RECHOKE_MS = 10_000;
-/** A layered stream's rate rule threshold (SourcePolicyOptions.rateBufferMs): two deadline margins. */
-const LAYERED_RATE_BUFFER_MS = 3000;
 /** Verified pieces waiting for the disk, in bytes, before we stop asking for more. */
 const MAX_WRITE_BACKLOG = 16 * 1024 * 1024;
 /** Pieces a peer may fetch while choked (BEP 6 suggests 10). */
@@ -1226,9 +1224,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private scheduleWebSeeds(): void {
     if (this.stopped || !this.ready || this.webSeeds.length === 0 || this.complete) return;
     const now = Date.now();
-    // A layered stream keeps the rate rule's 3 s buffer unless told otherwise: its slow class
-    // plays near its link rate, and at 1.5 s a 1 Mbit/s viewer stalled (250 ms) in a CI run.
-    const policy = this.schedule && this.options.sourcePolicy?.rateBufferMs === undefined ? { ...this.policy, rateBufferMs: LAYERED_RATE_BUFFER_MS } : this.policy;
+    // A layered stream keeps the rate rule's buffer at two deadline margins (3 s by default) unless
+    // told otherwise: its slow class plays near its link rate, and at 1.5 s a 1 Mbit/s viewer
+    // stalled (250 ms) in a CI run.
+    const policy = this.schedule && this.options.sourcePolicy?.rateBufferMs === undefined ? { ...this.policy, rateBufferMs: 2 * this.policy.deadlineMarginMs } : this.policy;
     const perSeed = policy.requestsPerSeed;
     const fetches = this.webFetches;
     const view = {

@@ -101,7 +101,9 @@ async function call(url: URL, init: { method: string; headers: Record<string, st
   if (response.statusCode !== 200) {
     let reason = Buffer.from(bytes).toString('utf8').slice(0, 300);
     try {
-      reason = (JSON.parse(reason) as { error?: string }).error ?? reason;
+      // Only a string: an `error` that is an object or a number would break withoutToken.
+      const said = (JSON.parse(reason) as { error?: unknown }).error;
+      if (typeof said === 'string') reason = said;
     } catch {
       // not JSON: the text itself
     }

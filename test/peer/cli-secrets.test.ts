@@ -19,7 +19,7 @@ const TOKEN = 'cli-publish-token-5b0e2d';
 const SECRET = 'cli-gateway-secret-91ac44';
 
 /** A server that is not the edge: /health is fine, everything else is refused with the request's headers echoed. */
-async function echoingServer(status: number, json: boolean): Promise<{ server: Server; url: string }> {
+async function echoingServer(status: number, json: boolean | 'nested'): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -28,7 +28,9 @@ async function echoingServer(status: number, json: boolean): Promise<{ server: S
         return;
       }
       const echoed = `you sent ${req.method} ${req.url} authorization=${req.headers.authorization ?? ''} x-gateway-secret=${req.headers['x-gateway-secret'] ?? ''}`;
-      res.writeHead(status, { 'content-type': json ? 'application/json' : 'text/plain' }).end(json ? JSON.stringify({ error: echoed }) : echoed);
+      // 'nested': `error` is an object, not a string (it once crashed the client's redaction).
+      const body = json === 'nested' ? JSON.stringify({ error: { detail: echoed } }) : json ? JSON.stringify({ error: echoed }) : echoed;
+      res.writeHead(status, { 'content-type': json ? 'application/json' : 'text/plain' }).end(body);
     });
   });
   server.listen(0, '127.0.0.1');
@@ -57,7 +59,7 @@ test('peer-node publish: a wrong edge that echoes the Authorization header never
   try {
     const file = path.join(dir, 'clip.bin');
     await writeFile(file, Buffer.alloc(50_000, 7));
-    for (const [status, json] of [[401, true], [403, false], [500, false], [502, true]] as const) {
+    for (const [status, json] of [[401, true], [403, false], [500, false], [502, true], [400, 'nested']] as const) {
       const { server, url } = await echoingServer(status, json);
       servers.push(server);
       for (const how of ['flag', 'env'] as const) {

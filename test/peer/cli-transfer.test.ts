@@ -107,6 +107,9 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
       assert.match(bad.stderr, message);
       assert.equal(bad.stderr.trim().split('\n').length, 1);
     }
+    const noEdge = cli('download', content.torrentPath, '--out', dir, '--port', '0', '--no-web-seeds', '--edge-min-rate', '1M');
+    assert.equal(noEdge.status, 2);
+    assert.match(noEdge.stderr, /--edge-min-rate does nothing with --no-web-seeds/);
     const streamMargin = cli('stream', content.torrentPath, '--edge-margin', '1200');
     assert.equal(streamMargin.status, 2);
     assert.match(streamMargin.stderr, /--edge-margin: expected seconds from 0 to 600/);
@@ -118,13 +121,15 @@ test('download and seed mistakes: one line on stderr and a non-zero exit', async
   }
 });
 
-test('--edge-min-rate: with a slow peer that has every piece, the edge tops the download up; without it the edge sends nothing', { timeout: 120_000 }, async () => {
+test('--edge-min-rate: with a slow peer that has every piece, the edge tops the download up; without it the rate rule never fires', { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cli-edge-rate-'));
-  const content = await makeContent(path.join(dir, 'seed'), [400_000, 12_345]);
+  const content = await makeContent(path.join(dir, 'seed'), [1_500_000, 12_345]);
   const web = await startWebSeedServer(content.dir);
   const port = await freePort();
-  // A peer that has everything but sends 100 KiB/s, as a home uplink shared with others would.
-  const seeder = started(['seed', content.torrentPath, '--dir', content.dir, '--host', '127.0.0.1', '--port', String(port), '--no-dht', '--no-lsd', '--no-local-tracker', '--upload-limit', '100k']);
+  // A peer that has everything but sends 200 KiB/s, as a home uplink shared with others would;
+  // enough content that the peer's request pipeline (3 s of its rate) does not cover all of it
+  // once the 2 s grace is over (the rate rule takes only pieces no peer has started).
+  const seeder = started(['seed', content.torrentPath, '--dir', content.dir, '--host', '127.0.0.1', '--port', String(port), '--no-dht', '--no-lsd', '--no-local-tracker', '--upload-limit', '200k']);
   try {
     while (!/seeding content/.test(seeder.out.stderr)) await Promise.race([once(seeder.child.stderr, 'data'), seeder.exit.then((code) => assert.fail(`seed exited ${code}: ${seeder.out.stderr}`))]);
     const download = async (name: string, ...flags: string[]) => {
@@ -132,16 +137,18 @@ test('--edge-min-rate: with a slow peer that has every piece, the edge tops the 
       const r = await run(['download', content.torrentPath, '--out', out, '--host', '127.0.0.1', '--port', '0', '--no-dht', '--no-lsd', '--no-local-tracker', '--peer', `127.0.0.1:${port}`, '--web-seed', web.url, '--json', ...flags]);
       assert.equal(r.code, 0, `${name}: ${r.stderr}`);
       assert.deepEqual(await sameFiles(content, out), [true, true], name);
-      return JSON.parse(r.stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number };
+      return JSON.parse(r.stdout) as { complete: boolean; bytesFromPeers: number; bytesFromWebSeeds: number; edgePieces: { rate: number } };
     };
+    // Counted by reason: a peer slow to connect on a loaded machine may leave a piece or two to
+    // the edge as missing after the 2 s grace; only the rate rule is what this test is about.
     const peersOnly = await download('default');
     assert.equal(peersOnly.complete, true);
-    assert.equal(peersOnly.bytesFromWebSeeds, 0, 'the peer has every piece: by default the edge stays out');
-    assert.ok(peersOnly.bytesFromPeers >= 412_345);
-    const toppedUp = await download('min-rate', '--edge-min-rate', '1M', '--edge-grace', '0');
+    assert.equal(peersOnly.edgePieces.rate, 0, 'by default a download has no rate to keep up');
+    assert.ok(peersOnly.bytesFromPeers > 1_000_000, `most bytes from the peer (${peersOnly.bytesFromPeers})`);
+    const toppedUp = await download('min-rate', '--edge-min-rate', '1M');
     assert.equal(toppedUp.complete, true);
-    assert.ok(toppedUp.bytesFromWebSeeds > 0, 'peers deliver under 1 MiB/s: the edge makes up the rest');
-    assert.ok(web.requests.length > 0);
+    assert.ok(toppedUp.edgePieces.rate > 0, 'peers deliver under 1 MiB/s: the edge makes up the rest');
+    assert.ok(toppedUp.bytesFromWebSeeds > 0);
   } finally {
     seeder.child.kill('SIGINT');
     await seeder.exit;
