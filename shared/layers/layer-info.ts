@@ -33,6 +33,14 @@ export interface LayerInfo {
 export const MAX_LAYERS = 16;
 export const MAX_SEGMENTS = 20_000;
 export const MAX_LAYER_INFO_BYTES = 1024 * 1024;
+/**
+ * Bounds that keep arithmetic on the info finite and meaningful: 16 layers at the largest
+ * bitrate still sum to a finite number (two at 1e308 made bitrateAt Infinity), and a segment
+ * shorter than 10 ms is no media anyone segments.
+ */
+export const MAX_BITRATE = 1e11;
+export const MIN_SEGMENT_DURATION = 0.01;
+export const MAX_SEGMENT_DURATION = 3600;
 
 const fail = (code: string, message: string): never => {
   throw new LayerInfoError(code, message);
@@ -53,8 +61,8 @@ export function validateLayerInfo(value: unknown, fileLengths?: readonly number[
   if (v.version !== 1) fail('version', `version must be 1, got ${JSON.stringify(v.version)}`);
   if (v.mode !== 'cumulative' && v.mode !== 'simulcast') fail('mode', `mode must be "cumulative" or "simulcast", got ${JSON.stringify(v.mode)}`);
   const duration = v.segmentDuration;
-  if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0 || duration > 3600) {
-    fail('segment-duration', `segmentDuration must be a number of seconds above 0 (at most 3600), got ${JSON.stringify(duration)}`);
+  if (typeof duration !== 'number' || !Number.isFinite(duration) || duration < MIN_SEGMENT_DURATION || duration > MAX_SEGMENT_DURATION) {
+    fail('segment-duration', `segmentDuration must be a number of seconds from ${MIN_SEGMENT_DURATION} to ${MAX_SEGMENT_DURATION}, got ${JSON.stringify(duration)}`);
   }
   const count = v.segmentCount;
   if (!isCount(count) || count < 1 || count > MAX_SEGMENTS) fail('segment-count', `segmentCount must be an integer from 1 to ${MAX_SEGMENTS}`);
@@ -65,7 +73,7 @@ export function validateLayerInfo(value: unknown, fileLengths?: readonly number[
     if (typeof raw !== 'object' || raw === null) return fail('layer', `layer ${k} must be an object`);
     const l = raw as Record<string, unknown>;
     if (l.index !== k) fail('layer-index', `layer ${k} has index ${JSON.stringify(l.index)}: layers are listed in order from 0`);
-    if (typeof l.bitrate !== 'number' || !Number.isFinite(l.bitrate) || l.bitrate <= 0) fail('bitrate', `layer ${k}: bitrate must be a number of bits a second above 0`);
+    if (typeof l.bitrate !== 'number' || !Number.isFinite(l.bitrate) || l.bitrate <= 0 || l.bitrate > MAX_BITRATE) fail('bitrate', `layer ${k}: bitrate must be a number of bits a second above 0 (at most ${MAX_BITRATE})`);
     const file = l.file;
     if (!isCount(file)) return fail('file', `layer ${k}: file must be a file index`);
     if (fileLengths && file >= fileLengths.length) fail('file', `layer ${k}: file ${file} is not in the torrent (${fileLengths.length} files)`);

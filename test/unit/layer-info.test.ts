@@ -68,8 +68,12 @@ test('a segment past the end of its file is refused when the file lengths are kn
   refuses(() => validateLayerInfo(bad((i) => (i.layers[0]!.segments[2] = [Number.MAX_SAFE_INTEGER, 1]))), 'segment');
 });
 
-test('segmentDuration must be above zero', () => {
-  for (const d of [0, -2, Number.NaN, '2', null]) refuses(() => validateLayerInfo(bad((i) => ((i as { segmentDuration: unknown }).segmentDuration = d))), 'segment-duration');
+test('segmentDuration must be 10 ms to an hour; a bitrate above zero and at most 1e11', () => {
+  assert.equal(validateLayerInfo(bad((i) => (i.segmentDuration = 0.01))).segmentDuration, 0.01);
+  refuses(() => validateLayerInfo(bad((i) => (i.layers[1]!.bitrate = 1e308))), 'bitrate');
+  refuses(() => validateLayerInfo(bad((i) => (i.layers[0]!.bitrate = 0))), 'bitrate');
+  assert.equal(validateLayerInfo(bad((i) => (i.layers[0]!.bitrate = 1e11))).layers[0]!.bitrate, 1e11);
+  for (const d of [0, -2, 5e-324, 0.009, 3601, Number.NaN, '2', null]) refuses(() => validateLayerInfo(bad((i) => ((i as { segmentDuration: unknown }).segmentDuration = d))), 'segment-duration');
 });
 
 test('an empty segment is refused', () => {
