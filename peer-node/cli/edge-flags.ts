@@ -5,9 +5,11 @@ import { parseRate, UsageError } from './args.js';
  * The source policy's thresholds as flags (engine/source-policy.ts): when the edge (the torrent's
  * web seeds) helps the peers. Unset flags keep the policy's defaults.
  */
+const GRACE_OPTION = { 'edge-grace': { type: 'string' } } as const;
+
 export const EDGE_OPTIONS = {
   'edge-min-rate': { type: 'string' },
-  'edge-grace': { type: 'string' },
+  ...GRACE_OPTION,
 } as const;
 
 /**
@@ -15,7 +17,7 @@ export const EDGE_OPTIONS = {
  * a stream needs.
  */
 export const STREAM_EDGE_OPTIONS = {
-  'edge-grace': { type: 'string' },
+  ...GRACE_OPTION,
   'edge-margin': { type: 'string' },
   'edge-rate-buffer': { type: 'string' },
 } as const;
@@ -42,11 +44,12 @@ function seconds(text: string, flag: string): number {
   return Math.round(n * 1000);
 }
 
-type EdgeFlags = { 'edge-min-rate'?: string; 'edge-grace'?: string; 'edge-margin'?: string; 'edge-rate-buffer'?: string };
+type EdgeFlag = keyof typeof EDGE_OPTIONS | keyof typeof STREAM_EDGE_OPTIONS;
+const EDGE_FLAGS = Object.keys({ ...EDGE_OPTIONS, ...STREAM_EDGE_OPTIONS }) as EdgeFlag[];
 
 /** The flags given, as SourcePolicyOptions; a UsageError naming the flag for a bad value. */
-export function sourcePolicyOf(flags: EdgeFlags & { 'no-web-seeds'?: boolean }): SourcePolicyOptions {
-  const given = (['edge-min-rate', 'edge-grace', 'edge-margin', 'edge-rate-buffer'] as const).find((f) => flags[f] !== undefined);
+export function sourcePolicyOf(flags: Partial<Record<EdgeFlag, string>> & { 'no-web-seeds'?: boolean }): SourcePolicyOptions {
+  const given = EDGE_FLAGS.find((f) => flags[f] !== undefined);
   if (given && flags['no-web-seeds']) throw new UsageError(`--${given} does nothing with --no-web-seeds (the edge is the web seeds)`);
   const policy: SourcePolicyOptions = {};
   if (flags['edge-min-rate'] !== undefined) policy.neededRate = parseRate(flags['edge-min-rate'], '--edge-min-rate');

@@ -276,6 +276,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private focusOrder: number[] = [];
   /** The source policy's options with their defaults filled in. */
   private readonly policy: typeof SOURCE_POLICY_DEFAULTS & SourcePolicyOptions;
+  /** The policy for a schedule from outside (a layered stream). */
+  private readonly schedulePolicy: typeof SOURCE_POLICY_DEFAULTS & SourcePolicyOptions;
   private timer?: NodeJS.Timeout;
   private lastRechoke = 0;
   private lastDhtAnnounce = 0;
@@ -310,6 +312,10 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
       ...options,
     };
     this.policy = { ...SOURCE_POLICY_DEFAULTS, ...this.options.sourcePolicy };
+    // A layered stream keeps the rate rule's buffer at two deadline margins (3 s by default) unless
+    // told otherwise: its slow class plays near its link rate, and at 1.5 s a 1 Mbit/s viewer
+    // stalled (250 ms) in a CI run.
+    this.schedulePolicy = this.options.sourcePolicy?.rateBufferMs === undefined ? { ...this.policy, rateBufferMs: 2 * this.policy.deadlineMarginMs } : this.policy;
     this.infoHash = metainfo.infoHash;
     this.infoHashHex = metainfo.infoHashHex;
     this.storage = new TorrentStorage(metainfo.info, options.dir);
@@ -1224,10 +1230,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private scheduleWebSeeds(): void {
     if (this.stopped || !this.ready || this.webSeeds.length === 0 || this.complete) return;
     const now = Date.now();
-    // A layered stream keeps the rate rule's buffer at two deadline margins (3 s by default) unless
-    // told otherwise: its slow class plays near its link rate, and at 1.5 s a 1 Mbit/s viewer
-    // stalled (250 ms) in a CI run.
-    const policy = this.schedule && this.options.sourcePolicy?.rateBufferMs === undefined ? { ...this.policy, rateBufferMs: 2 * this.policy.deadlineMarginMs } : this.policy;
+    const policy = this.schedule ? this.schedulePolicy : this.policy;
     const perSeed = policy.requestsPerSeed;
     const fetches = this.webFetches;
     const view = {
