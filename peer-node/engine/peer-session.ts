@@ -70,7 +70,13 @@ export class PeerSession {
   isSeed = false;
   /** Our requests to the peer, by block. */
   readonly outstanding = new Map<number, OutstandingRequest>();
-  private cancelled = new Map<number, number>();
+  /**
+   * Cancelled requests whose answer (the block, or under Fast a reject) has not come yet, per
+   * block: how many, and when the last was cancelled. A block cancelled, asked again and
+   * cancelled again is owed two answers; one entry for both took the second answer for the
+   * request after them.
+   */
+  private cancelled = new Map<number, { count: number; at: number }>();
   /** The peer's requests to us, in arrival order. */
   readonly incoming: BlockRef[] = [];
   /** Pieces we may request while choked (BEP 6 allowed fast, from the peer). */
@@ -208,7 +214,7 @@ export class PeerSession {
   cancel(ref: BlockRef): void {
     const k = key(ref.index, ref.begin);
     if (!this.outstanding.delete(k)) return;
-    this.cancelled.set(k, Date.now());
+    this.cancelled.set(k, { count: (this.cancelled.get(k)?.count ?? 0) + 1, at: Date.now() });
     this.send({ type: 'cancel', index: ref.index, begin: ref.begin, length: ref.length });
   }
 
@@ -344,7 +350,7 @@ export class PeerSession {
     const request = this.outstanding.get(k);
     if (!request || request.ref.length !== data.length) {
       // A block we cancelled may still arrive; anything else was never asked for.
-      if (this.cancelled.delete(k)) return;
+      if (this.answersCancel(k)) return;
       if (++this.unsolicited > MAX_UNSOLICITED) throw new WireError('piece.unsolicited', `${this.unsolicited} blocks we never requested`);
       return;
     }
@@ -355,12 +361,20 @@ export class PeerSession {
     this.host.block(this, request.ref, data);
   }
 
+  /** Whether a block or reject for key k answers a request we cancelled (and counts it answered). */
+  private answersCancel(k: number): boolean {
+    const c = this.cancelled.get(k);
+    if (!c) return false;
+    if (--c.count === 0) this.cancelled.delete(k);
+    return true;
+  }
+
   private onReject(r: BlockRef): void {
     this.requireFast('reject request');
     const k = key(r.index, r.begin);
     // The answer to our cancel (BEP 6) comes first, even when we have asked for the block again
     // since (streaming preemption re-asks in a new order): TCP keeps the order of the answers.
-    if (this.cancelled.delete(k)) return;
+    if (this.answersCancel(k)) return;
     const request = this.outstanding.get(k);
     if (!request) throw new WireError('reject.unrequested', `reject for a request we never sent (piece ${r.index} at ${r.begin})`);
     this.outstanding.delete(k);
@@ -393,7 +407,7 @@ export class PeerSession {
     }
     for (const ref of expired) this.cancel(ref);
     if (expired.length) this.snubbed = true;
-    for (const [k, at] of this.cancelled) if (now - at > CANCELLED_TTL_MS) this.cancelled.delete(k);
+    for (const [k, c] of this.cancelled) if (now - c.at > CANCELLED_TTL_MS) this.cancelled.delete(k);
     return expired;
   }
 

@@ -1554,7 +1554,13 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private connectMore(): void {
     if (this.stopped || !this.started) return;
     const now = Date.now();
-    const connected = new Set([...this.sessions.values()].map((s) => s.connection.remoteAddress));
+    // A peer that dialled us came from an ephemeral port; the address a tracker or PEX gives for
+    // it is its listen address (BEP 10 `p`), and dialling that made a second connection to it.
+    const connected = new Set<string>();
+    for (const s of this.sessions.values()) {
+      connected.add(s.connection.remoteAddress);
+      if (s.listenAddress) connected.add(`${s.listenAddress.host}:${s.listenAddress.port}`);
+    }
     for (const peer of this.known.values()) {
       if (this.sessions.size + this.halfOpen >= this.options.maxPeers || this.halfOpen >= this.options.maxHalfOpen) return;
       const id = `${peer.host}:${peer.port}`;

@@ -46,8 +46,9 @@ export function reservedBits(options: { fast?: boolean } = {}): Uint8Array {
  * A raw peer that speaks BEP 10: it connects to our client, handshakes for `infoHash` offering
  * the extensions in `offer` (name -> the id it wants them under), and collects everything our
  * side sends. Resolves once our extension handshake is in, with the ids we asked for.
+ * `listenPort` goes out as the handshake's `p` (where this peer would take connections).
  */
-export async function rawExtensionPeer(port: number, infoHash: Uint8Array, offer: Map<string, number>, options: { fast?: boolean } = {}) {
+export async function rawExtensionPeer(port: number, infoHash: Uint8Array, offer: Map<string, number>, options: { fast?: boolean; listenPort?: number } = {}) {
   const peerId = randomBytes(20);
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
@@ -70,7 +71,7 @@ export async function rawExtensionPeer(port: number, infoHash: Uint8Array, offer
     });
   });
   socket.write(encodeHandshake({ reserved: reservedBits(options), infoHash, peerId }));
-  socket.write(encodeMessage({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake({ m: offer }) }));
+  socket.write(encodeMessage({ type: 'extended', extendedId: 0, payload: encodeExtensionHandshake({ m: offer, ...(options.listenPort ? { p: options.listenPort } : {}) }) }));
   await handshakeIn;
   return {
     socket,

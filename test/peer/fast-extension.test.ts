@@ -17,7 +17,7 @@ import { allowedFastSet } from '../../shared/wire/allowed-fast.js';
 import { encodeHandshake } from '../../shared/wire/handshake.js';
 import { encodeMessage, type WireMessage } from '../../shared/wire/messages.js';
 import { makeContent } from '../helpers/content.js';
-import { onWire } from '../helpers/raw-peer.js';
+import { onWire, until } from '../helpers/raw-peer.js';
 
 /** A raw peer: handshakes, then collects every message our seed sends. */
 async function rawPeer(port: number, infoHash: Uint8Array, reserved: Uint8Array) {
@@ -113,6 +113,42 @@ test('a cancel under Fast is answered with a reject when the request is still qu
     peer.socket.destroy();
   } finally {
     await seed.close();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a block cancelled twice and asked a third time: a reject answers each cancel in order, and the piece the third request', { timeout: 30_000 }, async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'fast-recancel-'));
+  const leech = new Client({ port: 0, host: '127.0.0.1' });
+  try {
+    // One piece of one block: every request our side sends is for the same block.
+    const content = await makeContent(path.join(root, 'seed'), [16384], { pieceLength: 16384 });
+    await leech.listen();
+    // A short request timeout: the silent peer's request times out (a cancel), is asked again,
+    // times out again (a second cancel of the same block) and is asked a third time. Streaming
+    // preemption cancels and re-asks the same way.
+    const t = await leech.add(content.built.torrent, { dir: path.join(root, 'leech'), requestTimeoutMs: 500 });
+    const closes: string[] = [];
+    t.on('peerClosed', (_: string, reason: string) => closes.push(reason));
+    const peer = await rawPeer(leech.port, content.built.torrent.infoHash, Uint8Array.from([0, 0, 0, 0, 0, 0x10, 0, 0x04]));
+    peer.send({ type: 'haveAll' });
+    peer.send({ type: 'unchoke' });
+    const sequence = () => peer.messages.filter((m) => m.type === 'request' || m.type === 'cancel').map((m) => m.type);
+    const deadline = Date.now() + 15_000;
+    while (sequence().length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(sequence().slice(0, 5), ['request', 'cancel', 'request', 'cancel', 'request']);
+    // BEP 6: each cancelled request is answered, in order (here with a reject); the third gets the
+    // block. Taking the second reject for the third request rested the piece and threw its block
+    // away as unasked; with no third request out it closed the connection ("never sent").
+    peer.send({ type: 'rejectRequest', index: 0, begin: 0, length: 16384 });
+    peer.send({ type: 'rejectRequest', index: 0, begin: 0, length: 16384 });
+    peer.send({ type: 'piece', index: 0, begin: 0, block: content.files[0]!.bytes });
+    await until('the piece is in', () => t.complete, 5_000);
+    // Complete, our side hangs up on a seed; nothing else may have closed it.
+    assert.deepEqual(closes.filter((r) => !r.startsWith('both sides are seeds')), []);
+    peer.socket.destroy();
+  } finally {
+    await leech.close();
     await rm(root, { recursive: true, force: true });
   }
 });
