@@ -13,9 +13,10 @@ import type { BlockRef } from '../../shared/wire/messages.js';
  * - Endgame: once every missing block is requested, blocks still in flight may be asked again
  *   from another peer (at most `endgameDuplicates` holders per block); the engine cancels the
  *   others when one arrives.
- * - Streaming focus: pieces near the playback position (`setFocus`, most urgent first) come
- *   before everything else, in that order, and the first `urgent` of them may be asked of two
- *   peers at once (a late piece stalls the player; a duplicate costs only bandwidth).
+ * - Streaming focus: pieces near the playback position (`setFocus`) come before everything
+ *   else, the most urgent in order, the rest of the window rarest first; the first `urgent` of
+ *   them may be asked of two peers at once (a late piece stalls the player; a duplicate costs
+ *   only bandwidth).
  * - Web seeds take whole pieces (`reservePiece`): their free blocks count as requested, so peers
  *   are not asked for them except as endgame duplicates.
  * Availability counts come from bitfields, have, have-all and peers leaving.
@@ -99,10 +100,19 @@ export class PiecePicker {
   }
 
   /**
-   * Pieces to fetch before all others, in this order; the first `urgent` may be duplicated.
+   * Pieces to fetch before all others: the first `inOrder` in this order (the first `urgent` of
+   * them may be duplicated), the rest rarest first, ties at random. Viewers of one crowd who
+   * took a whole window in order asked its one holder for the same pieces and had nothing to
+   * trade; drawn by rarity, they ask for different ones and pass them on.
    * `only`: nothing but these (a layered stream fetches its window and no more).
    */
-  setFocus(pieces: number[], urgent = 2, only = false): void {
+  setFocus(pieces: number[], urgent = 2, only = false, inOrder = pieces.length): void {
+    if (inOrder < pieces.length) {
+      const rest = pieces.slice(inOrder);
+      this.shuffle(rest);
+      rest.sort((a, b) => this.rarity(a) - this.rarity(b)); // stable: ties stay shuffled
+      pieces = [...pieces.slice(0, inOrder), ...rest];
+    }
     this.focus = pieces;
     this.urgent = urgent;
     this.focusOnly = only;

@@ -55,3 +55,32 @@ test('endgame: when every missing block is requested, a second peer may ask for 
   p.markHave(0);
   assert.equal(p.complete, true);
 });
+
+test('streaming focus: the most urgent pieces in order, the rest of the window rarest first with ties drawn at random', () => {
+  const even = new TorrentGeometry({ pieceLength: 2 * BLOCK, files: [{ length: 8 * 2 * BLOCK }] });
+  const pieceOrder = (seed: number) => {
+    const p = new PiecePicker(even, { randomFirst: 0, random: seeded(seed) });
+    for (let i = 0; i < 8; i++) for (let k = 0; k < (i === 6 ? 1 : 3); k++) p.peerHas(i, 1); // piece 6 is rarest
+    // Window: pieces 2-7, the first two in order; nothing duplicated (urgent 0).
+    p.setFocus([2, 3, 4, 5, 6, 7], 0, false, 2);
+    const order: number[] = [];
+    for (let n = 0; n < 6; n++) {
+      const blocks = p.pick(all, 2);
+      assert.equal(blocks.length, 2);
+      assert.equal(blocks[0]!.index, blocks[1]!.index, 'one whole piece a pick');
+      order.push(blocks[0]!.index);
+    }
+    return order;
+  };
+  const orders = [1, 2, 3, 4, 5, 6, 7, 8].map(pieceOrder);
+  for (const o of orders) {
+    assert.deepEqual(o.slice(0, 3), [2, 3, 6], 'the in-order head, then the rarest');
+    assert.deepEqual([...o.slice(3)].sort(), [4, 5, 7], 'then the rest of the window');
+  }
+  assert.ok(new Set(orders.map((o) => o[3])).size >= 2, `ties are drawn at random: ${orders.map((o) => o[3])}`);
+  // Without an in-order count, the whole window goes in order, as a layered schedule wants.
+  const p = new PiecePicker(even, { randomFirst: 0, random: seeded(1) });
+  for (let i = 0; i < 8; i++) p.peerHas(i, 1);
+  p.setFocus([5, 2, 7], 0);
+  assert.deepEqual([0, 1, 2].map(() => p.pick(all, 2)[0]!.index), [5, 2, 7]);
+});
