@@ -14,8 +14,8 @@ import type { BlockRef } from '../../shared/wire/messages.js';
  *   from another peer (at most `endgameDuplicates` holders per block); the engine cancels the
  *   others when one arrives.
  * - Streaming focus: pieces near the playback position (`setFocus`) come before everything
- *   else, the most urgent in order, the rest of the window rarest first; the first `urgent` of
- *   them may be asked of two peers at once (a late piece stalls the player; a duplicate costs
+ *   else, the most urgent in order, the rest of the window rarest first (begun pieces first
+ *   among equals); the first `urgent` of them may be asked of two peers at once (a late piece stalls the player; a duplicate costs
  *   only bandwidth).
  * - Web seeds take whole pieces (`reservePiece`): their free blocks count as requested, so peers
  *   are not asked for them except as endgame duplicates.
@@ -45,6 +45,8 @@ export class PiecePicker {
   /** Peers that have everything (have-all / full bitfield) are counted here, not per piece. */
   private seeds = 0;
   private focus: number[] = [];
+  /** Drawn once: orders a streaming window's equally rare pieces (tieKey). */
+  private readonly tieSalt: number;
   private urgent = 0;
   private focusOnly = false;
 
@@ -59,6 +61,7 @@ export class PiecePicker {
     this.random = options.random ?? Math.random;
     this.randomFirst = options.randomFirst ?? 4;
     this.endgameDuplicates = options.endgameDuplicates ?? 2;
+    this.tieSalt = Math.floor(this.random() * 2 ** 32);
   }
 
   get complete(): boolean {
@@ -101,20 +104,24 @@ export class PiecePicker {
 
   /**
    * Pieces to fetch before all others: the first `inOrder` in this order (the first `urgent` of
-   * them may be duplicated), the rest rarest first, ties at random. Viewers of one crowd who
+   * them may be duplicated), the rest rarest first, begun pieces first among equals, then at
+   * random (a draw per piece made once). Viewers of one crowd who
    * took a whole window in order asked its one holder for the same pieces and had nothing to
    * trade; drawn by rarity, they ask for different ones and pass them on.
    * `only`: nothing but these (a layered stream fetches its window and no more).
    */
   setFocus(pieces: number[], urgent = 2, only = false, inOrder = pieces.length): void {
     if (inOrder < pieces.length) {
-      const rest = pieces.slice(inOrder);
-      this.shuffle(rest);
-      rest.sort((a, b) => this.rarity(a) - this.rarity(b)); // stable: ties stay shuffled
+      // Rarest first; among equals, pieces begun first (a piece is passed on only once whole),
+      // then this picker's own fixed draw: the order holds from one refresh to the next, and
+      // another viewer's differs.
+      const started = (i: number) => (this.partial.has(i) ? 0 : 1);
+      const rest = pieces.slice(inOrder).sort((a, b) => this.rarity(a) - this.rarity(b) || started(a) - started(b) || this.tieKey(a) - this.tieKey(b));
       pieces = [...pieces.slice(0, inOrder), ...rest];
     }
     this.focus = pieces;
-    this.urgent = urgent;
+    // Only pieces in order may be asked of two peers at once.
+    this.urgent = Math.min(urgent, inOrder);
     this.focusOnly = only;
   }
 
@@ -140,7 +147,7 @@ export class PiecePicker {
   /** Up to `count` blocks for a peer whose pieces are `peerHas`, excluding blocks it already has in flight (`mine`). */
   pick(peerHas: (i: number) => boolean, count: number, mine: (b: BlockRef) => boolean = () => false): BlockRef[] {
     const out: BlockRef[] = [];
-    // 0. The streaming focus, in order; its most urgent pieces also from a second peer.
+    // 0. The streaming focus, in its order (setFocus); its most urgent pieces also from a second peer.
     for (const [n, i] of this.focus.entries()) {
       if (!this.wanted[i] || this.have[i] || !peerHas(i)) continue;
       if (this.takeBlocks(i, out, count, n < this.urgent ? 1 : 0, mine)) return out;
@@ -209,6 +216,11 @@ export class PiecePicker {
       out.push(ref);
     }
     return out.length >= count;
+  }
+
+  /** A fixed pseudo-random key per piece, different for each picker (a multiplicative hash). */
+  private tieKey(i: number): number {
+    return Math.imul((i + 1) ^ this.tieSalt, 2654435761) >>> 0;
   }
 
   private shuffle(a: number[]): void {

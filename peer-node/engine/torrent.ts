@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { PeerAddress } from '../../shared/compact/index.js';
 import { bytesEqual, compareBytes, toHex } from '../../shared/bytes.js';
 import { ProtocolError } from '../../shared/errors.js';
-import { parseIPv4, parseIPv6 } from '../../shared/ip.js';
+import { canonicalIp, parseIPv4, parseIPv6 } from '../../shared/ip.js';
 import { BLOCK_LENGTH } from '../../shared/metainfo/geometry.js';
 import type { ParsedTorrent } from '../../shared/metainfo/torrent-file.js';
 import { sha1 } from '../../shared/sha1.js';
@@ -283,6 +283,11 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   private schedule?: DeadlineSchedule;
   /** The pieces leading the picker now, most urgent first (from playback or the schedule). */
   private focusOrder: number[] = [];
+  /**
+   * Ranks in focusOrder from here on are equal for preemption: the part of a stream's window the
+   * picker takes rarest first, not in order (Infinity: all of it in order, as a schedule's).
+   */
+  private focusHead = Infinity;
   /** The source policy's options with their defaults filled in. */
   private readonly policy: typeof SOURCE_POLICY_DEFAULTS & SourcePolicyOptions;
   /** The policy for a schedule from outside (a layered stream). */
@@ -559,11 +564,14 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   /** Peers to try (from trackers, the command line, PEX, later the DHT). */
   addPeers(peers: readonly (PeerAddress & { flags?: number })[], source: PeerSource = 'given'): void {
     for (const p of peers) {
-      const id = `${p.host}:${p.port}`;
+      // One spelling per address (a tracker's text `ip`, an IPv4-mapped IPv6 one), as sessions
+      // are keyed in connectMore; a host name stays as given.
+      const host = canonicalIp(p.host) ?? p.host;
+      const id = `${host}:${p.port}`;
       if (this.known.has(id) || p.port === 0) continue;
       if (this.known.size >= MAX_KNOWN_PEERS && !this.evictKnownPeer()) continue;
       const seed = ((p.flags ?? 0) & PEX_FLAG.seed) !== 0;
-      this.known.set(id, { host: p.host, port: p.port, source, seed, failures: 0, nextTry: 0, connecting: false });
+      this.known.set(id, { host, port: p.port, source, seed, failures: 0, nextTry: 0, connecting: false });
     }
     this.connectMore();
   }
@@ -1071,7 +1079,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /**
    * Streaming: the player reads byte `offset` of the torrent and plays `bytesPerSecond`. Pieces
-   * from there on get deadlines (when playback reaches them) and lead the picker, in order;
+   * from there on get deadlines (when playback reaches them) and lead the picker (refreshFocus);
    * those due within the margin are fetched from the edge if no peer has delivered them.
    */
   setPlayback(offset: number, bytesPerSecond: number, windowBytes = this.playbackWindow(bytesPerSecond)): void {
@@ -1087,14 +1095,6 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   }
 
   /**
-   * Streaming: a request waits behind every request queued at the peer before it, and a slow
-   * peer's queue is seconds long (at least 16 blocks: 2.5 s at 100 KiB/s). For each peer, the
-   * most urgent window piece it can give us (queued there, or asked of nobody) is found; the
-   * requests standing before it for less urgent pieces (outside the window, or later in it) are
-   * withdrawn, all but the few likely on the wire already, and the refill asks again in window
-   * order. A peer whose queue drains quickly is left alone: cancelling would waste its bytes.
-   */
-  /**
    * Streaming by an outside schedule (the layered player): its pieces lead the picker and get its
    * deadlines; undefined ends it. Replaces `setPlayback`.
    */
@@ -1108,10 +1108,24 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.scheduleWebSeeds();
   }
 
+  /**
+   * Streaming: a request waits behind every request queued at the peer before it, and a slow
+   * peer's queue is seconds long (at least 16 blocks: 2.5 s at 100 KiB/s). For each peer, the
+   * most urgent window piece it can give us (queued there, or asked of nobody) is found; the
+   * requests standing before it for less urgent pieces (outside the window, or later in its
+   * in-order head) are withdrawn, all but the few likely on the wire already, and the refill asks
+   * again in the picker's order. The part of the window taken rarest first ranks as one: ranked
+   * by position, its rare late pieces were cancelled every second for earlier common ones and
+   * asked again by the next refill. A peer whose queue drains quickly is left alone: cancelling
+   * would waste its bytes.
+   */
   private preemptForFocus(): void {
     const order = this.focusOrder;
     const rank = new Map(order.map((i, n) => [i, n]));
-    const rankOf = (i: number) => rank.get(i) ?? Infinity;
+    const rankOf = (i: number) => {
+      const r = rank.get(i);
+      return r === undefined ? Infinity : Math.min(r, this.focusHead);
+    };
     const free = order.filter((i) => this.wants(i) && this.picker.hasFreeBlocks(i));
     for (const s of this.sessions.values()) {
       if (s.connection.closed) continue;
@@ -1205,16 +1219,19 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     this.playback = undefined;
     this.schedule = undefined;
     this.focusOrder = [];
+    this.focusHead = Infinity;
     this.picker.setFocus([]);
   }
 
   /**
-   * Playback moves on at its rate between calls: the window of pieces in order follows where it
-   * should be now, and drops the pieces held.
+   * Playback moves on at its rate between calls: the window follows where it should be now and
+   * drops the pieces held; the pieces of it due within IN_ORDER_MARGINS deadline margins (at
+   * least 4) go to the picker in order, the rest rarest first.
    */
   private refreshFocus(now: number): void {
     if (this.schedule) {
       this.focusOrder = this.schedule.order(now);
+      this.focusHead = Infinity;
       this.picker.setFocus(this.focusOrder.filter((i) => this.wants(i)), 2, this.schedule.exclusive === true);
       if (this.schedule.exclusive) this.dropStrayPieces();
       return;
@@ -1230,7 +1247,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const inOrderMs = IN_ORDER_MARGINS * this.policy.deadlineMarginMs;
     let inOrder = 0;
     while (inOrder < wanted.length && this.dueAt(wanted[inOrder]!) - now < inOrderMs) inOrder++;
-    this.picker.setFocus(wanted, 2, false, Math.max(inOrder, Math.min(wanted.length, 4)));
+    inOrder = Math.max(inOrder, Math.min(wanted.length, 4));
+    this.focusHead = inOrder < wanted.length ? p.order.indexOf(wanted[inOrder]!) : Infinity;
+    this.picker.setFocus(wanted, 2, false, inOrder);
   }
 
   /** When playback reaches piece i (ms), at the rate it plays. */
@@ -1572,7 +1591,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // it is its listen address (BEP 10 `p`), and dialling that made a second connection to it.
     const connected = new Set<string>();
     for (const s of this.sessions.values()) {
-      connected.add(s.connection.remoteAddress);
+      connected.add(`${s.connection.remoteIp}:${s.connection.socket.remotePort}`);
       if (s.listenAddress) connected.add(`${s.listenAddress.host}:${s.listenAddress.port}`);
     }
     for (const peer of this.known.values()) {

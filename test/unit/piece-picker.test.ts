@@ -78,6 +78,24 @@ test('streaming focus: the most urgent pieces in order, the rest of the window r
     assert.deepEqual([...o.slice(3)].sort(), [4, 5, 7], 'then the rest of the window');
   }
   assert.ok(new Set(orders.map((o) => o[3])).size >= 2, `ties are drawn at random: ${orders.map((o) => o[3])}`);
+  // Among equally rare pieces: the order holds from one refresh to the next, and a piece begun
+  // comes before the others (it is passed on only once whole).
+  const tail = (seed: number) => {
+    const p = new PiecePicker(even, { randomFirst: 0, random: seeded(seed) });
+    for (let i = 0; i < 8; i++) p.peerHas(i, 1);
+    p.setFocus([0, 1, 2, 3, 4, 5, 6, 7], 0, false, 0);
+    return p;
+  };
+  for (const seed of [1, 2, 3]) {
+    const fresh = tail(seed);
+    const order = [0, 1, 2, 3, 4, 5, 6, 7].map(() => fresh.pick(all, 2)[0]!.index);
+    const p = tail(seed);
+    const last = order.at(-1)!;
+    assert.deepEqual(p.pick((i) => i === last, 1).map((b) => b.index), [last], 'one block of the last piece begun');
+    p.setFocus([0, 1, 2, 3, 4, 5, 6, 7], 0, false, 0);
+    assert.deepEqual(p.pick(all, 1), [{ index: last, begin: BLOCK, length: BLOCK }], 'the begun piece first');
+    assert.deepEqual(p.pick(all, 2).map((b) => b.index), [order[0], order[0]], 'then the same order as before the refresh');
+  }
   // Without an in-order count, the whole window goes in order, as a layered schedule wants.
   const p = new PiecePicker(even, { randomFirst: 0, random: seeded(1) });
   for (let i = 0; i < 8; i++) p.peerHas(i, 1);
