@@ -182,7 +182,8 @@ const RECHOKE_MS = 10_000;
  * viewers of a flash crowd asked the one peer holding their next pieces for the same pieces,
  * each at a share of its uplink, traded nothing, and the edge made up the rest for the whole
  * stream. 20-viewer crowd, seeds 1-10 (docs/BENCHMARKS.md): edge egress 1.52x mean, worst
- * 2.07x, all in order; 1.42x, worst 1.65x, at 4/3 margins; 1.43x, worst 1.75x, at 2 margins.
+ * 2.07x, all in order; 1.42x, worst 1.65x, at 4/3 margins; 1.43x, worst 1.75x, at 2 margins;
+ * 1.34x, worst 1.43x, at 4/3 once preemption stopped ranking the rarest-first part by position.
  */
 const IN_ORDER_MARGINS = 4 / 3;
 /** Verified pieces waiting for the disk, in bytes, before we stop asking for more. */
