@@ -1,8 +1,8 @@
 /**
  * Streaming: play a torrent's file over localhost HTTP while it downloads. The StreamServer
  * sets the torrent's playback position from each request (`torrent.setPlayback`), so the pieces
- * ahead of the player come first, in order, with deadlines; a response only ever carries
- * verified bytes.
+ * ahead of the player come first (the next 2 s in order, the rest of the window rarest first),
+ * with deadlines; a response only ever carries verified bytes.
  *
  *   node --import tsx docs/examples/stream-file.ts
  */

@@ -592,7 +592,9 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
 
   /** Where we first heard of HOST:PORT, if we did. */
   peerSource(address: string): PeerSource | undefined {
-    return this.known.get(address)?.source;
+    const colon = address.lastIndexOf(':');
+    const host = address.slice(0, colon);
+    return this.known.get(`${canonicalIp(host) ?? host}${address.slice(colon)}`)?.source;
   }
 
   /** BEP 5: looks the torrent up in the DHT and announces us there; never for private torrents. */
@@ -1249,7 +1251,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     let inOrder = 0;
     while (inOrder < wanted.length && this.dueAt(wanted[inOrder]!) - now < inOrderMs) inOrder++;
     inOrder = Math.max(inOrder, Math.min(wanted.length, 4));
-    this.focusHead = inOrder < wanted.length ? p.order.indexOf(wanted[inOrder]!) : Infinity;
+    this.focusHead = inOrder < wanted.length ? wanted[inOrder]! - first : Infinity; // p.order runs first..last
     this.picker.setFocus(wanted, 2, false, inOrder);
   }
 
