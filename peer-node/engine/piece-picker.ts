@@ -14,8 +14,8 @@ import type { BlockRef } from '../../shared/wire/messages.js';
  *   from another peer (at most `endgameDuplicates` holders per block); the engine cancels the
  *   others when one arrives.
  * - Streaming focus: pieces near the playback position (`setFocus`) come before everything
- *   else, the most urgent in order, the rest of the window rarest first (pieces with bytes in
- *   first among equals); the first `urgent` of them may be asked of two peers at once (a late
+ *   else, the most urgent in order, the rest of the window rarest first (begun pieces first
+ *   among equals); the first `urgent` of them may be asked of two peers at once (a late
  *   piece stalls the player; a duplicate costs only bandwidth).
  * - Web seeds take whole pieces (`reservePiece`): their free blocks count as requested, so peers
  *   are not asked for them except as endgame duplicates.
@@ -104,19 +104,20 @@ export class PiecePicker {
 
   /**
    * Pieces to fetch before all others: the first `inOrder` in this order (the first `urgent` of
-   * them may be duplicated), the rest rarest first, pieces with bytes in first among equals,
-   * then at random (a key per piece, fixed for this picker). Viewers of one crowd who
+   * them may be duplicated), the rest rarest first, begun pieces first among equals, then by a
+   * key per piece fixed for this picker (tieKey). Viewers of one crowd who
    * took a whole window in order asked its one holder for the same pieces and had nothing to
    * trade; drawn by rarity, they ask for different ones and pass them on.
    * `only`: nothing but these (a layered stream fetches its window and no more).
    */
   setFocus(pieces: number[], urgent = 2, only = false, inOrder = pieces.length): void {
     if (inOrder < pieces.length) {
-      // Rarest first; among equals, pieces with bytes in first (a piece is passed on only once
-      // whole; one merely asked for, or whose requests were all given back, is not ahead),
-      // then this picker's own fixed draw: the order holds from one refresh to the next, and
-      // another viewer's differs.
-      const started = (i: number) => ((this.partial.get(i)?.received ?? 0) > 0 ? 0 : 1);
+      // Rarest first; among equals, pieces begun first (a piece is passed on only once whole),
+      // then this picker's own fixed key: the order holds from one refresh to the next, and
+      // another viewer's differs. "Begun" counts pieces only asked for, or whose requests were
+      // given back: a given-back piece asked again soon measured better than one that waits its
+      // turn (1.34x against 1.42x mean egress over seeds 1-10, docs/BENCHMARKS.md).
+      const started = (i: number) => (this.partial.has(i) ? 0 : 1);
       const rest = pieces.slice(inOrder).sort((a, b) => this.rarity(a) - this.rarity(b) || started(a) - started(b) || this.tieKey(a) - this.tieKey(b));
       pieces = [...pieces.slice(0, inOrder), ...rest];
     }
@@ -220,15 +221,15 @@ export class PiecePicker {
   }
 
   /**
-   * A fixed pseudo-random key per piece, different for each picker: a full 32-bit mix (MurmurHash3's
-   * finaliser) of the piece and the salt. A single multiply left two pickers whose salts shared
-   * their low bits walking one window in the same cyclic order.
+   * A fixed key per piece, different for each picker: a Fibonacci (golden-ratio) hash of the piece
+   * and the salt. Its orders are not independent draws: successive keys spread evenly over a
+   * window, and two pickers whose salts share low bits walk one cyclic order from different
+   * points, so at the same progress they take different pieces. A full 32-bit mix (MurmurHash3's
+   * finaliser), independent per picker, measured worse in the 20-viewer crowd: 1.46x mean edge
+   * egress against 1.42x over seeds 1-10 (docs/BENCHMARKS.md).
    */
   private tieKey(i: number): number {
-    let h = (i ^ this.tieSalt) >>> 0;
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
+    return Math.imul((i + 1) ^ this.tieSalt, 2654435761) >>> 0;
   }
 
   private shuffle(a: number[]): void {

