@@ -105,9 +105,9 @@ export class PiecePicker {
   /**
    * Pieces to fetch before all others: the first `inOrder` in this order (the first `urgent` of
    * them may be duplicated), the rest rarest first, begun pieces first among equals, then by a
-   * key per piece fixed for this picker (tieKey). Viewers of one crowd who
-   * took a whole window in order asked its one holder for the same pieces and had nothing to
-   * trade; drawn by rarity, they ask for different ones and pass them on.
+   * key per piece fixed for this picker (tieKey). Viewers of one crowd who took a whole window
+   * in order asked its one holder for the same pieces and had nothing to trade; taken by
+   * rarity, they ask for different ones and pass them on.
    * `only`: nothing but these (a layered stream fetches its window and no more).
    */
   setFocus(pieces: number[], urgent = 2, only = false, inOrder = pieces.length): void {

@@ -186,6 +186,16 @@ const RECHOKE_MS = 10_000;
  * 1.34x, worst 1.43x, at 4/3 once preemption stopped ranking the rarest-first part by position.
  */
 const IN_ORDER_MARGINS = 4 / 3;
+/** A stream's window, and the in-order part of it, hold at least this many pieces. */
+const MIN_WINDOW_PIECES = 4;
+
+/**
+ * How a peer's address is keyed among known peers and sessions: one spelling per address (a
+ * tracker's text `ip`, an IPv4-mapped IPv6 one); a host name stays as given.
+ */
+function peerKey(host: string, port: number | string): string {
+  return `${canonicalIp(host) ?? host}:${port}`;
+}
 /** Verified pieces waiting for the disk, in bytes, before we stop asking for more. */
 const MAX_WRITE_BACKLOG = 16 * 1024 * 1024;
 /** Pieces a peer may fetch while choked (BEP 6 suggests 10). */
@@ -565,10 +575,8 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   /** Peers to try (from trackers, the command line, PEX, later the DHT). */
   addPeers(peers: readonly (PeerAddress & { flags?: number })[], source: PeerSource = 'given'): void {
     for (const p of peers) {
-      // One spelling per address (a tracker's text `ip`, an IPv4-mapped IPv6 one), as sessions
-      // are keyed in connectMore; a host name stays as given.
       const host = canonicalIp(p.host) ?? p.host;
-      const id = `${host}:${p.port}`;
+      const id = peerKey(host, p.port);
       if (this.known.has(id) || p.port === 0) continue;
       if (this.known.size >= MAX_KNOWN_PEERS && !this.evictKnownPeer()) continue;
       const seed = ((p.flags ?? 0) & PEX_FLAG.seed) !== 0;
@@ -593,8 +601,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
   /** Where we first heard of HOST:PORT, if we did. */
   peerSource(address: string): PeerSource | undefined {
     const colon = address.lastIndexOf(':');
-    const host = address.slice(0, colon);
-    return this.known.get(`${canonicalIp(host) ?? host}${address.slice(colon)}`)?.source;
+    return this.known.get(peerKey(address.slice(0, colon), address.slice(colon + 1)))?.source;
   }
 
   /** BEP 5: looks the torrent up in the DHT and announces us there; never for private torrents. */
@@ -1198,7 +1205,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
    */
   private playbackWindow(bytesPerSecond: number): number {
     const margin = this.policy.deadlineMarginMs;
-    return Math.max(4 * this.geometry.pieceLength, (3 * margin * bytesPerSecond) / 1000);
+    return Math.max(MIN_WINDOW_PIECES * this.geometry.pieceLength, (3 * margin * bytesPerSecond) / 1000);
   }
 
   /** Playback time held contiguously from the playback position (ms). */
@@ -1250,7 +1257,7 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     const inOrderMs = IN_ORDER_MARGINS * this.policy.deadlineMarginMs;
     let inOrder = 0;
     while (inOrder < wanted.length && this.dueAt(wanted[inOrder]!) - now < inOrderMs) inOrder++;
-    inOrder = Math.max(inOrder, Math.min(wanted.length, 4));
+    inOrder = Math.max(inOrder, Math.min(wanted.length, MIN_WINDOW_PIECES));
     this.focusHead = inOrder < wanted.length ? wanted[inOrder]! - first : Infinity; // p.order runs first..last
     this.picker.setFocus(wanted, 2, false, inOrder);
   }
@@ -1594,12 +1601,12 @@ export class Torrent extends EventEmitter implements SessionHost, PexHost, Uploa
     // it is its listen address (BEP 10 `p`), and dialling that made a second connection to it.
     const connected = new Set<string>();
     for (const s of this.sessions.values()) {
-      connected.add(`${s.connection.remoteIp}:${s.connection.socket.remotePort}`);
-      if (s.listenAddress) connected.add(`${s.listenAddress.host}:${s.listenAddress.port}`);
+      connected.add(peerKey(s.connection.remoteIp, s.connection.socket.remotePort ?? 0));
+      if (s.listenAddress) connected.add(peerKey(s.listenAddress.host, s.listenAddress.port));
     }
     for (const peer of this.known.values()) {
       if (this.sessions.size + this.halfOpen >= this.options.maxPeers || this.halfOpen >= this.options.maxHalfOpen) return;
-      const id = `${peer.host}:${peer.port}`;
+      const id = peerKey(peer.host, peer.port);
       if (peer.connecting || peer.nextTry > now || connected.has(id) || this.banned.has(peer.host)) continue;
       if (peer.seed && this.uploadOnly && !this.schedule) continue; // BEP 21: two upload-only peers have nothing to say
       // A finished download does not dial peers that cannot want anything from it... unknown until
